@@ -62,6 +62,9 @@ class RoomVersion:
     room_id_from_create_event: bool
     # v12: creators (sender + additional_creators) have infinite power level
     privileged_creators: bool
+    # spec: v1 auth rule 11 — m.room.redaction is authorized by the redact level or by the
+    # event id domains (v1, v2); v3+ moved these checks out of the auth rules.
+    redaction_auth_rule: bool
 
     # v1/v2 events carry their own event_id field
     @property
@@ -90,6 +93,7 @@ _V1 = RoomVersion(
     redacts_in_content=False,
     room_id_from_create_event=False,
     privileged_creators=False,
+    redaction_auth_rule=True,
 )
 
 
@@ -98,7 +102,7 @@ def _next(base: RoomVersion, identifier: str, **changes: object) -> RoomVersion:
 
 
 _V2 = _next(_V1, "2", state_res=StateResAlgorithm.V2)
-_V3 = _next(_V2, "3", event_id_format=EventIdFormat.V3)
+_V3 = _next(_V2, "3", event_id_format=EventIdFormat.V3, redaction_auth_rule=False)
 _V4 = _next(_V3, "4", event_id_format=EventIdFormat.V4)
 _V5 = _next(_V4, "5", enforce_key_validity=True)
 _V6 = _next(
