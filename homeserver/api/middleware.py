@@ -1,0 +1,77 @@
+"""HTTP middlewares: Matrix error rendering and request metrics.
+
+spec: client-server "Standard error response"; unknown endpoints answer 404
+``M_UNRECOGNIZED`` and unsupported methods 405 ``M_UNRECOGNIZED``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from homeserver.errors import MatrixError
+from homeserver.logs import fields
+from homeserver.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CORS_HEADERS = {
+    # spec: client-server "Web Browser Clients" — every response carries these.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Requested-With, Content-Type, Authorization",
+}
+
+
+def error_response(error: MatrixError) -> web.Response:
+    return web.json_response(error.to_json(), status=error.status, headers=CORS_HEADERS)
+
+
+@web.middleware
+async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        return web.Response(status=204, headers=CORS_HEADERS)
+    try:
+        response = await handler(request)
+    except MatrixError as exc:
+        return error_response(exc)
+    except web.HTTPMethodNotAllowed:
+        return error_response(MatrixError(405, "M_UNRECOGNIZED", "Method not allowed"))
+    except web.HTTPNotFound:
+        return error_response(MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request"))
+    except web.HTTPException:
+        raise
+    except Exception:
+        # The detail goes to the log, never to the client.
+        log.exception("unhandled error", extra=fields(path=request.path, method=request.method))
+        return error_response(MatrixError(500, "M_UNKNOWN", "Internal server error"))
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def metrics_middleware(metrics: Metrics) -> Middleware:
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            route = request.match_info.route.resource
+            endpoint = route.canonical if route is not None else "unmatched"
+            metrics.request_latency.labels(request.method, endpoint, str(status)).observe(
+                time.perf_counter() - start
+            )
+
+    return record

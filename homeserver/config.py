@@ -1,0 +1,185 @@
+"""Typed loading of ``config.yaml`` with errors that name the offending key.
+
+The file format is documented in the commented sample ``config.yaml`` at the
+repository root; ``python -m homeserver generate-config`` writes a real one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homeserver.protocol.errors import InvalidIdentifier
+from homeserver.protocol.ids import parse_server_name
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    engine: str  # "sqlite" or "postgres"
+    path: Path | None = None  # sqlite
+    dsn: str | None = None  # postgres
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server_name: str
+    client_listener: Listener
+    data_dir: Path
+    signing_key_path: Path
+    database: DatabaseConfig
+    public_baseurl: str
+    enable_registration: bool = False
+    registration_tokens: tuple[str, ...] = ()
+    # How long the published signing key is valid; peers re-fetch after it.
+    key_valid_for_ms: int = 24 * 3600 * 1000
+    log_level: str = "info"
+    source: Path | None = field(default=None, compare=False)
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class _Reader:
+    """Walks the YAML tree and reports errors by dotted key path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: `{key}` {message}")
+
+    def section(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        value = data.get(key.rsplit(".", 1)[-1], {})
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a mapping")
+        return value
+
+    def string(self, data: dict[str, Any], key: str, default: str | None = None) -> str:
+        value = data.get(key.rsplit(".", 1)[-1], default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, "must be a non-empty string")
+        return value
+
+    def boolean(self, data: dict[str, Any], key: str, default: bool) -> bool:
+        value = data.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
+        return value
+
+    def integer(self, data: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+        value = data.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"must be an integer from {lo} to {hi}")
+        return value
+
+
+def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -> Config:
+    """Validate the parsed YAML ``data``; relative paths are taken from ``base_dir``."""
+    r = _Reader(source)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys")
+    known = {
+        "server_name",
+        "listeners",
+        "data_dir",
+        "signing_key_path",
+        "database",
+        "public_baseurl",
+        "enable_registration",
+        "registration_tokens",
+        "key_valid_for_ms",
+        "log_level",
+    }
+    for key in data:
+        if key not in known:
+            raise r.fail(str(key), "is not a known setting")
+
+    server_name = r.string(data, "server_name")
+    try:
+        parse_server_name(server_name)
+    except InvalidIdentifier as exc:
+        raise r.fail("server_name", f"is not a valid server name: {exc}") from exc
+
+    listeners = r.section(data, "listeners")
+    client = r.section(listeners, "listeners.client")
+    host = r.string(client, "listeners.client.host", "127.0.0.1")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError as exc:
+        raise r.fail("listeners.client.host", "must be an IP address") from exc
+    port = r.integer(client, "listeners.client.port", 8008, 0, 65535)
+
+    data_dir = base_dir / r.string(data, "data_dir", "data")
+    signing_key_path = base_dir / r.string(data, "signing_key_path", str(data_dir / "signing.key"))
+
+    db = r.section(data, "database")
+    engine = r.string(db, "database.engine", "sqlite")
+    if engine == "sqlite":
+        database = DatabaseConfig(
+            engine="sqlite",
+            path=base_dir / r.string(db, "database.path", str(data_dir / "concord.db")),
+        )
+    elif engine == "postgres":
+        database = DatabaseConfig(engine="postgres", dsn=r.string(db, "database.dsn"))
+    else:
+        raise r.fail("database.engine", "must be `sqlite` or `postgres`")
+
+    default_url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    public_baseurl = r.string(data, "public_baseurl", default_url)
+    if not public_baseurl.startswith(("http://", "https://")):
+        raise r.fail("public_baseurl", "must start with http:// or https://")
+
+    tokens = data.get("registration_tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+        raise r.fail("registration_tokens", "must be a list of non-empty strings")
+
+    log_level = r.string(data, "log_level", "info").lower()
+    if log_level not in _LOG_LEVELS:
+        raise r.fail("log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
+
+    return Config(
+        server_name=server_name,
+        client_listener=Listener(host=host, port=port),
+        data_dir=data_dir,
+        signing_key_path=signing_key_path,
+        database=database,
+        public_baseurl=public_baseurl.rstrip("/") + "/",
+        enable_registration=r.boolean(data, "enable_registration", False),
+        registration_tokens=tuple(tokens),
+        key_valid_for_ms=r.integer(
+            data, "key_valid_for_ms", 24 * 3600 * 1000, 60_000, 365 * 24 * 3600 * 1000
+        ),
+        log_level=log_level,
+        source=Path(source),
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; every failure is one ``ConfigError`` line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_config(data, source=str(path), base_dir=path.parent.resolve())

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homeserver.config import Config, parse_config
+from homeserver.protocol.signing import SigningKey
+
+
+class FakeClock:
+    def __init__(self, now_ms: int = 1_700_000_000_000) -> None:
+        self.now_ms = now_ms
+
+    def time_ms(self) -> int:
+        return self.now_ms
+
+    def monotonic(self) -> float:
+        return self.now_ms / 1000
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return parse_config(
+        {"server_name": "test.local", "listeners": {"client": {"port": 0}}},
+        source="test.yaml",
+        base_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def signing_key() -> SigningKey:
+    return SigningKey.from_seed("test.local", "a_test", b"\x01" * 32)

@@ -1,0 +1,67 @@
+"""config.yaml validation: every mistake is one clear line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from homeserver.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse(data: object, tmp_path: Path):
+    return parse_config(data, source="c.yaml", base_dir=tmp_path)
+
+
+def test_sample_config_in_repo_is_valid() -> None:
+    config = load_config(REPO / "config.yaml")
+    assert config.server_name == "localhost:8008"
+    assert config.database.engine == "sqlite"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = parse({"server_name": "example.org"}, tmp_path)
+    assert config.client_listener.port == 8008
+    assert config.data_dir == tmp_path / "data"
+    assert config.database.path == tmp_path / "data" / "concord.db"
+    assert config.public_baseurl == "http://127.0.0.1:8008/"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({}, "server_name"),
+        ({"server_name": "bad name!"}, "server_name"),
+        (
+            {"server_name": "a.org", "listeners": {"client": {"port": 70000}}},
+            "listeners.client.port",
+        ),
+        (
+            {"server_name": "a.org", "listeners": {"client": {"host": "my host"}}},
+            "listeners.client.host",
+        ),
+        ({"server_name": "a.org", "database": {"engine": "mysql"}}, "database.engine"),
+        ({"server_name": "a.org", "database": {"engine": "postgres"}}, "database.dsn"),
+        ({"server_name": "a.org", "enable_registration": "yes"}, "enable_registration"),
+        ({"server_name": "a.org", "registration_tokens": "abc"}, "registration_tokens"),
+        ({"server_name": "a.org", "log_level": "loud"}, "log_level"),
+        ({"server_name": "a.org", "sever_name": "typo"}, "sever_name"),
+        ({"server_name": "a.org", "public_baseurl": "ftp://x"}, "public_baseurl"),
+    ],
+)
+def test_errors_name_the_key(data: dict[str, object], key: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(data, tmp_path)
+    assert f"`{key}`" in str(info.value)
+    assert str(info.value).startswith("c.yaml:")
+
+
+def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server_name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)

@@ -1,0 +1,96 @@
+"""The endpoints `make run` answers from day one, as a client or peer sees them."""
+
+from __future__ import annotations
+
+import signedjson.key
+import signedjson.sign
+from aiohttp.test_utils import TestClient
+
+from homeserver.app import build_app
+from homeserver.config import Config
+from homeserver.protocol.signing import SigningKey
+
+from .conftest import FakeClock
+
+
+async def make_client(aiohttp_client, config, signing_key, clock=None) -> TestClient:
+    return await aiohttp_client(build_app(config, signing_key, clock=clock or FakeClock()))
+
+
+async def test_versions_lists_spec_versions(aiohttp_client, config, signing_key) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    resp = await client.get("/_matrix/client/versions")
+    assert resp.status == 200
+    body = await resp.json()
+    assert "v1.19" in body["versions"]
+    assert body["unstable_features"]["org.matrix.msc3026.busy_presence"] is True
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_server_keys_are_self_signed(
+    aiohttp_client, config: Config, signing_key: SigningKey
+) -> None:
+    clock = FakeClock(1_700_000_000_000)
+    client = await make_client(aiohttp_client, config, signing_key, clock)
+    resp = await client.get("/_matrix/key/v2/server")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["server_name"] == "test.local"
+    assert body["valid_until_ts"] == clock.now_ms + config.key_valid_for_ms
+    (key_id,) = body["verify_keys"]
+    assert key_id == signing_key.key_id
+    # Verify with the reference library (what Synapse uses), not our own code.
+    verify_key = signedjson.key.decode_verify_key_base64(
+        "ed25519", key_id.split(":")[1], body["verify_keys"][key_id]["key"]
+    )
+    signedjson.sign.verify_signed_json(body, "test.local", verify_key)
+
+
+async def test_server_keys_resigned_when_half_validity_passed(
+    aiohttp_client, config: Config, signing_key: SigningKey
+) -> None:
+    clock = FakeClock(1_700_000_000_000)
+    client = await make_client(aiohttp_client, config, signing_key, clock)
+    first = await (await client.get("/_matrix/key/v2/server")).json()
+    clock.now_ms += config.key_valid_for_ms // 2 + 1
+    second = await (await client.get("/_matrix/key/v2/server")).json()
+    assert second["valid_until_ts"] > first["valid_until_ts"]
+    assert second["valid_until_ts"] > clock.now_ms
+
+
+async def test_health(aiohttp_client, config, signing_key) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    resp = await client.get("/health")
+    assert resp.status == 200
+    assert await resp.text() == "OK"
+
+
+async def test_metrics_count_requests_by_endpoint(aiohttp_client, config, signing_key) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    await client.get("/_matrix/client/versions")
+    await client.get("/_matrix/client/versions")
+    text = await (await client.get("/metrics")).text()
+    line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("concord_http_request_seconds_count")
+        and 'endpoint="/_matrix/client/versions"' in line
+    )
+    assert line.endswith(" 2.0")
+
+
+async def test_unknown_endpoint_is_matrix_error(aiohttp_client, config, signing_key) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    resp = await client.get("/_matrix/client/v3/nonexistent")
+    assert resp.status == 404
+    assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
+    resp = await client.post("/_matrix/client/versions")
+    assert resp.status == 405
+    assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
+
+
+async def test_cors_preflight(aiohttp_client, config, signing_key) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    resp = await client.options("/_matrix/client/versions")
+    assert resp.status == 204
+    assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
