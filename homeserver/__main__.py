@@ -19,6 +19,8 @@ from aiohttp import web
 from homeserver.config import Config, ConfigError, load_config
 from homeserver.keyfile import KeyFileError, load_signing_key, write_new_signing_key
 from homeserver.logs import fields, setup_logging
+from homeserver.storage.database import DatabaseError
+from homeserver.storage.open import open_database
 
 log = logging.getLogger("homeserver")
 
@@ -65,7 +67,8 @@ async def serve(config: Config) -> None:
     from homeserver.app import build_app
 
     signing_key = load_signing_key(config.signing_key_path, config.server_name)
-    app = build_app(config, signing_key)
+    db = open_database(config.database)
+    app = build_app(config, signing_key, db)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     listener = config.client_listener
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(config))
         return 0
-    except (ConfigError, KeyFileError) as exc:
+    except (ConfigError, KeyFileError, DatabaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

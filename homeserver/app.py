@@ -15,14 +15,21 @@ from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
 from homeserver.metrics import Metrics
 from homeserver.protocol.signing import SigningKey
+from homeserver.storage.database import Database
+from homeserver.storage.store import Store
 
 CONFIG_KEY = web.AppKey("config", Config)
 CLOCK_KEY = web.AppKey("clock", Clock)
+STORE_KEY = web.AppKey("store", Store)
 
 
 def build_app(
-    config: Config, signing_key: SigningKey, *, clock: Clock | None = None
+    config: Config, signing_key: SigningKey, db: Database, *, clock: Clock | None = None
 ) -> web.Application:
+    """The whole server as one aiohttp application over an open, migrated ``db``.
+
+    The app owns ``db`` from here on and closes it on cleanup.
+    """
     metrics = Metrics()
     app = web.Application(
         middlewares=[metrics_middleware(metrics), matrix_errors],
@@ -31,6 +38,13 @@ def build_app(
     app[CONFIG_KEY] = config
     app[CLOCK_KEY] = clock or SystemClock()
     app[ops.METRICS_KEY] = metrics
+    store = Store(db)
+    app[STORE_KEY] = store
+
+    async def close_store(app: web.Application) -> None:
+        await store.close()
+
+    app.on_cleanup.append(close_store)
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     keys_server.setup(

@@ -7,16 +7,9 @@ import pytest
 from homeserver.config import Config, parse_config
 from homeserver.protocol.signing import SigningKey
 
+from ..conftest import FakeClock
 
-class FakeClock:
-    def __init__(self, now_ms: int = 1_700_000_000_000) -> None:
-        self.now_ms = now_ms
-
-    def time_ms(self) -> int:
-        return self.now_ms
-
-    def monotonic(self) -> float:
-        return self.now_ms / 1000
+__all__ = ["FakeClock"]
 
 
 @pytest.fixture

@@ -9,12 +9,16 @@ from aiohttp.test_utils import TestClient
 from homeserver.app import build_app
 from homeserver.config import Config
 from homeserver.protocol.signing import SigningKey
+from homeserver.storage.migrations import migrate
+from homeserver.storage.sqlite import SqliteDatabase
 
-from .conftest import FakeClock
+from ..conftest import FakeClock
 
 
 async def make_client(aiohttp_client, config, signing_key, clock=None) -> TestClient:
-    return await aiohttp_client(build_app(config, signing_key, clock=clock or FakeClock()))
+    db = SqliteDatabase(config.data_dir / "t.db")
+    migrate(db)
+    return await aiohttp_client(build_app(config, signing_key, db, clock=clock or FakeClock()))
 
 
 async def test_versions_lists_spec_versions(aiohttp_client, config, signing_key) -> None:

@@ -1,0 +1,68 @@
+"""Numbered schema migrations, applied at start, written once for both databases.
+
+Files are ``schema/NNNN_name.sql``. The few dialect differences are spelled as
+markers replaced per dialect: ``{BLOB}`` (BLOB / BYTEA), ``{BIGINT}``.
+Statements are separated by lines holding only ``;``-terminated SQL (we split on
+``;\n``), so keep semicolons out of string literals.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from importlib import resources
+
+from .database import Database, Txn
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+_MARKERS = {
+    "sqlite": {"{BLOB}": "BLOB", "{BIGINT}": "INTEGER"},
+    "postgres": {"{BLOB}": "BYTEA", "{BIGINT}": "BIGINT"},
+}
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """``(number, name, sql)`` for every migration, in order."""
+    found = []
+    for entry in resources.files("homeserver.storage.schema").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [number for number, _, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
+    return found
+
+
+def render(sql: str, dialect: str) -> list[str]:
+    for marker, replacement in _MARKERS[dialect].items():
+        sql = sql.replace(marker, replacement)
+    statements = [part.strip() for part in sql.split(";\n")]
+    return [
+        s for s in statements if s and not all(line.startswith("--") for line in s.splitlines())
+    ]
+
+
+def _apply(txn: Txn, dialect: str) -> list[str]:
+    txn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    current = txn.fetchval("SELECT MAX(version) FROM schema_version") or 0
+    applied = []
+    for number, name, sql in migration_files():
+        if number <= current:
+            continue
+        for statement in render(sql, dialect):
+            txn.execute(statement)
+        txn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        applied.append(name)
+    return applied
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema up to date (blocking; called at start before serving)."""
+    applied = db.run_sync_write(_apply, db.dialect)
+    for name in applied:
+        log.info("applied migration %s", name)

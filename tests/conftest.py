@@ -1,0 +1,94 @@
+"""Shared fixtures: databases on both engines, a fake clock.
+
+PostgreSQL tests use the server at 127.0.0.1:5432 (override with CONCORD_TEST_PG,
+a DSN to the maintenance database). Each test gets a fresh database. With
+REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the tests instead of
+skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from homeserver.storage.database import Database
+from homeserver.storage.migrations import migrate
+
+PG_ADMIN_DSN = os.environ.get("CONCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+class FakeClock:
+    def __init__(self, now_ms: int = 1_700_000_000_000) -> None:
+        self.now_ms = now_ms
+
+    def time_ms(self) -> int:
+        return self.now_ms
+
+    def monotonic(self) -> float:
+        return self.now_ms / 1000
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _pg_dsn_for(name: str) -> str:
+    base, _, _ = PG_ADMIN_DSN.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def postgres_dsn() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    import psycopg
+
+    name = "concord_test_" + uuid.uuid4().hex[:12]
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_dsn_for(name)
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database(
+    db_engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """An open, migrated database on each engine (tests using it run twice)."""
+    db: Database
+    if db_engine == "sqlite":
+        from homeserver.storage.sqlite import SqliteDatabase
+
+        db = SqliteDatabase(tmp_path / "test.db")
+    else:
+        from homeserver.storage.postgres import PostgresDatabase
+
+        dsn = request.getfixturevalue("postgres_dsn")
+        db = PostgresDatabase(dsn)
+    migrate(db)
+    try:
+        yield db
+    finally:
+        await db.close()
