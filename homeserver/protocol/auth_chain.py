@@ -23,11 +23,12 @@ FetchEvent = Callable[[str], "Event | None"]
 class EventLookup:
     """``fetch_event`` with a per-resolution memo; a missing event is an error."""
 
-    __slots__ = ("_cache", "_fetch")
+    __slots__ = ("_auth", "_cache", "_fetch")
 
     def __init__(self, fetch_event: FetchEvent) -> None:
         self._fetch = fetch_event
         self._cache: dict[str, Event] = {}
+        self._auth: dict[str, tuple[str, ...]] = {}
 
     def get(self, event_id: str) -> Event:
         found = self._cache.get(event_id)
@@ -43,10 +44,14 @@ class EventLookup:
                 f"fetch_event({event_id!r}) returned event {fetched.event_id}"
             )
         self._cache[event_id] = fetched
+        self._auth[event_id] = fetched.auth_event_ids
         return fetched
 
     def auth_ids(self, event_id: str) -> tuple[str, ...]:
-        return self.get(event_id).auth_event_ids
+        found = self._auth.get(event_id)
+        if found is None:
+            found = self.get(event_id).auth_event_ids
+        return found
 
 
 def ancestors(
@@ -60,28 +65,25 @@ def ancestors(
 
     Events in ``stop`` are neither returned nor walked through; callers pass a set that
     is closed under taking auth events (an auth chain), so nothing reachable is lost.
+    Breadth-first, one frontier set per level, so the set work happens in C.
     """
-    seen: set[str] = set()
-    frontier: list[str] = []
-    for event_id in start:
-        if include_start:
-            if event_id not in seen and event_id not in stop:
-                seen.add(event_id)
-                frontier.append(event_id)
-        else:
-            frontier.extend(lookup.auth_ids(event_id))
-    if not include_start:
-        frontier = [e for e in set(frontier) if e not in stop]
-        seen.update(frontier)
     auth_ids = lookup.auth_ids
-    while frontier:
-        next_frontier: list[str] = []
+    frontier: set[str] = set(start)
+    if not include_start:
+        parents: set[str] = set()
         for event_id in frontier:
-            for auth_id in auth_ids(event_id):
-                if auth_id not in seen and auth_id not in stop:
-                    seen.add(auth_id)
-                    next_frontier.append(auth_id)
-        frontier = next_frontier
+            parents.update(auth_ids(event_id))
+        frontier = parents
+    frontier.difference_update(stop)
+    seen: set[str] = set()
+    while frontier:
+        seen |= frontier
+        parents = set()
+        for event_id in frontier:
+            parents.update(auth_ids(event_id))
+        parents -= seen
+        parents.difference_update(stop)
+        frontier = parents
     return seen
 
 
