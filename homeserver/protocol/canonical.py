@@ -63,6 +63,8 @@ def encode_canonical_json(value: object, *, strict: bool = True) -> bytes:
         return canonicaljson.encode_canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise CanonicalJsonError(f"cannot encode as canonical JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise CanonicalJsonError("JSON is nested too deeply to encode") from exc
 
 
 def sha256(data: bytes) -> bytes:

@@ -24,17 +24,24 @@ from .room_versions import EventIdFormat, RoomVersion
 # spec: server-server "Size limits"
 MAX_PDU_BYTES = 65536
 MAX_ID_BYTES = 255
+# spec: PDU schemas — at most 20 prev_events and 10 auth_events
+MAX_PREV_EVENTS = 20
+MAX_AUTH_EVENTS = 10
+# spec: PDU schemas — `origin_server_ts` is an int64, and `depth` below 2**63 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def content_hash(pdu: Mapping[str, Any], version: RoomVersion) -> bytes:
     """sha256 over the event without ``unsigned``, ``signatures`` and ``hashes``."""
+    if not isinstance(pdu, Mapping):
+        raise InvalidEvent("an event must be a JSON object")
     stripped = {k: v for k, v in pdu.items() if k not in ("unsigned", "signatures", "hashes")}
     return sha256(encode_canonical_json(stripped, strict=version.strict_canonical_json))
 
 
 def reference_hash(pdu: Mapping[str, Any], version: RoomVersion) -> bytes:
     """sha256 over the redacted event without ``signatures`` and ``unsigned``."""
-    redacted = redact(dict(pdu), version)
+    redacted = redact(pdu, version)  # a new dict; raises InvalidEvent for a non-object
     redacted.pop("signatures", None)
     redacted.pop("unsigned", None)
     return sha256(encode_canonical_json(redacted, strict=version.strict_canonical_json))
@@ -66,7 +73,18 @@ def _require_int(pdu: Mapping[str, Any], key: str) -> int:
     value = pdu.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidEvent(f"`{key}` must be an integer")
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidEvent(f"`{key}` is out of the 64-bit integer range")
     return value
+
+
+def _check_signatures_shape(value: object) -> None:
+    """spec: PDU schemas — ``signatures`` maps server names to key id -> signature."""
+    if not isinstance(value, dict):
+        raise InvalidEvent("`signatures` must be an object")
+    for server, by_key in value.items():
+        if not isinstance(by_key, dict) or not all(isinstance(s, str) for s in by_key.values()):
+            raise InvalidEvent(f"`signatures.{server}` must map key ids to strings")
 
 
 def _event_refs(pdu: Mapping[str, Any], key: str, version: RoomVersion) -> tuple[str, ...]:
@@ -83,6 +101,7 @@ def _event_refs(pdu: Mapping[str, Any], key: str, version: RoomVersion) -> tuple
                 or len(item) != 2
                 or not isinstance(item[0], str)
                 or not isinstance(item[1], dict)
+                or not isinstance(item[1].get("sha256"), str)
             ):
                 raise InvalidEvent(f"`{key}` entries must be [event_id, hashes] pairs")
             ids.append(item[0])
@@ -169,8 +188,7 @@ class Event:
         hashes = data.get("hashes")
         if not isinstance(hashes, dict) or not isinstance(hashes.get("sha256"), str):
             raise InvalidEvent("`hashes.sha256` must be a string")
-        if not isinstance(data.get("signatures"), dict):
-            raise InvalidEvent("`signatures` must be an object")
+        _check_signatures_shape(data.get("signatures"))
         self.prev_event_ids = _event_refs(data, "prev_events", version)
         self.auth_event_ids = _event_refs(data, "auth_events", version)
 
@@ -224,7 +242,16 @@ class Event:
         return self.sender.split(":", 1)[1] if ":" in self.sender else ""
 
     def check_size_limits(self) -> None:
-        """spec: server-server "Size limits" (65536 bytes; ids and keys 255 bytes)."""
+        """spec: server-server "Size limits" (65536 bytes; ids and keys 255 bytes), and
+        the PDU schemas' limits of 20 ``prev_events`` and 10 ``auth_events``.
+
+        Checked on receipt and before sending, not in the constructor, so that events
+        stored before a limit existed can still be loaded.
+        """
+        if len(self.prev_event_ids) > MAX_PREV_EVENTS:
+            raise InvalidEvent(f"more than {MAX_PREV_EVENTS} prev_events")
+        if len(self.auth_event_ids) > MAX_AUTH_EVENTS:
+            raise InvalidEvent(f"more than {MAX_AUTH_EVENTS} auth_events")
         for key in ("sender", "room_id", "type", "event_id"):
             value = getattr(self, key)
             if len(value.encode("utf-8")) > MAX_ID_BYTES:

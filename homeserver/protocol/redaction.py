@@ -7,8 +7,10 @@ redacted event still has the same reference hash and event id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from .errors import InvalidEvent
 from .room_versions import RoomVersion
 
 JsonDict = dict[str, Any]
@@ -69,12 +71,15 @@ def _kept_content_keys(event_type: object, version: RoomVersion) -> tuple[str, .
     return ()
 
 
-def redact(event: JsonDict, version: RoomVersion) -> JsonDict:
+def redact(event: Mapping[str, Any], version: RoomVersion) -> JsonDict:
     """Return the redacted copy of ``event`` (a PDU as a JSON dict).
 
-    The input is not modified. ``unsigned`` is dropped, as the algorithm says; a
-    server that serves a redacted event to clients adds ``redacted_because`` itself.
+    The input is not modified; a non-object raises ``InvalidEvent``. ``unsigned`` is
+    dropped, as the algorithm says; a server that serves a redacted event to clients
+    adds ``redacted_because`` itself.
     """
+    if not isinstance(event, Mapping):
+        raise InvalidEvent("an event must be a JSON object")
     top = _TOP_LEVEL_V11 if version.updated_redaction_rules else _TOP_LEVEL_V1
     redacted: JsonDict = {key: value for key, value in event.items() if key in top}
     content = event.get("content")
