@@ -7,12 +7,20 @@ It is a small facade: each concern has its own narrow store class in its own mod
 
 from __future__ import annotations
 
+from .accounts_store import AccountsStore
 from .database import Database
+from .events_store import EventsStore
+from .rooms_store import RoomsStore
+from .state_store import StateStore
 
 
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.accounts = AccountsStore(db)
+        self.events = EventsStore(db)
+        self.state = StateStore(db)
+        self.rooms = RoomsStore(db)
 
     async def close(self) -> None:
         await self.db.close()

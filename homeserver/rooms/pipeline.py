@@ -1,0 +1,355 @@
+"""The one write path for events (DESIGN.md "The write path").
+
+Local sends are built here from the room's current state; every event is checked
+against the authorization rules of ``homeserver.protocol`` and persisted with its
+edges, state group, current state and stream position in one transaction, under a
+per-room lock. Subscribers hear about it on the bus after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeserver.clock import Clock
+from homeserver.errors import MatrixError
+from homeserver.logs import fields
+from homeserver.protocol.auth import check_auth_rules
+from homeserver.protocol.auth_events import auth_types_for_event, check_auth_events
+from homeserver.protocol.builder import MAX_PREV_EVENTS, build_event, event_reference
+from homeserver.protocol.errors import AuthError, InvalidEvent
+from homeserver.protocol.events import Event
+from homeserver.protocol.redaction import redact
+from homeserver.protocol.room_versions import EventIdFormat, RoomVersion
+from homeserver.protocol.signing import SigningKey
+from homeserver.storage import events_store, rooms_store, state_store
+from homeserver.storage.database import Txn
+from homeserver.storage.store import Store
+
+from .bus import EventBus, PersistedEvent
+from .room_state import RoomInfo, RoomStateCache, StateKey
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TxnKey:
+    """A client's (user, device, txnId): sending it twice yields one event."""
+
+    user_id: str
+    device_id: str
+    txn_id: str
+
+
+class StreamCounter:
+    """Positions of the room-events stream, handed out by the single writer."""
+
+    def __init__(self, current: int) -> None:
+        self.current = current
+
+    def next(self) -> int:
+        self.current += 1
+        return self.current
+
+
+class EventPipeline:
+    def __init__(
+        self,
+        store: Store,
+        rooms: RoomStateCache,
+        bus: EventBus,
+        signing_key: SigningKey,
+        clock: Clock,
+        server_name: str,
+    ) -> None:
+        self.store = store
+        self.rooms = rooms
+        self.bus = bus
+        self.signing_key = signing_key
+        self.clock = clock
+        self.server_name = server_name
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stream: StreamCounter | None = None
+        # The stream position up to which everything is committed and published.
+        self.persisted_upto = 0
+
+    async def start(self) -> None:
+        current = await self.store.events.max_stream_ordering()
+        self._stream = StreamCounter(current)
+        self.persisted_upto = current
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        lock = self._locks.get(room_id)
+        if lock is None:
+            lock = self._locks[room_id] = asyncio.Lock()
+        return lock
+
+    def is_local(self, user_id: str) -> bool:
+        return user_id.partition(":")[2] == self.server_name
+
+    # ------------------------------------------------------------------ local sends
+
+    async def create_room(
+        self, version: RoomVersion, creator: str, create_content: Mapping[str, Any]
+    ) -> PersistedEvent:
+        """Persist the m.room.create event of a new room and return it."""
+        content = dict(create_content)
+        if not version.implicit_room_creator:
+            content["creator"] = creator
+        content["room_version"] = version.identifier
+        room_id: str | None = None
+        if not version.room_id_from_create_event:
+            room_id = f"!{secrets.token_urlsafe(18)}:{self.server_name}"
+        event = self._build(
+            version, room_id, creator, "m.room.create", content, "", [], [], depth=1
+        )
+        check_auth_rules(event, {("m.room.create", ""): event})
+        info = RoomInfo(
+            room_id=event.room_id,
+            version=version,
+            extremities=[],
+            max_depth=0,
+            current_group=None,
+        )
+        async with self._lock(event.room_id):
+            return await self._persist(info, event, None, create_room=True)
+
+    async def send(
+        self,
+        room_id: str,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        *,
+        state_key: str | None = None,
+        txn: TxnKey | None = None,
+        redacts: str | None = None,
+    ) -> PersistedEvent:
+        """Build, authorise and persist a local event in ``room_id``.
+
+        Raises ``MatrixError``: 404 for an unknown room, 403 ``M_FORBIDDEN`` when the
+        auth rules refuse it, 400 ``M_BAD_JSON`` when the event is malformed.
+        """
+        if txn is not None:
+            existing = await self._txn_event(txn)
+            if existing is not None:
+                return existing
+        async with self._lock(room_id):
+            if txn is not None:  # a retry may have raced us into the lock
+                existing = await self._txn_event(txn)
+                if existing is not None:
+                    return existing
+            info = await self.rooms.room(room_id)
+            if info is None:
+                raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
+            version = info.version
+            keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
+            state_events = await self.rooms.state_events(room_id, keys)
+            auth_events = list(state_events.values())
+            prev_ids = info.extremities[-MAX_PREV_EVENTS:]
+            prev_refs: list[Any] = list(prev_ids)
+            auth_refs: list[Any] = [e.event_id for e in auth_events]
+            if version.event_id_format is EventIdFormat.V1:
+                prevs = await self.rooms.get_events(prev_ids)
+                prev_refs = [event_reference(prevs[i]) for i in prev_ids if i in prevs]
+                auth_refs = [event_reference(e) for e in auth_events]
+            event = self._build(
+                version,
+                room_id,
+                sender,
+                event_type,
+                content,
+                state_key,
+                prev_refs,
+                auth_refs,
+                depth=info.max_depth + 1,
+                redacts=redacts,
+            )
+            state_for_auth: dict[StateKey, Event] = dict(state_events)
+            if ("m.room.create", "") not in state_for_auth:
+                create_id = info.state.get(("m.room.create", ""))
+                if create_id is not None:
+                    create = (await self.rooms.get_events([create_id])).get(create_id)
+                    if create is not None:
+                        state_for_auth[("m.room.create", "")] = create
+            try:
+                check_auth_events(event, auth_events)
+                check_auth_rules(event, state_for_auth)
+            except AuthError as exc:
+                raise MatrixError(403, "M_FORBIDDEN", str(exc)) from exc
+            return await self._persist(info, event, txn)
+
+    def _build(
+        self,
+        version: RoomVersion,
+        room_id: str | None,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str | None,
+        prev_refs: list[Any],
+        auth_refs: list[Any],
+        *,
+        depth: int,
+        redacts: str | None = None,
+    ) -> Event:
+        try:
+            event = build_event(
+                version=version,
+                room_id=room_id,
+                sender=sender,
+                event_type=event_type,
+                content=content,
+                prev_events=prev_refs,
+                auth_events=auth_refs,
+                depth=depth,
+                origin_server_ts=self.clock.time_ms(),
+                key=self.signing_key,
+                state_key=state_key,
+                redacts=redacts,
+                event_id_localpart=secrets.token_urlsafe(12)
+                if version.event_id_format is EventIdFormat.V1
+                else None,
+            )
+            event.check_size_limits()
+        except InvalidEvent as exc:
+            if "bytes" in str(exc):
+                raise MatrixError(413, "M_TOO_LARGE", str(exc)) from exc
+            raise MatrixError(400, "M_BAD_JSON", str(exc)) from exc
+        return event
+
+    async def _txn_event(self, txn: TxnKey) -> PersistedEvent | None:
+        event_id = await self.store.rooms.get_txn_event(txn.user_id, txn.device_id, txn.txn_id)
+        if event_id is None:
+            return None
+        stored = await self.store.events.get_event(event_id)
+        if stored is None:
+            return None
+        return PersistedEvent(stored.event, stored.stream_ordering)
+
+    async def _may_apply_redaction(self, info: RoomInfo, redaction: Event, target: Event) -> bool:
+        """spec: rooms/v3 "Handling redactions" — apply when the redaction's sender has
+        the redact level, or is of the same server as the target's sender."""
+        if target.room_id != redaction.room_id or target.type == "m.room.create":
+            return False
+        if target.sender.partition(":")[2] == redaction.sender.partition(":")[2]:
+            return True
+        power = await self.rooms.power(info.room_id)
+        return power.user_level(redaction.sender) >= power.levels.redact
+
+    # ------------------------------------------------------------------ persisting
+
+    async def _persist(
+        self, info: RoomInfo, event: Event, txn: TxnKey | None, *, create_room: bool = False
+    ) -> PersistedEvent:
+        assert self._stream is not None, "EventPipeline.start() was not awaited"
+        new_state = info.state
+        changed: dict[StateKey, str] = {}
+        if event.state_key is not None:
+            new_state = dict(info.state)
+            new_state[event.state_tuple] = event.event_id
+            changed = {event.state_tuple: event.event_id}
+        redaction_target: Event | None = None
+        if event.type == "m.room.redaction" and event.redacts:
+            target = (await self.rooms.get_events([event.redacts])).get(event.redacts)
+            if target is not None and await self._may_apply_redaction(info, event, target):
+                redaction_target = target
+        membership = event.membership if event.type == "m.room.member" else None
+        local_member = (
+            event.state_key
+            if membership is not None and event.state_key and self.is_local(event.state_key)
+            else None
+        )
+        now = self.clock.time_ms()
+        stream_counter = self._stream
+
+        def write(t: Txn) -> tuple[int, int | None]:
+            stream = stream_counter.next()
+            group_before = info.current_group
+            if group_before is None and info.state:
+                group_before = state_store.store_state_group(
+                    t, info.room_id, None, info.state, info.state
+                )
+            group_after = group_before
+            if changed:
+                group_after = state_store.store_state_group(
+                    t, info.room_id, group_before, changed, new_state
+                )
+            if create_room:
+                rooms_store.insert_room(t, info.room_id, info.version.identifier, event.sender, now)
+            events_store.insert_event(
+                t,
+                events_store.NewEventRow(
+                    event=event,
+                    stream_ordering=stream,
+                    received_ts=now,
+                    state_group_before=group_before,
+                    state_group_after=group_after,
+                    rel_type=_rel_type(event),
+                    relates_to=_relates_to(event),
+                ),
+            )
+            events_store.set_forward_extremities(t, info.room_id, [event.event_id])
+            if changed:
+                memberships = {event.state_key or "": membership} if membership else {}
+                state_store.update_current_state(t, info.room_id, changed, memberships)
+            if local_member is not None and membership is not None:
+                rooms_store.upsert_local_membership(
+                    t, local_member, info.room_id, membership, event.event_id, stream
+                )
+            if txn is not None:
+                rooms_store.insert_txn_id(
+                    t, txn.user_id, txn.device_id, txn.txn_id, event.event_id, now
+                )
+            if redaction_target is not None:
+                t.execute(
+                    "INSERT INTO redactions (event_id, redacts) VALUES (?, ?)",
+                    (event.event_id, redaction_target.event_id),
+                )
+                events_store.mark_redacted(
+                    t,
+                    redaction_target.event_id,
+                    event.event_id,
+                    redact(redaction_target.pdu, info.version),
+                )
+            return stream, group_after
+
+        stream, group_after = await self.store.db.write(write)
+        # The commit is done: update memory, then announce.
+        info.state = new_state
+        info.extremities = [event.event_id]
+        info.max_depth = max(info.max_depth, event.depth)
+        info.current_group = group_after
+        self.rooms.put_room(info)
+        self.rooms.events.set(event.event_id, event)
+        if redaction_target is not None:
+            self.rooms.events.pop(redaction_target.event_id)
+        self.persisted_upto = max(self.persisted_upto, stream)
+        item = PersistedEvent(event, stream, membership_change_for=local_member)
+        log.debug(
+            "persisted event",
+            extra=fields(event_id=event.event_id, room_id=event.room_id, stream=stream),
+        )
+        self.bus.publish(item)
+        return item
+
+
+def _relation(event: Event) -> Mapping[str, Any] | None:
+    relates = event.content.get("m.relates_to")
+    return relates if isinstance(relates, Mapping) else None
+
+
+def _rel_type(event: Event) -> str | None:
+    relates = _relation(event)
+    value = relates.get("rel_type") if relates else None
+    return value if isinstance(value, str) else None
+
+
+def _relates_to(event: Event) -> str | None:
+    relates = _relation(event)
+    value = relates.get("event_id") if relates else None
+    return value if isinstance(value, str) else None

@@ -1,0 +1,130 @@
+"""State groups (full state maps stored as bounded delta chains) and current state.
+
+DESIGN.md "The write path": a group is a delta over a previous group with periodic
+full snapshots, so reading one touches at most ``MAX_CHAIN`` groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .database import Database, Txn
+
+StateKey = tuple[str, str]
+StateMap = dict[StateKey, str]
+
+# A new group whose chain would grow past this is written as a full snapshot.
+MAX_CHAIN = 32
+
+
+def next_state_group_id(txn: Txn) -> int:
+    return int(txn.fetchval("SELECT MAX(id) FROM state_groups") or 0) + 1
+
+
+def store_state_group(
+    txn: Txn,
+    room_id: str,
+    prev_group: int | None,
+    delta: Mapping[StateKey, str],
+    full_state: Mapping[StateKey, str],
+) -> int:
+    """Write a group for ``full_state``: a delta over ``prev_group`` while its chain is
+    short, else a snapshot. Returns the new group id."""
+    group_id = next_state_group_id(txn)
+    chain = 0
+    if prev_group is not None:
+        prev_chain = txn.fetchval(
+            "SELECT chain_length FROM state_groups WHERE id = ?", (prev_group,)
+        )
+        if prev_chain is not None and prev_chain + 1 < MAX_CHAIN:
+            chain = prev_chain + 1
+    if chain == 0:
+        prev_group = None
+        entries = full_state
+    else:
+        entries = delta
+    txn.execute(
+        "INSERT INTO state_groups (id, room_id, prev_group, chain_length) VALUES (?, ?, ?, ?)",
+        (group_id, room_id, prev_group, chain),
+    )
+    txn.executemany(
+        "INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES (?, ?, ?, ?)",
+        [(group_id, key[0], key[1], event_id) for key, event_id in entries.items()],
+    )
+    return group_id
+
+
+def load_state_group(txn: Txn, group_id: int) -> StateMap:
+    """The full state map of a group (walks its delta chain back to a snapshot)."""
+    chain: list[int] = []
+    current: int | None = group_id
+    while current is not None:
+        chain.append(current)
+        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
+        if len(chain) > MAX_CHAIN + 1:
+            raise RuntimeError(f"state group chain of {group_id} is longer than {MAX_CHAIN}")
+    rows = txn.fetchall(
+        "SELECT group_id, type, state_key, event_id FROM state_group_entries"
+        f" WHERE group_id IN {txn.in_list(chain)}",
+        chain,
+    )
+    by_group: dict[int, list[tuple[str, str, str]]] = {}
+    for gid, typ, state_key, event_id in rows:
+        by_group.setdefault(gid, []).append((typ, state_key, event_id))
+    state: StateMap = {}
+    for gid in reversed(chain):  # snapshot first, newest delta last
+        for typ, state_key, event_id in by_group.get(gid, ()):
+            state[(typ, state_key)] = event_id
+    return state
+
+
+def update_current_state(
+    txn: Txn, room_id: str, changes: Mapping[StateKey, str], memberships: Mapping[str, str]
+) -> None:
+    """Apply ``changes`` to the room's current state. ``memberships`` gives the
+    membership of each changed ``m.room.member`` state key."""
+    for (typ, state_key), event_id in changes.items():
+        membership = memberships.get(state_key) if typ == "m.room.member" else None
+        txn.execute(
+            "INSERT INTO current_state (room_id, type, state_key, event_id, membership)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (room_id, type, state_key)"
+            " DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership",
+            (room_id, typ, state_key, event_id, membership),
+        )
+
+
+def replace_current_state(
+    txn: Txn, room_id: str, state: Mapping[StateKey, str], memberships: Mapping[str, str]
+) -> None:
+    txn.execute("DELETE FROM current_state WHERE room_id = ?", (room_id,))
+    update_current_state(txn, room_id, state, memberships)
+
+
+def get_current_state_ids(txn: Txn, room_id: str) -> StateMap:
+    rows = txn.fetchall(
+        "SELECT type, state_key, event_id FROM current_state WHERE room_id = ?", (room_id,)
+    )
+    return {(typ, state_key): event_id for typ, state_key, event_id in rows}
+
+
+def joined_members(txn: Txn, room_id: str) -> list[str]:
+    rows = txn.fetchall(
+        "SELECT state_key FROM current_state WHERE room_id = ? AND type = 'm.room.member'"
+        " AND membership = 'join'",
+        (room_id,),
+    )
+    return [row[0] for row in rows]
+
+
+class StateStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def load_state_group(self, group_id: int) -> StateMap:
+        return await self.db.read(load_state_group, group_id)
+
+    async def get_current_state_ids(self, room_id: str) -> StateMap:
+        return await self.db.read(get_current_state_ids, room_id)
+
+    async def joined_members(self, room_id: str) -> list[str]:
+        return await self.db.read(joined_members, room_id)
