@@ -11,16 +11,28 @@ from federation import keys_server
 from homeserver.api import ops
 from homeserver.api.client import versions
 from homeserver.api.middleware import matrix_errors, metrics_middleware
+from homeserver.appkeys import (
+    ALIASES_KEY,
+    BUS_KEY,
+    CLOCK_KEY,
+    CONFIG_KEY,
+    PIPELINE_KEY,
+    ROOM_CREATOR_KEY,
+    ROOMS_KEY,
+    SIGNING_KEY,
+    STORE_KEY,
+)
 from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
 from homeserver.metrics import Metrics
 from homeserver.protocol.signing import SigningKey
+from homeserver.rooms.aliases import AliasDirectory
+from homeserver.rooms.bus import EventBus
+from homeserver.rooms.creation import RoomCreator
+from homeserver.rooms.pipeline import EventPipeline
+from homeserver.rooms.room_state import RoomStateCache
 from homeserver.storage.database import Database
 from homeserver.storage.store import Store
-
-CONFIG_KEY = web.AppKey("config", Config)
-CLOCK_KEY = web.AppKey("clock", Clock)
-STORE_KEY = web.AppKey("store", Store)
 
 
 def build_app(
@@ -36,6 +48,7 @@ def build_app(
         client_max_size=64 * 1024 * 1024,
     )
     app[CONFIG_KEY] = config
+    app[SIGNING_KEY] = signing_key
     app[CLOCK_KEY] = clock or SystemClock()
     app[ops.METRICS_KEY] = metrics
     store = Store(db)
@@ -45,6 +58,20 @@ def build_app(
         await store.close()
 
     app.on_cleanup.append(close_store)
+
+    clock_ = app[CLOCK_KEY]
+    bus = app[BUS_KEY] = EventBus()
+    rooms = app[ROOMS_KEY] = RoomStateCache(store)
+    pipeline = app[PIPELINE_KEY] = EventPipeline(
+        store, rooms, bus, signing_key, clock_, config.server_name
+    )
+    aliases = app[ALIASES_KEY] = AliasDirectory(store, clock_)
+    app[ROOM_CREATOR_KEY] = RoomCreator(pipeline, aliases)
+
+    async def start_pipeline(app: web.Application) -> None:
+        await pipeline.start()
+
+    app.on_startup.append(start_pipeline)
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     keys_server.setup(
