@@ -57,7 +57,6 @@ class _Resolver:
         self.rules = rules
         self._levels: dict[str, PowerLevels] = {}
         self._creators: dict[str, frozenset[str]] = {}
-        self._mainline_memo: dict[str, int] = {}
 
     # -- power of a sender, for the reverse topological power ordering ---------------
 
@@ -153,16 +152,17 @@ class _Resolver:
     def mainline_sorted(self, event_ids: Iterable[str], power_id: str | None) -> list[str]:
         """spec: v2-state-res "Mainline ordering": greater mainline position first, then
         origin_server_ts, then event id."""
-        mainline: list[str] = []
+        position: dict[str, int] = {}
         while power_id is not None:
-            mainline.append(power_id)
+            if power_id in position:
+                raise StateResolutionError(f"power levels auth events loop at {power_id}")
+            position[power_id] = len(position)
             power_id = self._power_parent(self.lookup.get(power_id))
-        position = {event_id: i for i, event_id in enumerate(mainline)}
-        unreached = len(mainline)  # the spec's ∞: greater than every position
+        unreached = len(position)  # the spec's ∞: greater than every position
         memo: dict[str, int] = {}
 
         def mainline_position(event: Event) -> int:
-            walked: list[str] = []
+            walked: dict[str, None] = {}  # ordered, with O(1) membership
             current = self._power_parent(event)
             found = unreached
             while current is not None:
@@ -172,7 +172,9 @@ class _Resolver:
                 if current in memo:
                     found = memo[current]
                     break
-                walked.append(current)
+                if current in walked:
+                    raise StateResolutionError(f"power levels auth events loop at {current}")
+                walked[current] = None
                 current = self._power_parent(self.lookup.get(current))
             for power_event_id in walked:
                 memo[power_event_id] = found
