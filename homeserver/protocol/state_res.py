@@ -102,11 +102,15 @@ def resolve_state(
     unconflicted, conflicted = _split(sets, missing_is_conflict=not v1)
     if not conflicted:
         return unconflicted
+    room_ids: set[str] = set()
     for key, event_ids in conflicted.items():
         for event_id in event_ids:
             event = lookup.get(event_id)
             if event.state_key is None or event.state_tuple != key:
                 raise StateResolutionError(f"event {event_id} is not the state event for {key}")
+            room_ids.add(event.room_id)
+    if len(room_ids) > 1:
+        raise StateResolutionError(f"state sets of several rooms: {sorted(room_ids)}")
     if v1:
         return resolve_v1(unconflicted, conflicted, lookup, auth_rules)
     per_set = [{s[k] for k in conflicted if k in s} for s in sets]

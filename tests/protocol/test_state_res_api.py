@@ -227,3 +227,16 @@ def test_auth_event_loops_raise_instead_of_hanging(version: RoomVersion) -> None
         resolver.mainline_sorted(["e"], "m")  # e's power levels chain loops
     with pytest.raises(StateResolutionError, match="cycle"):
         resolver.power_sorted(["p1"], {"p1", "p2"})
+
+
+@pytest.mark.parametrize("version", [V1, V11, V12])
+def test_events_of_another_room_raise(version: RoomVersion) -> None:
+    room, a, b = _forked(version)
+    other = ForkingRoom(version, prefix="OTHER")
+    elsewhere = other.start()
+    other.topic(elsewhere, "TX", ALICE)
+    assert other.room_id != room.room_id
+    b[("m.room.topic", "")] = other.event_id("TX")
+    merged = {**other.events, **room.events}
+    with pytest.raises(StateResolutionError, match="several rooms"):
+        resolve_state(version, [a, b], merged.get)

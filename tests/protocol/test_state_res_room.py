@@ -37,19 +37,21 @@ VERSIONS_V2_AND_V2_1 = [V2, V10, V11, V12]
 
 
 class ForkingRoom:
-    def __init__(self, version: RoomVersion, creator: str = ALICE) -> None:
+    def __init__(self, version: RoomVersion, creator: str = ALICE, prefix: str = "") -> None:
         self.version = version
+        self.prefix = prefix  # of every event name, to tell the events of two rooms apart
         self.creator = creator
         self.events: dict[str, Event] = {}
         self.ts = 0
-        self.room_id = "!room:example.com"
+        self.room_id = f"!{prefix}room:example.com"
         if version.room_id_from_create_event:
-            self.room_id = "!CREATE"
+            self.room_id = f"!{prefix}CREATE"
         self.last: dict[int, str] = {}  # id(branch) -> latest event id, for prev_events
 
     # -- ids and references ----------------------------------------------------------
 
     def event_id(self, name: str) -> str:
+        name = self.prefix + name
         return f"${name}:example.com" if self.version.event_id_in_event else f"${name}"
 
     def _ref(self, event_id: str) -> Any:
@@ -164,7 +166,7 @@ class ForkingRoom:
         event_id = state.get(key)
         if event_id is None:
             return None
-        return event_id[1:].split(":", 1)[0]
+        return event_id[1 + len(self.prefix) :].split(":", 1)[0]
 
 
 def names(room: ForkingRoom, *names_: str) -> list[str]:
