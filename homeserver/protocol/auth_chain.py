@@ -47,6 +47,15 @@ class EventLookup:
         self._auth[event_id] = fetched.auth_event_ids
         return fetched
 
+    def parents_of(self, event_ids: set[str]) -> set[str]:
+        """The union of the auth events of ``event_ids``."""
+        auth = self._auth
+        for event_id in event_ids.difference(auth):
+            self.get(event_id)
+        parents: set[str] = set()
+        parents.update(*map(auth.__getitem__, event_ids))
+        return parents
+
     def auth_ids(self, event_id: str) -> tuple[str, ...]:
         found = self._auth.get(event_id)
         if found is None:
@@ -67,20 +76,14 @@ def ancestors(
     is closed under taking auth events (an auth chain), so nothing reachable is lost.
     Breadth-first, one frontier set per level, so the set work happens in C.
     """
-    auth_ids = lookup.auth_ids
     frontier: set[str] = set(start)
     if not include_start:
-        parents: set[str] = set()
-        for event_id in frontier:
-            parents.update(auth_ids(event_id))
-        frontier = parents
+        frontier = lookup.parents_of(frontier)
     frontier.difference_update(stop)
     seen: set[str] = set()
     while frontier:
         seen |= frontier
-        parents = set()
-        for event_id in frontier:
-            parents.update(auth_ids(event_id))
+        parents = lookup.parents_of(frontier)
         parents -= seen
         parents.difference_update(stop)
         frontier = parents
