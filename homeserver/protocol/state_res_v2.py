@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from .auth_chain import EventLookup, auth_difference, conflicted_subgraph
 from .errors import ProtocolError, StateResolutionError
 from .events import Event
-from .power_levels import INFINITE_POWER, PowerLevels, room_creators
+from .power_levels import room_creators, user_power_level
 from .room_versions import RoomVersion, StateResAlgorithm
 from .state_res_auth import AuthRules
 
@@ -55,7 +55,8 @@ class _Resolver:
         self.version = version
         self.lookup = lookup
         self.rules = rules
-        self._levels: dict[str, PowerLevels] = {}
+        # (power levels event id or None, create event id or None, sender) -> level
+        self._levels: dict[tuple[str | None, str | None, str], int] = {}
         self._creators: dict[str, frozenset[str]] = {}
 
     # -- power of a sender, for the reverse topological power ordering ---------------
@@ -65,13 +66,6 @@ class _Resolver:
         if found is None:
             found = room_creators(create.sender, create.content, self.version)
             self._creators[create.event_id] = found
-        return found
-
-    def _levels_of(self, power: Event) -> PowerLevels:
-        found = self._levels.get(power.event_id)
-        if found is None:
-            found = PowerLevels.from_content(power.content, self.version)
-            self._levels[power.event_id] = found
         return found
 
     def sender_power(self, event: Event) -> int:
@@ -91,12 +85,18 @@ class _Resolver:
                 create = auth_event
         if self.version.room_id_from_create_event:
             create = self.lookup.get(create_event_id_for_room(event.room_id))
-        creators = frozenset() if create is None else self._creators_of(create)
-        if self.version.privileged_creators and event.sender in creators:
-            return INFINITE_POWER
-        if power is None:
-            return 100 if event.sender in creators else 0
-        return self._levels_of(power).user_level(event.sender)
+        cache_key = (
+            None if power is None else power.event_id,
+            None if create is None else create.event_id,
+            event.sender,
+        )
+        level = self._levels.get(cache_key)
+        if level is None:
+            creators = frozenset() if create is None else self._creators_of(create)
+            content = None if power is None else power.content
+            level = user_power_level(event.sender, content, creators, self.version)
+            self._levels[cache_key] = level
+        return level
 
     # -- step 1: reverse topological power ordering -----------------------------------
 
