@@ -7,6 +7,7 @@ spec: rooms/fragments/v2-state-res "Auth chain", "Auth difference"; rooms/v12
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -19,12 +20,12 @@ from homeserver.protocol.auth_chain import (
 )
 from homeserver.protocol.errors import StateResolutionError
 from homeserver.protocol.events import Event
-from homeserver.protocol.room_versions import V1, V11, V12, RoomVersion
+from homeserver.protocol.room_versions import V1, V11, V12, RoomVersion, StateResAlgorithm
 from homeserver.protocol.state_res import resolve_state
-from homeserver.protocol.state_res_auth import REAL_AUTH_RULES
+from homeserver.protocol.state_res_auth import REAL_AUTH_RULES, AuthRules
 from homeserver.protocol.state_res_v2 import _Resolver, is_power_event
 
-from .test_state_res_room import ALICE, BOB, ForkingRoom
+from .test_state_res_room import ALICE, BOB, CHARLIE, ForkingRoom
 
 # -- a bare DAG: only auth_events matter to the helpers ----------------------------------
 
@@ -240,3 +241,39 @@ def test_events_of_another_room_raise(version: RoomVersion) -> None:
     merged = {**other.events, **room.events}
     with pytest.raises(StateResolutionError, match="several rooms"):
         resolve_state(version, [a, b], merged.get)
+
+
+@pytest.mark.parametrize("version", [V11, V12])
+def test_order_of_the_iterative_auth_checks(version: RoomVersion) -> None:
+    # With rules that allow everything and record what they are asked, the order of
+    # the checks is the algorithm's order (spec: v2-state-res "Algorithm"):
+    # step 1/2 — power events and their auth ancestors in the full conflicted set by
+    # reverse topological power ordering: IPOWER (no conflicted auth event), then PA
+    # (Alice, 100), IMB (Bob, 50), IMC (Charlie, 0), then KC which cites IMB and IMC.
+    # (IMB is unconflicted but in the auth difference: only fork b's events cite it.)
+    # step 3/4 — the rest by mainline of the resolved PA: TB (hangs off IPOWER,
+    # position 1) before TA (off PA, position 0).
+    room = ForkingRoom(version)
+    main = room.start({BOB: 50})
+    room.member(main, "IMB", BOB, "join")
+    room.member(main, "IMC", CHARLIE, "join")
+    a, b = room.fork(main), room.fork(main)
+    room.power(a, "PA", ALICE, {BOB: 50})
+    room.topic(a, "TA", ALICE)
+    room.topic(b, "TB", BOB)
+    room.member(b, "KC", BOB, "leave", CHARLIE)
+    checked: list[str] = []
+
+    def allow(event: Event, state: Mapping[tuple[str, str], Event]) -> None:
+        checked.append(room.name_of({("x", ""): event.event_id}, ("x", "")) or "")
+
+    rules = AuthRules(check=allow, auth_types=REAL_AUTH_RULES.auth_types)
+    resolved = resolve_state(version, [a, b], room.fetch, auth_rules=rules)
+    if version.state_res is StateResAlgorithm.V2_1:
+        # v2.1 adds the conflicted state subgraph: IJR is on the path IMC → IJR → IPOWER
+        # between conflicted events, and is a power event (sent before PA).
+        assert checked == ["IPOWER", "IJR", "PA", "IMB", "IMC", "KC", "TB", "TA"]
+    else:
+        assert checked == ["IPOWER", "PA", "IMB", "IMC", "KC", "TB", "TA"]
+    assert room.name_of(resolved, ("m.room.topic", "")) == "TA"
+    assert room.name_of(resolved, ("m.room.member", CHARLIE)) == "KC"
