@@ -248,7 +248,7 @@ def resolve_v2(
         full_conflicted |= conflicted_subgraph(lookup, conflicted_ids)
     room_ids = {lookup.get(event_id).room_id for event_id in full_conflicted}
     if len(room_ids) > 1:
-        raise StateResolutionError(f"events of several rooms in state resolution: {room_ids}")
+        raise StateResolutionError(f"events of several rooms: {sorted(room_ids)}")
     resolver = _Resolver(version, lookup, rules)
 
     # Step 1: the power events and their auth ancestors in the full conflicted set.
