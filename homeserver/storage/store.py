@@ -7,9 +7,11 @@ It is a small facade: each concern has its own narrow store class in its own mod
 
 from __future__ import annotations
 
+from .account_data_store import AccountDataStore
 from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
+from .filters_store import FiltersStore
 from .rooms_store import RoomsStore
 from .state_store import StateStore
 
@@ -21,6 +23,8 @@ class Store:
         self.events = EventsStore(db)
         self.state = StateStore(db)
         self.rooms = RoomsStore(db)
+        self.account_data = AccountDataStore(db)
+        self.filters = FiltersStore(db)
 
     async def close(self) -> None:
         await self.db.close()
