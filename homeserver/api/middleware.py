@@ -41,6 +41,8 @@ async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamRes
         response = await handler(request)
     except MatrixError as exc:
         return error_response(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(MatrixError(413, "M_TOO_LARGE", "Request body is too large"))
     except web.HTTPMethodNotAllowed:
         return error_response(MatrixError(405, "M_UNRECOGNIZED", "Method not allowed"))
     except web.HTTPNotFound:
