@@ -32,7 +32,14 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy homeserver federation appservice sfu benchmarks
 
-pytest: $(VENV)/.installed-test
+# matrix-js-sdk for tests/integration/test_js_sdk.py (pinned by its package-lock.json).
+JS_IT := tests/integration/js
+$(JS_IT)/node_modules/.installed: $(JS_IT)/package.json $(JS_IT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(JS_IT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the matrix-js-sdk integration test will skip"; fi
+
+pytest: $(VENV)/.installed-test $(JS_IT)/node_modules/.installed
 	$(VENV)/bin/pytest
 
 ## make bench: benchmarks (not part of make test).

@@ -1,0 +1,70 @@
+"""matrix-js-sdk (Node) against the real server: tests/integration/js/scenario.mjs.
+
+``make test`` installs the pinned SDK (``npm ci``) first; run alone, this test installs
+it when ``node_modules`` is missing. Without node/npm the test skips.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .server_process import ConcordServer
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+
+@pytest.fixture(scope="session")
+def js_sdk() -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node/npm are not installed")
+    if not (JS_DIR / "node_modules" / "matrix-js-sdk" / "package.json").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=300)
+    return Path(node)
+
+
+def run_scenario(node: Path, url: str, *extra: str) -> None:
+    proc = subprocess.run(
+        [str(node), "scenario.mjs", url, *extra],
+        cwd=JS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"scenario.mjs failed ({proc.returncode}):\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}",
+            pytrace=False,
+        )
+    assert proc.stdout.rstrip().endswith("PASS"), proc.stdout
+
+
+def _serves(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError as exc:
+        return exc.code != 404 or b"M_UNRECOGNIZED" not in exc.read()
+    except OSError:
+        return False
+
+
+# What the SDK's own sync loop (startClient) needs besides /sync; it retries forever without.
+START_CLIENT_NEEDS = (
+    "/_matrix/client/v3/pushrules/",
+    "/_matrix/client/v3/user/@x:localhost/filter/0",
+)
+
+
+def test_js_sdk_scenario(js_sdk: Path, server: ConcordServer) -> None:
+    extra = []
+    if all(_serves(server.url + path) for path in START_CLIENT_NEEDS):
+        extra.append("--start-client")
+    run_scenario(js_sdk, server.url, *extra)
