@@ -45,8 +45,9 @@ def check_auth_rules(event: Event, state: Mapping[StateKey, Event]) -> None:
     version = event.room_version
     nums = rule_numbers(version)
 
-    # spec: rule 1 — the create event is judged on its own.
-    if event.type == CREATE and event.state_key == "":
+    # spec: rule 1 "If type is m.room.create" — whatever the state_key; such an event is
+    # judged on its own (and, having prev_events, rejected anywhere but at the start).
+    if event.type == CREATE:
         _check_create(event)
         return
 

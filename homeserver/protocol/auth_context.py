@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import AuthError, InvalidIdentifier
 from .events import Event
 from .ids import parse_user_id
-from .power_levels import PowerLevels, room_creators, user_power_level
+from .power_levels import INFINITE_POWER, PowerLevels, room_creators, user_power_level
 from .room_versions import RoomVersion
 
 StateKey = tuple[str, str]
@@ -187,12 +186,14 @@ class RoomState:
         member = self.get(MEMBER, user_id)
         return None if member is None else member.membership
 
-    @property
-    def power_content(self) -> Mapping[str, Any] | None:
-        return None if self.power_event is None else self.power_event.content
-
     def user_level(self, user_id: str) -> int:
-        return user_power_level(user_id, self.power_content, self.creators, self.version)
+        """The user's power level: ``power_levels.user_power_level`` with the power levels
+        content parsed once per check instead of once per call."""
+        if self.version.privileged_creators and user_id in self.creators:
+            return INFINITE_POWER
+        if self.power_event is None:
+            return user_power_level(user_id, None, self.creators, self.version)
+        return self.levels.user_level(user_id)
 
     @property
     def join_rule(self) -> object:

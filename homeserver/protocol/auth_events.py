@@ -37,7 +37,7 @@ def auth_types_for_event(
 
     spec: server-server "Auth events selection".
     """
-    if event_type == CREATE and state_key == "":
+    if event_type == CREATE:
         return []  # "The auth_events for the m.room.create event in a room is empty"
     selected: list[StateKey] = []
     if not version.room_id_from_create_event:
@@ -70,7 +70,7 @@ def check_auth_events(event: Event, auth_events: Sequence[Event]) -> None:
     flag set by the caller. The create event is judged by rule 1 alone, so it passes here.
     """
     version = event.room_version
-    if event.type == CREATE and event.state_key == "":
+    if event.type == CREATE:
         return
     n = rule_numbers(version).auth_events
     allowed = set(

@@ -9,7 +9,7 @@ import pytest
 from homeserver.protocol.room_versions import RoomVersion
 
 from .auth_expect import allowed, rejected, version_params
-from .room_builder import ALICE, RoomBuilder
+from .room_builder import ALICE, RoomBuilder, standard_room
 
 ALL = version_params()
 V1_TO_V11 = version_params(lambda v: not v.room_id_from_create_event)
@@ -110,3 +110,13 @@ def test_1_4_v12_invalid_additional_creators_rejected(version: RoomVersion, extr
 def test_additional_creators_means_nothing_before_v12(version: RoomVersion) -> None:
     content = RoomBuilder(version).create_content(additional_creators="garbage")
     allowed(_create(version, content), {})
+
+
+@pytest.mark.parametrize("version", ALL)
+@pytest.mark.parametrize("state_key", ["", "x", None])
+def test_1_any_later_create_event_is_rejected(version: RoomVersion, state_key: str | None) -> None:
+    # spec: rule 1 applies to every event of type m.room.create, whatever its state_key;
+    # in an existing room it has prev_events, so rule 1.1 rejects it even for an admin.
+    room = standard_room(version)
+    event = room.make("m.room.create", ALICE, room.create_content(), state_key)
+    rejected(event, room.state, "1.1")

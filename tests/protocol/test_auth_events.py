@@ -32,6 +32,7 @@ def member(user: str) -> tuple[str, str]:
 SELECTION: list[tuple[RoomVersion, str, str | None, str, dict[str, Any], list[Any]]] = [
     (V1, "m.room.create", "", ALICE, {}, []),
     (V12, "m.room.create", "", ALICE, {}, []),
+    (V8, "m.room.create", "x", ALICE, {}, []),
     (V1, "m.room.message", None, BOB, {"body": "x"}, [CREATE, PL, member(BOB)]),
     (V11, "m.room.topic", "", BOB, {}, [CREATE, PL, member(BOB)]),
     # v12: the create event is never selected
