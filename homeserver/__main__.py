@@ -1,7 +1,8 @@
-"""The ``concord`` command: ``run``, ``generate-config``.
+"""The ``concord`` command: ``run``, ``generate-config``, ``register-user``.
 
 ``python -m homeserver run --config data/config.yaml`` serves; ``generate-config``
-writes a config and a fresh ed25519 signing key for a new server.
+writes a config and a fresh ed25519 signing key for a new server; ``register-user``
+creates an account (registration may be closed).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import logging
 import signal
 import sys
@@ -96,6 +98,44 @@ async def serve(config: Config) -> None:
         log.info("stopped")
 
 
+def register_user(config: Config, username: str, password: str | None, admin: bool) -> int:
+    from homeserver.accounts.admin import create_account
+    from homeserver.accounts.passwords import PasswordHasher
+    from homeserver.clock import SystemClock
+    from homeserver.errors import MatrixError
+    from homeserver.storage.accounts_store import AccountsStore
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Confirm password: ") != password:
+            print("error: the passwords do not match", file=sys.stderr)
+            return 1
+
+    async def create() -> str:
+        db = open_database(config.database)
+        try:
+            user = await create_account(
+                AccountsStore(db),
+                PasswordHasher(config.bcrypt_rounds),
+                SystemClock(),
+                config.server_name,
+                username,
+                password,
+                admin=admin,
+            )
+        finally:
+            await db.close()
+        return user.user_id
+
+    try:
+        user_id = asyncio.run(create())
+    except MatrixError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"Registered {user_id}{' as an admin' if admin else ''}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="concord", description="Concord homeserver")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--server-name", default="localhost:8008")
     gen.add_argument("--host", default="127.0.0.1")
     gen.add_argument("--port", type=int, default=8008)
+    reg = sub.add_parser("register-user", help="create an account")
+    reg.add_argument("--config", type=Path, default=Path("data/config.yaml"))
+    reg.add_argument("username", help="the localpart of the new user id")
+    reg.add_argument("--password", help="the password (asked for when omitted)")
+    reg.add_argument("--admin", action="store_true", help="make the user a server admin")
     args = parser.parse_args(argv)
 
     try:
@@ -113,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             generate_config(args.config, args.server_name, args.host, args.port)
             return 0
         config = load_config(args.config)
+        if args.command == "register-user":
+            return register_user(config, args.username, args.password, args.admin)
         setup_logging(config.log_level)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(config))

@@ -35,6 +35,18 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class JwtConfig:
+    """``org.matrix.login.jwt``: log in (and create the account) with a signed JWT."""
+
+    enabled: bool = False
+    secret: str = ""
+    algorithm: str = "HS256"
+    subject_claim: str = "sub"
+    issuer: str | None = None
+    audiences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server_name: str
     client_listener: Listener
@@ -47,10 +59,20 @@ class Config:
     # How long the published signing key is valid; peers re-fetch after it.
     key_valid_for_ms: int = 24 * 3600 * 1000
     log_level: str = "info"
+    jwt: JwtConfig = field(default_factory=JwtConfig)
+    # bcrypt cost of stored password hashes (2**rounds iterations).
+    bcrypt_rounds: int = 12
+    # Lifetime of access tokens issued to clients that asked for a refresh token.
+    refreshable_access_token_lifetime_ms: int = 5 * 60 * 1000
     source: Path | None = field(default=None, compare=False)
 
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
+# What pyjwt verifies; "none" is deliberately absent.
+_JWT_ALGORITHMS = (
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+    "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
+)  # fmt: skip
 
 
 class _Reader:
@@ -107,6 +129,9 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "registration_tokens",
         "key_valid_for_ms",
         "log_level",
+        "jwt",
+        "bcrypt_rounds",
+        "refreshable_access_token_lifetime_ms",
     }
     for key in data:
         if key not in known:
@@ -155,6 +180,8 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
     if log_level not in _LOG_LEVELS:
         raise r.fail("log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
 
+    jwt = _parse_jwt(r, r.section(data, "jwt"))
+
     return Config(
         server_name=server_name,
         client_listener=Listener(host=host, port=port),
@@ -168,7 +195,41 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
             data, "key_valid_for_ms", 24 * 3600 * 1000, 60_000, 365 * 24 * 3600 * 1000
         ),
         log_level=log_level,
+        jwt=jwt,
+        bcrypt_rounds=r.integer(data, "bcrypt_rounds", 12, 4, 31),
+        refreshable_access_token_lifetime_ms=r.integer(
+            data, "refreshable_access_token_lifetime_ms", 5 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000
+        ),
         source=Path(source),
+    )
+
+
+def _parse_jwt(r: _Reader, jwt: dict[str, Any]) -> JwtConfig:
+    known = {"enabled", "secret", "algorithm", "subject_claim", "issuer", "audiences"}
+    for key in jwt:
+        if key not in known:
+            raise r.fail(f"jwt.{key}", "is not a known setting")
+    enabled = r.boolean(jwt, "jwt.enabled", False)
+    if not enabled:
+        return JwtConfig()
+    algorithm = r.string(jwt, "jwt.algorithm", "HS256")
+    if algorithm not in _JWT_ALGORITHMS:
+        raise r.fail("jwt.algorithm", f"must be one of {', '.join(_JWT_ALGORITHMS)}")
+    issuer = jwt.get("issuer")
+    if issuer is not None and (not isinstance(issuer, str) or not issuer):
+        raise r.fail("jwt.issuer", "must be a non-empty string")
+    audiences = jwt.get("audiences", [])
+    if audiences is None:
+        audiences = []
+    if not isinstance(audiences, list) or not all(isinstance(a, str) and a for a in audiences):
+        raise r.fail("jwt.audiences", "must be a list of non-empty strings")
+    return JwtConfig(
+        enabled=True,
+        secret=r.string(jwt, "jwt.secret"),
+        algorithm=algorithm,
+        subject_claim=r.string(jwt, "jwt.subject_claim", "sub"),
+        issuer=issuer,
+        audiences=tuple(audiences),
     )
 
 

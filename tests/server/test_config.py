@@ -65,3 +65,69 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
     bad.write_text("server_name: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_accounts_defaults(tmp_path: Path) -> None:
+    config = parse({"server_name": "example.org"}, tmp_path)
+    assert config.bcrypt_rounds == 12
+    assert config.refreshable_access_token_lifetime_ms == 300_000
+    assert config.jwt.enabled is False
+
+
+def test_jwt_section(tmp_path: Path) -> None:
+    config = parse(
+        {
+            "server_name": "a.org",
+            "bcrypt_rounds": 4,
+            "jwt": {
+                "enabled": True,
+                "secret": "s",
+                "issuer": "https://id.a.org",
+                "audiences": ["concord", "web"],
+            },
+        },
+        tmp_path,
+    )
+    assert config.bcrypt_rounds == 4
+    assert config.jwt.enabled
+    assert config.jwt.secret == "s"
+    assert config.jwt.algorithm == "HS256"
+    assert config.jwt.subject_claim == "sub"
+    assert config.jwt.issuer == "https://id.a.org"
+    assert config.jwt.audiences == ("concord", "web")
+    # A disabled section needs no secret.
+    assert not parse({"server_name": "a.org", "jwt": {"enabled": False}}, tmp_path).jwt.enabled
+
+
+@pytest.mark.parametrize(
+    ("jwt", "key"),
+    [
+        ("yes", "jwt"),
+        ({"enabled": "yes"}, "jwt.enabled"),
+        ({"enabled": True}, "jwt.secret"),
+        ({"enabled": True, "secret": ""}, "jwt.secret"),
+        ({"enabled": True, "secret": "s", "algorithm": "none"}, "jwt.algorithm"),
+        ({"enabled": True, "secret": "s", "subject_claim": 5}, "jwt.subject_claim"),
+        ({"enabled": True, "secret": "s", "issuer": 5}, "jwt.issuer"),
+        ({"enabled": True, "secret": "s", "audiences": "concord"}, "jwt.audiences"),
+        ({"enabled": True, "secret": "s", "audience": ["x"]}, "jwt.audience"),
+    ],
+)
+def test_jwt_errors_name_the_key(jwt: object, key: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse({"server_name": "a.org", "jwt": jwt}, tmp_path)
+    assert f"`{key}`" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"bcrypt_rounds": 3}, "bcrypt_rounds"),
+        ({"bcrypt_rounds": "12"}, "bcrypt_rounds"),
+        ({"refreshable_access_token_lifetime_ms": 0}, "refreshable_access_token_lifetime_ms"),
+    ],
+)
+def test_accounts_errors_name_the_key(data: dict[str, object], key: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse({"server_name": "a.org", **data}, tmp_path)
+    assert f"`{key}`" in str(info.value)

@@ -1,0 +1,28 @@
+"""``POST /logout`` and ``POST /logout/all``. spec: client-server "Login" (logout)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from homeserver.api.auth import require_user
+
+from .accounts_common import accounts, paths
+
+
+async def logout(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    await accounts(request).sessions.logout(requester)
+    return web.json_response({})
+
+
+async def logout_all(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    await accounts(request).sessions.logout_all(requester.user_id)
+    return web.json_response({})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        *(web.post(path, logout) for path in paths("/logout")),
+        *(web.post(path, logout_all) for path in paths("/logout/all")),
+    ]
