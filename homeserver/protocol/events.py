@@ -12,6 +12,7 @@ from typing import Any
 
 from .canonical import (
     JsonDict,
+    check_strict,
     encode_canonical_json,
     sha256,
     unpadded_base64,
@@ -212,6 +213,11 @@ class Event:
             self.event_id = event_id
         else:
             try:
+                # spec: rooms/v6 "Canonical JSON" — the whole event, not only the
+                # redacted part the event id covers; a given ``event_id`` means the
+                # event was validated before (storage), so the walk is skipped there.
+                if version.strict_canonical_json:
+                    check_strict(data)
                 self.event_id = compute_event_id(data, version)
             except CanonicalJsonError as exc:
                 raise InvalidEvent(f"event is not canonical JSON: {exc}") from exc

@@ -12,7 +12,7 @@ from typing import Any
 
 import canonicaljson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeserver.protocol.canonical import (
@@ -139,6 +139,7 @@ json_values = st.recursive(
 )
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(json_values)
 def test_encoding_is_stable_under_decode_and_reencode(value: Any) -> None:
     encoded = encode_canonical_json(value)
@@ -146,6 +147,7 @@ def test_encoding_is_stable_under_decode_and_reencode(value: Any) -> None:
     assert json.loads(encoded) == value
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(st.dictionaries(st.text(), json_values, max_size=8), st.randoms())
 def test_key_order_is_irrelevant(obj: dict[str, Any], rnd: Any) -> None:
     items = list(obj.items())
@@ -153,24 +155,28 @@ def test_key_order_is_irrelevant(obj: dict[str, Any], rnd: Any) -> None:
     assert encode_canonical_json(dict(items)) == encode_canonical_json(obj)
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(json_values)
 def test_matches_the_reference_library(value: Any) -> None:
     assert encode_canonical_json(value) == canonicaljson.encode_canonical_json(value)
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(st.dictionaries(st.text(), json_values, max_size=8))
 def test_keys_are_sorted_by_code_point(obj: dict[str, Any]) -> None:
     decoded_keys = list(json.loads(encode_canonical_json(obj)).keys())
     assert decoded_keys == sorted(obj.keys())
 
 
-@given(st.integers().filter(lambda n: not MIN_SAFE_INTEGER <= n <= MAX_SAFE_INTEGER))
+@settings(deadline=None)  # timing varies on a loaded machine
+@given(st.integers(min_value=MAX_SAFE_INTEGER + 1) | st.integers(max_value=MIN_SAFE_INTEGER - 1))
 def test_strict_rejects_every_out_of_range_integer(value: int) -> None:
     with pytest.raises(CanonicalJsonError):
         encode_canonical_json([value], strict=True)
     assert encode_canonical_json([value], strict=False) == f"[{value}]".encode()
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_strict_rejects_every_float_non_strict_keeps_it(value: float) -> None:
     with pytest.raises(CanonicalJsonError):
@@ -197,6 +203,7 @@ def test_unpadded_base64_spec_examples() -> None:
         assert decode_unpadded_base64(text) == raw
 
 
+@settings(deadline=None)  # timing varies on a loaded machine
 @given(st.binary(max_size=64))
 def test_base64_roundtrips_in_both_alphabets(raw: bytes) -> None:
     assert decode_unpadded_base64(unpadded_base64(raw)) == raw
