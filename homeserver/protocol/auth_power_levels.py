@@ -10,6 +10,7 @@ rooms/v12 rule 10; rooms/fragments/v1-stringy-power-levels, v1-floaty-power-leve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,11 @@ def check_power_levels(room: RoomState, sender_level: int) -> None:
                 value = content[key]
                 if not isinstance(value, dict) or not all(is_int(x) for x in value.values()):
                     raise reject(f"{r}.2", f"{key} must be an object of integers")
+
+    if version.floaty_power_levels and _has_non_finite_level(content):
+        # spec: rooms/fragments/v1-floaty-power-levels — "Values outside the range
+        # represented by IEEE754 binary64 ... Infinity, -Infinity and NaN" reject the event.
+        raise reject(str(r), "power levels must be finite numbers")
 
     users: Mapping[str, Any] = {}
     if "users" in content:
@@ -140,3 +146,12 @@ def _new_map(content: Mapping[str, Any], key: str, rule: str) -> Mapping[str, An
     if not isinstance(value, dict):
         raise reject(rule, f"{key} must be an object")
     return value
+
+
+def _has_non_finite_level(content: Mapping[str, Any]) -> bool:
+    values: list[object] = [content.get(key) for key in _SCALARS]
+    for key in ("users", "events", "notifications"):
+        nested = content.get(key)
+        if isinstance(nested, dict):
+            values.extend(nested.values())
+    return any(isinstance(v, float) and not math.isfinite(v) for v in values)

@@ -228,6 +228,27 @@ def test_floats_are_truncated_up_to_v5(version: RoomVersion) -> None:
     allowed(_mod_pl(room, ban=5.0e1), room.state)
 
 
+@pytest.mark.parametrize("version", FLOATY)
+@pytest.mark.parametrize("where", ["ban", "users", "events", "notifications"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_floats_reject_even_the_first_event(
+    version: RoomVersion, where: str, value: float
+) -> None:
+    # spec: rooms/fragments/v1-floaty-power-levels — Infinity, -Infinity and NaN (and
+    # values beyond binary64, which JSON parsers turn into infinities) reject the event.
+    room = RoomBuilder(version)
+    room.create()
+    room.member(ALICE, "join")
+    content: dict[str, Any] = {where: value} if where == "ban" else {where: {"x": value}}
+    if where == "users":
+        content = {"users": {BOB: value}}
+    rejected(
+        room.make("m.room.power_levels", ALICE, content, ""),
+        room.state,
+        pl(version, "users").split(".")[0],
+    )
+
+
 # -- events and notifications ----------------------------------------------------------------
 
 
