@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from homeserver.logs import fields
 from homeserver.storage.accounts_store import AccountsStore
 
 from .authenticator import Authenticator
@@ -11,6 +14,8 @@ from .passwords import PasswordHasher
 from .requester import Requester
 from .sessions import Sessions
 from .user_auth import UserAuth
+
+log = logging.getLogger(__name__)
 
 
 class Account:
@@ -45,6 +50,7 @@ class Account:
     async def deactivate(self, requester: Requester, auth: object) -> None:
         await self._user_auth.confirm(requester, auth, "POST /account/deactivate")
         removed = await self._store.deactivate_user(requester.user_id)
+        log.info("deactivated", extra=fields(user_id=requester.user_id))
         self._auth.invalidate_user(requester.user_id)
         await self._hooks.fire_devices_removed(requester.user_id, removed)
         await self._hooks.fire_user_deactivated(requester.user_id)

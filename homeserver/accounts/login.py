@@ -5,12 +5,14 @@ A wrong password and an unknown user get the same 403 after the same bcrypt work
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeserver.clock import Clock
 from homeserver.errors import MatrixError
+from homeserver.logs import fields
 from homeserver.storage.accounts_store import AccountsStore, UserExistsError
 
 from .errors import bad_login, invalid_param
@@ -19,6 +21,8 @@ from .jwt_auth import JwtVerifier
 from .passwords import MAX_PASSWORD_LENGTH, PasswordHasher
 from .sessions import Sessions
 from .uia import JWT, PASSWORD
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,7 @@ class Login:
         user = None if user_id is None else await self._store.get_user(user_id)
         stored = None if user is None or user.deactivated else user.password_hash
         if not await self._hasher.check(password, stored) or user is None:
+            log.info("login refused", extra=fields(user_id=user_id or "?", reason="password"))
             raise bad_login()
         return user.user_id
 
@@ -86,6 +91,7 @@ class Login:
         if user is None:
             try:
                 user = await self._store.create_user(user_id, None, self._clock.time_ms())
+                log.info("registered", extra=fields(user_id=user_id, via="jwt"))
             except UserExistsError:  # a concurrent first login created it
                 user = await self._store.get_user(user_id)
                 assert user is not None

@@ -10,11 +10,13 @@ spec requires, and again when the account is created.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeserver.clock import Clock
+from homeserver.logs import fields
 from homeserver.protocol.ids import MAX_ID_BYTES, is_valid_localpart
 from homeserver.storage.accounts_store import AccountsStore, UserExistsError, UserRecord
 
@@ -23,6 +25,8 @@ from .passwords import PasswordHasher
 from .sessions import Sessions
 from .tokens import new_localpart
 from .uia import DUMMY, REGISTRATION_TOKEN, Stage, StageFailed, UserInteractiveAuth
+
+log = logging.getLogger(__name__)
 
 ENDPOINT = "POST /register"
 
@@ -125,6 +129,7 @@ class Registration:
             None if request.password is None else await self._hasher.hash(request.password)
         )
         user = await self._create(user_id, password_hash)
+        log.info("registered", extra=fields(user_id=user.user_id))
         body: dict[str, Any] = {"user_id": user.user_id, "home_server": self.server_name}
         if request.inhibit_login:
             return body

@@ -12,6 +12,8 @@ async def test_password_change_logs_out_other_devices(server: Matrix) -> None:
     await server.register("alice", device_id="PHONE")
     laptop = (await server.login("alice", device_id="LAPTOP")).body["access_token"]
     tablet = (await server.login("alice", device_id="TABLET")).body["access_token"]
+    # Used once, so the token check has it cached: the change must reach the cache.
+    assert (await server.whoami(tablet)).status == 200
 
     challenge = await server.call("POST", "/account/password", {"new_password": "n"}, token=laptop)
     assert challenge.status == 401
@@ -56,6 +58,7 @@ async def test_deactivation(server: Matrix) -> None:
     alice = await server.register("alice")
     other = (await server.login("alice")).body["access_token"]
     token = alice["access_token"]
+    assert (await server.whoami(other)).status == 200  # cached before deactivation
     challenge = await server.call("POST", "/account/deactivate", {}, token=token)
     assert challenge.status == 401
     done = await server.with_password("POST", "/account/deactivate", {}, token=token, user=ALICE)

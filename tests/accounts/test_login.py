@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from homeserver.api.auth import AUTH_KEY, Requester
+from homeserver.appkeys import STORE_KEY
+
 from .matrix import Matrix
 
 
@@ -73,6 +78,15 @@ async def test_token_errors_logout_and_logout_all(server: Matrix) -> None:
 
     alice = await server.register("alice")
     token = alice["access_token"]
+    # What require_user hands to other endpoints; admin rights are read from the account.
+    authenticator = server.client.app[AUTH_KEY]
+    requester = await authenticator.authenticate(token)
+    assert requester == Requester(
+        "@alice:test.local", alice["device_id"], hashlib.sha256(token.encode()).hexdigest()
+    )
+    await server.client.app[STORE_KEY].accounts.set_admin("@alice:test.local", True)
+    authenticator.invalidate_user("@alice:test.local")
+    assert (await authenticator.authenticate(token)).is_admin
     # The query parameter still works for older clients.
     query = await server.call("GET", "/account/whoami", params={"access_token": token})
     assert query.body["user_id"] == "@alice:test.local"
