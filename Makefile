@@ -47,5 +47,11 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_signing.py
 	$(PY) benchmarks/bench_state_res.py
 
+## make bench-server: Concord vs a reference Synapse, same mxbench scenarios, SQLite and
+## PostgreSQL (Synapse is installed into .bench/ on first use). Not part of make test.
+.PHONY: bench-server
+bench-server: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_vs_synapse.py $(BENCH_ARGS)
+
 clean-venv:
 	rm -rf $(VENV)

@@ -48,6 +48,7 @@ class ConcordServer:
         dsn: str | None = None,
         python: str = sys.executable,
         log_level: str = "warning",
+        fast_hashing: bool = True,
         extra_config: dict[str, Any] | None = None,
     ) -> None:
         self.workdir = workdir
@@ -58,7 +59,10 @@ class ConcordServer:
         self._starts = 0
         workdir.mkdir(parents=True, exist_ok=True)
         if not self.config_path.exists():
-            self._generate(engine, dsn, log_level, extra_config or {})
+            extra = dict(extra_config or {})
+            if fast_hashing and _config_knows("bcrypt_rounds"):
+                extra.setdefault("bcrypt_rounds", 4)
+            self._generate(engine, dsn, log_level, extra)
 
     # -- config ---------------------------------------------------------------------------
 
@@ -78,8 +82,6 @@ class ConcordServer:
         config = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
         config["enable_registration"] = True
         config["log_level"] = log_level
-        if _config_knows("bcrypt_rounds"):
-            config["bcrypt_rounds"] = 4
         if engine == "postgres":
             if not dsn:
                 raise ValueError("engine=postgres needs a dsn")
@@ -185,24 +187,9 @@ def _config_knows(key: str) -> bool:
 
 
 @contextlib.contextmanager
-def concord_server(
-    workdir: Path,
-    *,
-    engine: str = "sqlite",
-    dsn: str | None = None,
-    python: str = sys.executable,
-    log_level: str = "warning",
-    extra_config: dict[str, Any] | None = None,
-) -> Iterator[ConcordServer]:
-    """A started server, stopped (SIGTERM, then SIGKILL) on exit whatever happens."""
-    server = ConcordServer(
-        workdir,
-        engine=engine,
-        dsn=dsn,
-        python=python,
-        log_level=log_level,
-        extra_config=extra_config,
-    )
+def concord_server(workdir: Path, **options: Any) -> Iterator[ConcordServer]:
+    """A started server (``options`` as for ``ConcordServer``), stopped on exit whatever happens."""
+    server = ConcordServer(workdir, **options)
     try:
         server.start()
         yield server
