@@ -10,6 +10,7 @@ from aiohttp import web
 from federation import keys_server
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import versions
 from homeserver.api.middleware import matrix_errors, metrics_middleware
 from homeserver.appkeys import (
@@ -76,6 +77,7 @@ def build_app(
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
+    rooms_routes.setup(app)
     keys_server.setup(
         app,
         keys_server.KeyServer(

@@ -164,17 +164,19 @@ def paginate_room(
     limit: int,
     to_topo: tuple[int, int] | None = None,
 ) -> list[StoredEvent]:
-    """Events in topological order (depth, stream) strictly beyond ``from_topo``.
+    """Events in topological order (depth, stream) from the gap ``from_topo``.
 
-    Backwards returns newest first, forwards oldest first (spec: client-server
-    "GET /rooms/{roomId}/messages" — chunk order follows ``dir``).
+    Tokens name gaps between events (homeserver.sync.tokens.TopoToken): backwards
+    returns the events strictly before the gap, newest first; forwards the events at
+    or after it, oldest first (spec: client-server "GET /rooms/{roomId}/messages" —
+    chunk order follows ``dir``). ``to_topo`` is a gap the page stops at.
     """
     depth, stream = from_topo
     if backwards:
         where = "(e.depth < ? OR (e.depth = ? AND e.stream_ordering < ?))"
         order = "e.depth DESC, e.stream_ordering DESC"
     else:
-        where = "(e.depth > ? OR (e.depth = ? AND e.stream_ordering > ?))"
+        where = "(e.depth > ? OR (e.depth = ? AND e.stream_ordering >= ?))"
         order = "e.depth ASC, e.stream_ordering ASC"
     params: list[Any] = [room_id, depth, depth, stream]
     bound = ""
@@ -183,7 +185,7 @@ def paginate_room(
         if backwards:
             bound = " AND (e.depth > ? OR (e.depth = ? AND e.stream_ordering >= ?))"
         else:
-            bound = " AND (e.depth < ? OR (e.depth = ? AND e.stream_ordering <= ?))"
+            bound = " AND (e.depth < ? OR (e.depth = ? AND e.stream_ordering < ?))"
         params += [to_depth, to_depth, to_stream]
     rows = txn.fetchall(
         f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"

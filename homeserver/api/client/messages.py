@@ -1,0 +1,57 @@
+"""``GET /rooms/{roomId}/messages`` and ``GET /rooms/{roomId}/context/{eventId}``.
+
+spec: client-server "Getting events for a room" / "Syncing" (pagination) and "Event
+Context".
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from homeserver.errors import MatrixError
+from homeserver.rooms.event_filter import RoomEventFilter
+from homeserver.rooms.messages import DEFAULT_LIMIT, MAX_LIMIT
+
+from ..auth import require_user
+from .rooms_common import event_id_param, handlers, int_param, paths, room_id_param, viewer
+
+
+async def messages(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    direction = request.query.get("dir", "b")
+    if direction not in ("b", "f"):
+        raise MatrixError(400, "M_INVALID_PARAM", "`dir` must be b or f")
+    limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    body = await handlers(request).messages.messages(
+        viewer(requester),
+        room_id,
+        from_token=request.query.get("from") or None,
+        to_token=request.query.get("to") or None,
+        backwards=direction == "b",
+        limit=limit,
+        flt=RoomEventFilter.from_query(request.query.get("filter")),
+    )
+    return web.json_response(body)
+
+
+async def context(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    event_id = event_id_param(request)
+    limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    body = await handlers(request).messages.context(
+        viewer(requester),
+        room_id,
+        event_id,
+        limit=limit,
+        flt=RoomEventFilter.from_query(request.query.get("filter")),
+    )
+    return web.json_response(body)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        *(web.get(p, messages) for p in paths("/rooms/{roomId}/messages")),
+        *(web.get(p, context) for p in paths("/rooms/{roomId}/context/{eventId}")),
+    ]

@@ -1,0 +1,140 @@
+"""Sending events and reading state: ``/send``, ``/state``, ``/redact``, ``/event``,
+``/members``, ``/joined_members``.
+
+spec: client-server "Sending events to a room", "Getting events for a room",
+"Redactions".
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from homeserver.errors import MatrixError
+from homeserver.rooms.pipeline import TxnKey
+
+from ..auth import require_user
+from ..request_body import json_object, opt_str
+from .rooms_common import event_id_param, handlers, paths, room_id_param, viewer
+
+MEMBERSHIPS = ("join", "invite", "knock", "leave", "ban")
+
+
+async def send(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    content = await json_object(request)
+    event_id = await handlers(request).sending.send_message(
+        requester.user_id,
+        requester.device_id,
+        room_id,
+        request.match_info["eventType"],
+        content,
+        request.match_info["txnId"],
+    )
+    return web.json_response({"event_id": event_id})
+
+
+async def put_state(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    content = await json_object(request)
+    event_id = await handlers(request).sending.put_state(
+        requester.user_id,
+        room_id,
+        request.match_info["eventType"],
+        request.match_info.get("stateKey", ""),
+        content,
+    )
+    return web.json_response({"event_id": event_id})
+
+
+async def get_state_event(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    fmt = request.query.get("format", "content")
+    if fmt not in ("content", "event"):
+        raise MatrixError(400, "M_INVALID_PARAM", "`format` must be content or event")
+    body = await handlers(request).state.state_event(
+        viewer(requester),
+        room_id,
+        request.match_info["eventType"],
+        request.match_info.get("stateKey", ""),
+        as_event=fmt == "event",
+    )
+    return web.json_response(body)
+
+
+async def get_state(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    events = await handlers(request).state.full_state(viewer(requester), room_id)
+    return web.json_response(events)
+
+
+async def redact(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    event_id = event_id_param(request)
+    body = await json_object(request, allow_empty=True)
+    content: dict[str, str] = {}
+    reason = opt_str(body, "reason")
+    if reason is not None:
+        content["reason"] = reason
+    txn = TxnKey(requester.user_id, requester.device_id, request.match_info["txnId"])
+    redaction_id = await handlers(request).sending.redact(
+        requester.user_id, room_id, event_id, content, txn
+    )
+    return web.json_response({"event_id": redaction_id})
+
+
+async def get_event(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    event_id = event_id_param(request)
+    body = await handlers(request).state.event(viewer(requester), room_id, event_id)
+    return web.json_response(body)
+
+
+def _membership_param(request: web.Request, name: str) -> str | None:
+    value = request.query.get(name)
+    if value is not None and value not in MEMBERSHIPS:
+        raise MatrixError(400, "M_INVALID_PARAM", f"`{name}` must be one of {MEMBERSHIPS}")
+    return value
+
+
+async def members(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    chunk = await handlers(request).state.members(
+        viewer(requester),
+        room_id,
+        at=request.query.get("at") or None,
+        membership=_membership_param(request, "membership"),
+        not_membership=_membership_param(request, "not_membership"),
+    )
+    return web.json_response({"chunk": chunk})
+
+
+async def joined_members(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    joined = await handlers(request).state.joined_members(viewer(requester), room_id)
+    return web.json_response({"joined": joined})
+
+
+def routes() -> list[web.RouteDef]:
+    out: list[web.RouteDef] = []
+    out += [web.put(p, send) for p in paths("/rooms/{roomId}/send/{eventType}/{txnId}")]
+    out += [web.get(p, get_state) for p in paths("/rooms/{roomId}/state")]
+    # A missing state key and a trailing slash both mean the empty key.
+    for suffix in (
+        "/rooms/{roomId}/state/{eventType}",
+        "/rooms/{roomId}/state/{eventType}/{stateKey:.*}",
+    ):
+        out += [web.get(p, get_state_event) for p in paths(suffix)]
+        out += [web.put(p, put_state) for p in paths(suffix)]
+    out += [web.put(p, redact) for p in paths("/rooms/{roomId}/redact/{eventId}/{txnId}")]
+    out += [web.get(p, get_event) for p in paths("/rooms/{roomId}/event/{eventId}")]
+    out += [web.get(p, members) for p in paths("/rooms/{roomId}/members")]
+    out += [web.get(p, joined_members) for p in paths("/rooms/{roomId}/joined_members")]
+    return out

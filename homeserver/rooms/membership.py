@@ -1,0 +1,224 @@
+"""Membership changes a local user asks for: join, knock, invite, leave, kick, ban,
+unban, forget.
+
+spec: client-server "Room membership". Each change is one ``m.room.member`` event
+through the pipeline, whose auth rules decide (403 ``M_FORBIDDEN`` when they refuse).
+Rooms this server does not know answer 404 ``M_NOT_FOUND`` until federation joins
+exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeserver.errors import MatrixError
+from homeserver.protocol.errors import InvalidIdentifier
+from homeserver.protocol.events import Event
+from homeserver.protocol.ids import parse_room_alias, parse_room_id, parse_user_id
+from homeserver.storage import room_reads
+from homeserver.storage.store import Store
+
+from .aliases import AliasDirectory
+from .pipeline import EventPipeline
+from .room_state import RoomStateCache
+
+RESTRICTED_RULES = ("restricted", "knock_restricted")
+
+
+def _forbidden(message: str) -> MatrixError:
+    return MatrixError(403, "M_FORBIDDEN", message)
+
+
+def _unknown_room() -> MatrixError:
+    return MatrixError(404, "M_NOT_FOUND", "Unknown room")
+
+
+def check_user_id(value: object, what: str = "user_id") -> str:
+    if not isinstance(value, str):
+        raise MatrixError(400, "M_BAD_JSON", f"`{what}` must be a user id string")
+    try:
+        parse_user_id(value)
+    except InvalidIdentifier as exc:
+        raise MatrixError(400, "M_INVALID_PARAM", f"invalid `{what}`: {exc}") from exc
+    return value
+
+
+def _with_reason(content: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    if reason is not None:
+        content["reason"] = reason
+    return content
+
+
+class MembershipHandler:
+    def __init__(
+        self,
+        store: Store,
+        rooms: RoomStateCache,
+        pipeline: EventPipeline,
+        aliases: AliasDirectory,
+    ) -> None:
+        self.store = store
+        self.rooms = rooms
+        self.pipeline = pipeline
+        self.aliases = aliases
+
+    # ------------------------------------------------------------------ helpers
+
+    async def resolve_room(self, room_id_or_alias: str) -> str:
+        """A room id for ``!room`` or a local ``#alias`` (404 when unknown here)."""
+        if room_id_or_alias.startswith("#"):
+            try:
+                parse_room_alias(room_id_or_alias)
+            except InvalidIdentifier as exc:
+                raise MatrixError(400, "M_INVALID_PARAM", f"invalid room alias: {exc}") from exc
+            room_id = await self.aliases.resolve_local(room_id_or_alias)
+            if room_id is None:
+                raise MatrixError(404, "M_NOT_FOUND", "Room alias not found")
+            return room_id
+        try:
+            parse_room_id(room_id_or_alias)
+        except InvalidIdentifier as exc:
+            raise MatrixError(400, "M_INVALID_PARAM", f"invalid room id or alias: {exc}") from exc
+        return room_id_or_alias
+
+    async def _require_room(self, room_id: str) -> None:
+        if await self.rooms.room(room_id) is None:
+            raise _unknown_room()
+
+    async def member_event(self, room_id: str, user_id: str) -> Event | None:
+        found = await self.rooms.state_events(room_id, [("m.room.member", user_id)])
+        return found.get(("m.room.member", user_id))
+
+    async def membership_of(self, room_id: str, user_id: str) -> str | None:
+        event = await self.member_event(room_id, user_id)
+        return event.membership if event is not None else None
+
+    async def _profile(self, user_id: str) -> dict[str, Any]:
+        if not self.pipeline.is_local(user_id):
+            return {}
+        return await self.store.db.read(room_reads.profile, user_id)
+
+    async def _send(self, room_id: str, sender: str, target: str, content: dict[str, Any]) -> str:
+        sent = await self.pipeline.send(room_id, sender, "m.room.member", content, state_key=target)
+        return sent.event.event_id
+
+    # ------------------------------------------------------------------ own membership
+
+    async def join(self, user_id: str, room_id: str, *, reason: str | None = None) -> str:
+        """Join ``room_id``; joining again is a no-op. Returns the room id."""
+        await self._require_room(room_id)
+        current = await self.membership_of(room_id, user_id)
+        if current == "join":
+            return room_id
+        content = _with_reason({"membership": "join", **await self._profile(user_id)}, reason)
+        if current != "invite":
+            authoriser = await self._restricted_authoriser(room_id, user_id)
+            if authoriser is not None:
+                content["join_authorised_via_users_server"] = authoriser
+        await self._send(room_id, user_id, user_id, content)
+        return room_id
+
+    async def _restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
+        """spec: client-server "Restricted rooms" — a local member with the power to
+        invite vouches for a user who is in one of the allowed rooms."""
+        found = await self.rooms.state_events(room_id, [("m.room.join_rules", "")])
+        rules = found.get(("m.room.join_rules", ""))
+        if rules is None or rules.content.get("join_rule") not in RESTRICTED_RULES:
+            return None
+        allow = rules.content.get("allow")
+        allowed_rooms = [
+            entry.get("room_id")
+            for entry in (allow if isinstance(allow, list) else [])
+            if isinstance(entry, dict) and entry.get("type") == "m.room_membership"
+        ]
+        in_allowed = False
+        for allowed in allowed_rooms:
+            if (
+                isinstance(allowed, str)
+                and await self.rooms.room(allowed) is not None
+                and await self.membership_of(allowed, user_id) == "join"
+            ):
+                in_allowed = True
+                break
+        if not in_allowed:
+            return None
+        power = await self.rooms.power(room_id)
+        info = await self.rooms.room(room_id)
+        assert info is not None
+        member_ids = [eid for (t, _), eid in info.state.items() if t == "m.room.member"]
+        members = await self.rooms.get_events(member_ids)
+        candidates = sorted(
+            (
+                -power.user_level(e.state_key),
+                e.state_key,
+            )
+            for e in members.values()
+            if e.membership == "join"
+            and e.state_key is not None
+            and self.pipeline.is_local(e.state_key)
+            and power.user_level(e.state_key) >= power.levels.invite
+        )
+        return candidates[0][1] if candidates else None
+
+    async def knock(self, user_id: str, room_id: str, *, reason: str | None = None) -> str:
+        await self._require_room(room_id)
+        content = _with_reason({"membership": "knock", **await self._profile(user_id)}, reason)
+        await self._send(room_id, user_id, user_id, content)
+        return room_id
+
+    async def leave(self, user_id: str, room_id: str, *, reason: str | None = None) -> None:
+        """Leave, reject an invite or retract a knock; leaving twice is a no-op."""
+        await self._require_room(room_id)
+        current = await self.membership_of(room_id, user_id)
+        if current is None:
+            raise _forbidden("You are not a member of this room")
+        if current == "leave":
+            return
+        await self._send(room_id, user_id, user_id, _with_reason({"membership": "leave"}, reason))
+
+    async def forget(self, user_id: str, room_id: str) -> None:
+        """spec: "POST /rooms/{roomId}/forget" — only once left; 400 while still in."""
+        row = await self.store.db.read(room_reads.local_membership, user_id, room_id)
+        if row is None:
+            return
+        if row[0] not in ("leave", "ban"):
+            raise MatrixError(400, "M_UNKNOWN", f"User {user_id} is in room {room_id}")
+        await self.store.db.write(room_reads.forget_room, user_id, room_id)
+
+    async def joined_rooms(self, user_id: str) -> list[str]:
+        return await self.store.db.read(room_reads.joined_rooms, user_id)
+
+    # ------------------------------------------------------------------ others' membership
+
+    async def invite(
+        self, sender: str, room_id: str, target: str, *, reason: str | None = None
+    ) -> None:
+        await self._require_room(room_id)
+        current = await self.membership_of(room_id, target)
+        if current == "join":
+            raise _forbidden(f"{target} is already in the room")
+        if current == "ban":
+            raise _forbidden(f"{target} is banned from the room")
+        await self._send(room_id, sender, target, _with_reason({"membership": "invite"}, reason))
+
+    async def kick(
+        self, sender: str, room_id: str, target: str, *, reason: str | None = None
+    ) -> None:
+        await self._require_room(room_id)
+        if await self.membership_of(room_id, target) not in ("join", "invite", "knock"):
+            raise _forbidden(f"{target} is not in the room")
+        await self._send(room_id, sender, target, _with_reason({"membership": "leave"}, reason))
+
+    async def ban(
+        self, sender: str, room_id: str, target: str, *, reason: str | None = None
+    ) -> None:
+        await self._require_room(room_id)
+        await self._send(room_id, sender, target, _with_reason({"membership": "ban"}, reason))
+
+    async def unban(
+        self, sender: str, room_id: str, target: str, *, reason: str | None = None
+    ) -> None:
+        await self._require_room(room_id)
+        if await self.membership_of(room_id, target) != "ban":
+            raise _forbidden(f"{target} is not banned from the room")
+        await self._send(room_id, sender, target, _with_reason({"membership": "leave"}, reason))

@@ -1,0 +1,183 @@
+"""Queries behind the client room read endpoints: state history, state at groups,
+transaction ids of responses, local memberships and profiles.
+
+Plain functions of a ``Txn``; handlers run them with ``store.db.read(fn, ...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from .database import Txn
+from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
+
+StateKey = tuple[str, str]
+Pos = tuple[int, int]
+
+
+def state_history(txn: Txn, room_id: str, event_type: str, state_key: str) -> list[StoredEvent]:
+    """Every accepted event of a room for one state key, in (depth, stream) order."""
+    rows = txn.fetchall(
+        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+        " WHERE e.room_id = ? AND e.type = ? AND e.state_key = ?"
+        " AND e.outlier = 0 AND e.rejected_reason IS NULL"
+        " ORDER BY e.depth, e.stream_ordering",
+        (room_id, event_type, state_key),
+    )
+    return [_row_to_stored(row) for row in rows]
+
+
+def state_at_groups(
+    txn: Txn, group_ids: Iterable[int], keys: Sequence[StateKey]
+) -> dict[int, dict[StateKey, str]]:
+    """For each state group, the event ids it holds for ``keys``.
+
+    Groups are deltas over ``prev_group``: walk the chains level by level, one
+    query per level for all groups at once, and resolve each group from its own
+    entries overlaid on its predecessor's.
+    """
+    wanted = set(keys)
+    entries: dict[int, dict[StateKey, str]] = {}
+    prev: dict[int, int | None] = {}
+    frontier = {g for g in group_ids if g is not None}
+    while frontier:
+        ids = sorted(frontier)
+        for row in txn.fetchall(
+            f"SELECT id, prev_group FROM state_groups WHERE id IN {txn.in_list(ids)}", ids
+        ):
+            prev[row[0]] = row[1]
+        for gid in ids:
+            prev.setdefault(gid, None)
+            entries.setdefault(gid, {})
+        types = sorted({k[0] for k in wanted})
+        if types:
+            rows = txn.fetchall(
+                "SELECT group_id, type, state_key, event_id FROM state_group_entries"
+                f" WHERE group_id IN {txn.in_list(ids)} AND type IN {txn.in_list(types)}",
+                [*ids, *types],
+            )
+            for gid, typ, skey, event_id in rows:
+                if (typ, skey) in wanted:
+                    entries[gid][(typ, skey)] = event_id
+        frontier = {p for g in ids if (p := prev[g]) is not None and p not in prev}
+
+    resolved: dict[int, dict[StateKey, str]] = {}
+
+    def resolve(gid: int) -> dict[StateKey, str]:
+        chain: list[int] = []
+        current: int | None = gid
+        while current is not None and current not in resolved:
+            chain.append(current)
+            current = prev.get(current)
+        base = resolved[current] if current is not None else {}
+        for item in reversed(chain):
+            base = {**base, **entries.get(item, {})}
+            resolved[item] = base
+        return resolved[gid]
+
+    return {gid: resolve(gid) for gid in group_ids if gid is not None}
+
+
+def txn_ids_for(txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]) -> dict[str, str]:
+    """event id -> the client transaction id the device sent it with."""
+    if not event_ids:
+        return {}
+    ids = list(dict.fromkeys(event_ids))
+    rows = txn.fetchall(
+        "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
+        f" AND event_id IN {txn.in_list(ids)}",
+        [user_id, device_id, *ids],
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def topo_position(txn: Txn, event_id: str) -> tuple[str, Pos] | None:
+    """``(room_id, (depth, stream))`` of an accepted, non-outlier event."""
+    row = txn.fetchone(
+        "SELECT room_id, depth, stream_ordering FROM events WHERE event_id = ?"
+        " AND outlier = 0 AND rejected_reason IS NULL",
+        (event_id,),
+    )
+    return None if row is None else (row[0], (row[1], row[2]))
+
+
+def last_event_upto_stream(txn: Txn, room_id: str, stream: int) -> Pos | None:
+    """(depth, stream) of the newest room event with stream_ordering <= ``stream``."""
+    row = txn.fetchone(
+        "SELECT depth, stream_ordering FROM events WHERE room_id = ? AND stream_ordering <= ?"
+        " AND outlier = 0 AND rejected_reason IS NULL"
+        " ORDER BY stream_ordering DESC LIMIT 1",
+        (room_id, stream),
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def last_event_before(txn: Txn, room_id: str, gap: Pos) -> tuple[str, int | None] | None:
+    """(event id, state_group_after) of the last event before a topological gap."""
+    depth, stream = gap
+    row = txn.fetchone(
+        "SELECT event_id, state_group_after FROM events WHERE room_id = ?"
+        " AND (depth < ? OR (depth = ? AND stream_ordering < ?))"
+        " AND outlier = 0 AND rejected_reason IS NULL"
+        " ORDER BY depth DESC, stream_ordering DESC LIMIT 1",
+        (room_id, depth, depth, stream),
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def room_end(txn: Txn, room_id: str) -> Pos | None:
+    """(depth, stream) of the topologically newest event of a room."""
+    row = txn.fetchone(
+        "SELECT depth, stream_ordering FROM events WHERE room_id = ?"
+        " AND outlier = 0 AND rejected_reason IS NULL"
+        " ORDER BY depth DESC, stream_ordering DESC LIMIT 1",
+        (room_id,),
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def local_membership(txn: Txn, user_id: str, room_id: str) -> tuple[str, str, bool] | None:
+    """(membership, event_id, forgotten) of a local user in a room."""
+    row = txn.fetchone(
+        "SELECT membership, event_id, forgotten FROM local_memberships"
+        " WHERE user_id = ? AND room_id = ?",
+        (user_id, room_id),
+    )
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
+def forget_room(txn: Txn, user_id: str, room_id: str) -> None:
+    txn.execute(
+        "UPDATE local_memberships SET forgotten = 1 WHERE user_id = ? AND room_id = ?",
+        (user_id, room_id),
+    )
+
+
+def joined_rooms(txn: Txn, user_id: str) -> list[str]:
+    rows = txn.fetchall(
+        "SELECT room_id FROM local_memberships WHERE user_id = ? AND membership = 'join'"
+        " AND forgotten = 0 ORDER BY room_id",
+        (user_id,),
+    )
+    return [row[0] for row in rows]
+
+
+def profile(txn: Txn, user_id: str) -> dict[str, Any]:
+    """``displayname`` and ``avatar_url`` of a local user (absent when unset)."""
+    rows = txn.fetchall(
+        "SELECT field, value FROM profiles WHERE user_id = ?"
+        " AND field IN ('displayname', 'avatar_url')",
+        (user_id,),
+    )
+    out: dict[str, Any] = {}
+    for field, value in rows:
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(parsed, str):
+            out[field] = parsed
+    return out
