@@ -12,6 +12,7 @@ from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import versions
+from homeserver.api.limits import RateLimiters, body_size_middleware, rate_limit_middleware
 from homeserver.api.middleware import matrix_errors, metrics_middleware
 from homeserver.appkeys import (
     ALIASES_KEY,
@@ -28,6 +29,7 @@ from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
 from homeserver.metrics import Metrics
 from homeserver.protocol.signing import SigningKey
+from homeserver.ratelimit import TokenBucketLimiter
 from homeserver.rooms.aliases import AliasDirectory
 from homeserver.rooms.bus import EventBus
 from homeserver.rooms.creation import RoomCreator
@@ -45,13 +47,28 @@ def build_app(
     The app owns ``db`` from here on and closes it on cleanup.
     """
     metrics = Metrics()
+    clock = clock or SystemClock()
+    limits = config.rate_limits
+    limiters = RateLimiters(
+        actions=TokenBucketLimiter(limits.actions_per_second, limits.actions_burst, clock)
+        if limits.enabled
+        else None,
+        accounts=TokenBucketLimiter(limits.account_per_second, limits.account_burst, clock)
+        if limits.enabled
+        else None,
+    )
     app = web.Application(
-        middlewares=[metrics_middleware(metrics), matrix_errors],
-        client_max_size=64 * 1024 * 1024,
+        middlewares=[
+            metrics_middleware(metrics),
+            matrix_errors,
+            body_size_middleware(config.max_request_body_bytes),
+            rate_limit_middleware(limiters),
+        ],
+        client_max_size=config.max_request_body_bytes,
     )
     app[CONFIG_KEY] = config
     app[SIGNING_KEY] = signing_key
-    app[CLOCK_KEY] = clock or SystemClock()
+    app[CLOCK_KEY] = clock
     app[ops.METRICS_KEY] = metrics
     store = Store(db)
     app[STORE_KEY] = store

@@ -7,7 +7,7 @@ repository root; ``python -m homeserver generate-config`` writes a real one.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,17 @@ class JwtConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitConfig:
+    """Token buckets: mutating client requests per user, login/registration per IP."""
+
+    enabled: bool = True
+    actions_per_second: float = 10.0
+    actions_burst: int = 50
+    account_per_second: float = 0.5
+    account_burst: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server_name: str
     client_listener: Listener
@@ -64,6 +75,9 @@ class Config:
     bcrypt_rounds: int = 12
     # Lifetime of access tokens issued to clients that asked for a refresh token.
     refreshable_access_token_lifetime_ms: int = 5 * 60 * 1000
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # Largest request body outside media uploads (JSON); larger ones get 413 M_TOO_LARGE.
+    max_request_body_bytes: int = 1024 * 1024
     source: Path | None = field(default=None, compare=False)
 
 
@@ -106,6 +120,12 @@ class _Reader:
             raise self.fail(key, "must be true or false")
         return value
 
+    def number(self, data: dict[str, Any], key: str, default: float) -> float:
+        value = data.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise self.fail(key, "must be a positive number")
+        return float(value)
+
     def integer(self, data: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
         value = data.get(key.rsplit(".", 1)[-1], default)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -132,6 +152,8 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "jwt",
         "bcrypt_rounds",
         "refreshable_access_token_lifetime_ms",
+        "rate_limits",
+        "max_request_body_bytes",
     }
     for key in data:
         if key not in known:
@@ -200,7 +222,25 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         refreshable_access_token_lifetime_ms=r.integer(
             data, "refreshable_access_token_lifetime_ms", 5 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000
         ),
+        rate_limits=_parse_rate_limits(r, r.section(data, "rate_limits")),
+        max_request_body_bytes=r.integer(
+            data, "max_request_body_bytes", 1024 * 1024, 65536, 1024 * 1024 * 1024
+        ),
         source=Path(source),
+    )
+
+
+def _parse_rate_limits(r: _Reader, section: dict[str, Any]) -> RateLimitConfig:
+    known = {f.name for f in fields(RateLimitConfig)}
+    for key in section:
+        if key not in known:
+            raise r.fail(f"rate_limits.{key}", "is not a known setting")
+    return RateLimitConfig(
+        enabled=r.boolean(section, "rate_limits.enabled", True),
+        actions_per_second=r.number(section, "rate_limits.actions_per_second", 10.0),
+        actions_burst=r.integer(section, "rate_limits.actions_burst", 50, 1, 1_000_000),
+        account_per_second=r.number(section, "rate_limits.account_per_second", 0.5),
+        account_burst=r.integer(section, "rate_limits.account_burst", 10, 1, 1_000_000),
     )
 
 

@@ -30,6 +30,8 @@ def base_config(**overrides: Any) -> dict[str, Any]:
         "listeners": {"client": {"port": 0}},
         "bcrypt_rounds": 4,
         "enable_registration": True,
+        # These tests act faster than any person; rate limits have their own tests.
+        "rate_limits": {"enabled": False},
         "jwt": {
             "enabled": True,
             "secret": JWT_SECRET,

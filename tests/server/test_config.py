@@ -131,3 +131,21 @@ def test_accounts_errors_name_the_key(data: dict[str, object], key: str, tmp_pat
     with pytest.raises(ConfigError) as info:
         parse({"server_name": "a.org", **data}, tmp_path)
     assert f"`{key}`" in str(info.value)
+
+
+def test_rate_limits(tmp_path: Path) -> None:
+    config = parse({"server_name": "a.org"}, tmp_path)
+    assert config.rate_limits.enabled
+    config = parse(
+        {"server_name": "a.org", "rate_limits": {"enabled": False, "actions_per_second": 2.5}},
+        tmp_path,
+    )
+    assert not config.rate_limits.enabled
+    assert config.rate_limits.actions_per_second == 2.5
+    for bad, key in (
+        ({"actions_per_second": 0}, "rate_limits.actions_per_second"),
+        ({"actions_burst": "x"}, "rate_limits.actions_burst"),
+        ({"speed": 1}, "rate_limits.speed"),
+    ):
+        with pytest.raises(ConfigError, match=f"`{key}`"):
+            parse({"server_name": "a.org", "rate_limits": bad}, tmp_path)

@@ -7,7 +7,7 @@ import signedjson.sign
 from aiohttp.test_utils import TestClient
 
 from homeserver.app import build_app
-from homeserver.config import Config
+from homeserver.config import Config, parse_config
 from homeserver.protocol.signing import SigningKey
 from homeserver.storage.migrations import migrate
 from homeserver.storage.sqlite import SqliteDatabase
@@ -98,3 +98,36 @@ async def test_cors_preflight(aiohttp_client, config, signing_key) -> None:
     resp = await client.options("/_matrix/client/versions")
     assert resp.status == 204
     assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
+
+
+async def test_rate_limited_requests_get_m_limit_exceeded(
+    aiohttp_client, tmp_path, signing_key
+) -> None:
+    config = parse_config(
+        {
+            "server_name": "test.local",
+            "rate_limits": {"account_per_second": 0.1, "account_burst": 2},
+        },
+        source="t.yaml",
+        base_dir=tmp_path,
+    )
+    client = await make_client(aiohttp_client, config, signing_key)
+    statuses = []
+    for _ in range(3):
+        resp = await client.post("/_matrix/client/v3/login", json={"type": "m.login.password"})
+        statuses.append(resp.status)
+    assert statuses[:2] != [429, 429]
+    assert statuses[2] == 429
+    body = await resp.json()
+    assert body["errcode"] == "M_LIMIT_EXCEEDED"
+    assert body["retry_after_ms"] > 0
+
+
+async def test_oversized_body_is_refused_before_reading(
+    aiohttp_client, config, signing_key
+) -> None:
+    client = await make_client(aiohttp_client, config, signing_key)
+    big = b"{" + b" " * (config.max_request_body_bytes + 10) + b"}"
+    resp = await client.post("/_matrix/client/v3/createRoom", data=big)
+    assert resp.status == 413
+    assert (await resp.json())["errcode"] == "M_TOO_LARGE"
