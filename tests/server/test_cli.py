@@ -67,3 +67,20 @@ def test_serve_and_stop_on_sigint(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_unreachable_postgres_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    assert main(["generate-config", "--config", str(config)]) == 0
+    text = config.read_text().replace(
+        'engine: sqlite\n  path: "concord.db"',
+        'engine: postgres\n  dsn: "postgresql://concord:secret@127.0.0.1:1/concord"',
+    )
+    config.write_text(text)
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "cannot connect to PostgreSQL" in err[0]
+    assert "secret" not in err[0]  # the password is not echoed
