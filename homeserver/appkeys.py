@@ -14,6 +14,10 @@ from homeserver.rooms.creation import RoomCreator
 from homeserver.rooms.pipeline import EventPipeline
 from homeserver.rooms.room_state import RoomStateCache
 from homeserver.storage.store import Store
+from homeserver.sync.account_data import AccountDataHandler
+from homeserver.sync.filters import FilterHandler
+from homeserver.sync.handler import SyncHandler
+from homeserver.sync.notifier import Notifier
 
 CONFIG_KEY = web.AppKey("config", Config)
 CLOCK_KEY = web.AppKey("clock", Clock)
@@ -24,3 +28,7 @@ ROOMS_KEY = web.AppKey("rooms", RoomStateCache)
 PIPELINE_KEY = web.AppKey("pipeline", EventPipeline)
 ALIASES_KEY = web.AppKey("aliases", AliasDirectory)
 ROOM_CREATOR_KEY = web.AppKey("room_creator", RoomCreator)
+NOTIFIER_KEY = web.AppKey("notifier", Notifier)
+SYNC_HANDLER_KEY = web.AppKey("sync_handler", SyncHandler)
+FILTERS_KEY = web.AppKey("filters", FilterHandler)
+ACCOUNT_DATA_KEY = web.AppKey("account_data", AccountDataHandler)

@@ -1,0 +1,48 @@
+"""Serves sync: the notifier (subscribed to the event bus), the sync, filter and
+account-data handlers, and the routes of ``sync``, ``sync_ws`` and ``account_data``.
+
+``setup(app)`` runs in ``build_app`` after the pipeline and the room state cache
+are in place; the notifier learns the streams' positions at start-up, after the
+pipeline has read its own.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from homeserver.appkeys import (
+    ACCOUNT_DATA_KEY,
+    BUS_KEY,
+    CLOCK_KEY,
+    FILTERS_KEY,
+    NOTIFIER_KEY,
+    PIPELINE_KEY,
+    ROOMS_KEY,
+    STORE_KEY,
+    SYNC_HANDLER_KEY,
+)
+from homeserver.sync.account_data import AccountDataHandler
+from homeserver.sync.filters import FilterHandler
+from homeserver.sync.handler import SyncHandler
+from homeserver.sync.memberships import MembershipCache
+from homeserver.sync.notifier import Notifier
+
+from . import account_data, sync, sync_ws
+
+
+def setup(app: web.Application) -> Notifier:
+    store = app[STORE_KEY]
+    notifier = app[NOTIFIER_KEY] = Notifier(MembershipCache(store.rooms.user_memberships))
+    app[BUS_KEY].subscribe(notifier.on_event)
+    app[SYNC_HANDLER_KEY] = SyncHandler(store, app[ROOMS_KEY], notifier, app[CLOCK_KEY])
+    app[FILTERS_KEY] = FilterHandler(store)
+    app[ACCOUNT_DATA_KEY] = AccountDataHandler(store, notifier)
+
+    async def start_notifier(app: web.Application) -> None:
+        # Runs after the pipeline's start (registered later): its position is known.
+        notifier.start(app[PIPELINE_KEY].persisted_upto, await store.account_data.max_stream_id())
+
+    app.on_startup.append(start_notifier)
+    for module in (sync, sync_ws, account_data):
+        app.add_routes(module.routes())
+    return notifier

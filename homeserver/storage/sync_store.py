@@ -1,0 +1,180 @@
+"""The queries ``/sync`` runs, as plain functions of a ``Txn``.
+
+The sync handler runs many of them inside ONE read transaction (one thread hop for
+all the rooms of a response); each is an indexed range or point lookup bounded by
+the timeline limit or the room's membership, never a scan of a room's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .database import Txn
+from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
+
+# How many rows one timeline may scan looking for events its filter accepts.
+MAX_TIMELINE_SCAN = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    events: list[StoredEvent]  # oldest first
+    limited: bool  # more accepted events exist in the window than were returned
+    # Some event of the window is not in ``events`` (filtered out or over the limit),
+    # so the state at the start of the timeline may differ from the state at its lower bound.
+    skipped: bool
+
+
+def recent_events(
+    txn: Txn,
+    room_id: str,
+    after: int | None,
+    upto: int,
+    limit: int,
+    accept: Callable[[StoredEvent], bool],
+) -> Timeline:
+    """The newest ``limit`` events of a room with ``after < stream <= upto`` that
+    ``accept`` takes, oldest first; reads backwards in pages of ``limit + 1`` rows."""
+    page = limit + 1
+    collected: list[StoredEvent] = []
+    skipped = False
+    upper = upto
+    scanned = 0
+    while True:
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+            " WHERE e.room_id = ? AND e.stream_ordering <= ?"
+            " AND e.outlier = 0 AND e.rejected_reason IS NULL"
+        )
+        params: list[Any] = [room_id, upper]
+        if after is not None:
+            sql += " AND e.stream_ordering > ?"
+            params.append(after)
+        rows = txn.fetchall(sql + " ORDER BY e.stream_ordering DESC LIMIT ?", [*params, page])
+        for row in rows:
+            stored = _row_to_stored(row)
+            if not accept(stored):
+                skipped = True
+                continue
+            if len(collected) == limit:
+                return Timeline(collected[::-1], limited=True, skipped=True)
+            collected.append(stored)
+        scanned += len(rows)
+        if len(rows) < page:
+            return Timeline(collected[::-1], limited=False, skipped=skipped)
+        if scanned >= MAX_TIMELINE_SCAN:
+            return Timeline(collected[::-1], limited=True, skipped=True)
+        upper = int(rows[-1][2]) - 1  # the oldest row's stream_ordering
+        page = min(page * 2, 500)
+
+
+def state_group_at(txn: Txn, room_id: str, position: int) -> tuple[bool, int | None]:
+    """The state group after the room's last event at or before ``position``:
+    ``(found, group)``; ``found`` is False when the room had no event by then."""
+    row = txn.fetchone(
+        "SELECT state_group_after FROM events WHERE room_id = ? AND stream_ordering <= ?"
+        " AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering DESC LIMIT 1",
+        (room_id, position),
+    )
+    if row is None:
+        return False, None
+    return True, row[0]
+
+
+def membership_at(txn: Txn, room_id: str, user_id: str, position: int) -> str | None:
+    """The user's membership in the room after the events up to ``position``."""
+    text = txn.fetchval(
+        "SELECT json FROM events WHERE room_id = ? AND type = 'm.room.member'"
+        " AND state_key = ? AND stream_ordering <= ? AND outlier = 0"
+        " AND rejected_reason IS NULL ORDER BY stream_ordering DESC LIMIT 1",
+        (room_id, user_id, position),
+    )
+    if text is None:
+        return None
+    content = orjson.loads(text).get("content")
+    membership = content.get("membership") if isinstance(content, dict) else None
+    return membership if isinstance(membership, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    heroes: list[str]
+    joined: int
+    invited: int
+
+
+def room_summary(txn: Txn, room_id: str, user_id: str, heroes: int = 5) -> Summary:
+    """spec: client-server ``GET /sync`` "RoomSummary" — member counts, and the first
+    members (joined or invited, else left or banned) by stream order, not the user."""
+    counts: dict[str, int] = dict(
+        txn.fetchall(
+            "SELECT membership, COUNT(*) FROM current_state WHERE room_id = ?"
+            " AND type = 'm.room.member' GROUP BY membership",
+            (room_id,),
+        )
+    )
+    found: list[str] = []
+    for memberships in (("join", "invite"), ("leave", "ban")):
+        rows = txn.fetchall(
+            "SELECT cs.state_key FROM current_state cs JOIN events e ON e.event_id = cs.event_id"
+            " WHERE cs.room_id = ? AND cs.type = 'm.room.member' AND cs.state_key <> ?"
+            f" AND cs.membership IN {txn.in_list(memberships)}"
+            " ORDER BY e.stream_ordering LIMIT ?",
+            [room_id, user_id, *memberships, heroes],
+        )
+        found = [row[0] for row in rows]
+        if found:
+            break
+    return Summary(found, int(counts.get("join", 0)), int(counts.get("invite", 0)))
+
+
+def transaction_ids(
+    txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]
+) -> dict[str, str]:
+    """event id -> the txnId the device sent it with (spec: ``unsigned.transaction_id``)."""
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(event_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = txn.fetchall(
+            "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
+            f" AND event_id IN {txn.in_list(chunk)}",
+            [user_id, device_id, *chunk],
+        )
+        found.update((event_id, txn_id) for event_id, txn_id in rows)
+    return found
+
+
+def rooms_with_events(txn: Txn, room_ids: Sequence[str], after: int, upto: int) -> set[str]:
+    """Which of ``room_ids`` have an event with ``after < stream <= upto`` (used when
+    a token is older than what the in-memory change cache remembers)."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(room_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = txn.fetchall(
+            "SELECT DISTINCT room_id FROM events WHERE stream_ordering > ?"
+            f" AND stream_ordering <= ? AND room_id IN {txn.in_list(chunk)}",
+            [after, upto, *chunk],
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def current_state_ids_for(
+    txn: Txn, room_id: str, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """Current state event ids of ``room_id`` for just ``keys`` (stripped state)."""
+    found: dict[tuple[str, str], str] = {}
+    for typ, state_key in keys:
+        event_id = txn.fetchval(
+            "SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?",
+            (room_id, typ, state_key),
+        )
+        if event_id is not None:
+            found[(typ, state_key)] = str(event_id)
+    return found

@@ -1,0 +1,199 @@
+"""Loading what a sync response needs about its rooms, in one read transaction.
+
+The handler decides which rooms a response covers and how (a ``RoomPlan`` each);
+``load_rooms`` runs every plan's queries in one transaction on the database's
+thread: the timeline (newest ``limit`` events the filter accepts), the state at the
+start of the timeline (full, or the delta from the previous sync), the summary,
+transaction ids and redactions. Event bodies of state are fetched afterwards
+through the event cache, once the filters have picked the keys they want.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from homeserver.rooms.visibility import EventFacts, History, effective_visibility, event_visible
+from homeserver.storage import events_store, room_reads, state_store, sync_store
+from homeserver.storage.database import Txn
+from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.rooms_store import Membership
+from homeserver.storage.sync_store import Summary
+
+StateKey = tuple[str, str]
+StateMap = dict[StateKey, str]
+
+# spec: client-server "Stripped state" — what an invitee or knocker sees of a room.
+STRIPPED_STATE_TYPES = (
+    "m.room.create",
+    "m.room.name",
+    "m.room.avatar",
+    "m.room.topic",
+    "m.room.join_rules",
+    "m.room.canonical_alias",
+    "m.room.encryption",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPlan:
+    room_id: str
+    section: str  # "join" | "leave" | "invite" | "knock"
+    membership: Membership
+    after: int | None  # timeline lower bound (exclusive); None: the room's recent history
+    upto: int  # timeline upper bound (inclusive): the sync position, or the user's leave
+    full_state: bool  # state = all of it at the start of the timeline, else the delta
+    # The user's membership changed in the window: look at it before ``after`` to tell a
+    # new join (full state, recent history) from a continuing one.
+    check_membership: bool = False
+
+
+@dataclass
+class LoadedRoom:
+    plan: RoomPlan
+    timeline: list[StoredEvent] = field(default_factory=list)
+    limited: bool = False
+    state_ids: StateMap = field(default_factory=dict)  # full or delta, before filtering
+    start_state: StateMap | None = None  # the full state at the start of the timeline
+    full_state: bool = False
+    newly_joined: bool = False
+    summary: Summary | None = None
+    stripped_ids: StateMap = field(default_factory=dict)
+    membership_event: StoredEvent | None = None
+
+
+@dataclass
+class LoadedRooms:
+    rooms: dict[str, LoadedRoom]
+    transaction_ids: dict[str, str]
+    redactions: dict[str, StoredEvent]
+
+
+def _state_at_group(txn: Txn, group: int | None) -> StateMap:
+    return {} if group is None else state_store.load_state_group(txn, group)
+
+
+def _state_at_position(txn: Txn, room_id: str, position: int) -> StateMap:
+    _, group = sync_store.state_group_at(txn, room_id, position)
+    return _state_at_group(txn, group)
+
+
+def _visible_to(
+    txn: Txn, room_id: str, user_id: str, accept: Callable[[StoredEvent], bool]
+) -> Callable[[StoredEvent], bool]:
+    """``accept`` narrowed to the events the user may see (spec: "Room History
+    Visibility") — needed when a timeline reaches back before the user's membership."""
+    members = room_reads.state_history(txn, room_id, "m.room.member", user_id)
+    visibility = room_reads.state_history(txn, room_id, "m.room.history_visibility", "")
+    memberships = History(((s.event.depth, s.stream_ordering), s.event.membership) for s in members)
+    visibilities = History(
+        (
+            (s.event.depth, s.stream_ordering),
+            effective_visibility(s.event.content.get("history_visibility")),
+        )
+        for s in visibility
+    )
+
+    def check(stored: StoredEvent) -> bool:
+        event = stored.event
+        facts = EventFacts(
+            pos=(event.depth, stored.stream_ordering),
+            is_visibility_change=event.type == "m.room.history_visibility"
+            and event.state_key == "",
+            is_own_membership=event.type == "m.room.member" and event.state_key == user_id,
+        )
+        return accept(stored) and event_visible(facts, memberships, visibilities)
+
+    return check
+
+
+def _load_stripped(txn: Txn, plan: RoomPlan, loaded: LoadedRoom) -> None:
+    event = events_store.get_events(txn, [plan.membership.event_id]).get(plan.membership.event_id)
+    loaded.membership_event = event
+    keys: list[StateKey] = [(typ, "") for typ in STRIPPED_STATE_TYPES]
+    if event is not None:
+        keys.append(("m.room.member", event.event.sender))
+    loaded.stripped_ids = sync_store.current_state_ids_for(txn, plan.room_id, keys)
+
+
+def _load_timeline_room(
+    txn: Txn,
+    plan: RoomPlan,
+    loaded: LoadedRoom,
+    user_id: str,
+    limit: int,
+    accept: Callable[[StoredEvent], bool],
+    want_start_state: bool,
+) -> None:
+    after, full_state = plan.after, plan.full_state
+    room_id = plan.room_id
+    if plan.check_membership and plan.section == "leave":
+        # A leave from a room the user never joined (a rejected invite, a refused
+        # knock) shows only the leave itself: nothing of the room was visible.
+        before_leave = sync_store.membership_at(
+            txn, room_id, user_id, plan.membership.stream_ordering - 1
+        )
+        if before_leave != "join":
+            event = events_store.get_events(txn, [plan.membership.event_id])
+            loaded.timeline = list(event.values())
+            return
+    if (
+        plan.check_membership
+        and after is not None
+        and sync_store.membership_at(txn, room_id, user_id, after) != "join"
+    ):
+        full_state = True
+        if plan.section == "join":
+            loaded.newly_joined = True
+            after = None  # a new member gets the room's recent history
+    if after is None:  # recent history, maybe from before the user's membership
+        accept = _visible_to(txn, room_id, user_id, accept)
+    timeline = sync_store.recent_events(txn, room_id, after, plan.upto, limit, accept)
+    loaded.timeline = timeline.events
+    loaded.limited = timeline.limited
+    loaded.full_state = full_state
+    need_start = full_state or want_start_state or (timeline.skipped and after is not None)
+    if need_start:
+        if timeline.events:
+            start = _state_at_group(txn, timeline.events[0].state_group_before)
+        else:
+            start = _state_at_position(txn, room_id, plan.upto)
+        loaded.start_state = start
+        if full_state:
+            loaded.state_ids = dict(start)
+        elif timeline.skipped and after is not None:
+            # spec: GET /sync "state" — the delta between the state at `since` and
+            # at the start of the timeline (the events the timeline left out).
+            before = _state_at_position(txn, room_id, after)
+            loaded.state_ids = {k: v for k, v in start.items() if before.get(k) != v}
+    if plan.section == "join" and (
+        full_state
+        or any(e.event.type == "m.room.member" for e in loaded.timeline)
+        or any(k[0] == "m.room.member" for k in loaded.state_ids)
+    ):
+        loaded.summary = sync_store.room_summary(txn, room_id, user_id)
+
+
+def load_rooms(
+    txn: Txn,
+    plans: Sequence[RoomPlan],
+    user_id: str,
+    device_id: str,
+    limit: int,
+    accept: Callable[[StoredEvent], bool],
+    want_start_state: bool,
+) -> LoadedRooms:
+    rooms: dict[str, LoadedRoom] = {}
+    for plan in plans:
+        loaded = LoadedRoom(plan)
+        if plan.section in ("invite", "knock"):
+            _load_stripped(txn, plan, loaded)
+        else:
+            _load_timeline_room(txn, plan, loaded, user_id, limit, accept, want_start_state)
+        rooms[plan.room_id] = loaded
+    timeline = [e for r in rooms.values() for e in r.timeline]
+    own = [e.event.event_id for e in timeline if e.event.sender == user_id]
+    txn_ids = sync_store.transaction_ids(txn, user_id, device_id, own) if own else {}
+    redaction_ids = [e.redacted_by for e in timeline if e.redacted_by]
+    redactions = events_store.get_events(txn, redaction_ids) if redaction_ids else {}
+    return LoadedRooms(rooms, txn_ids, redactions)
