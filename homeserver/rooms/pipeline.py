@@ -104,19 +104,26 @@ class EventPipeline:
         room_id: str | None = None
         if not version.room_id_from_create_event:
             room_id = f"!{secrets.token_urlsafe(18)}:{self.server_name}"
-        event = self._build(
-            version, room_id, creator, "m.room.create", content, "", [], [], depth=1
-        )
-        check_auth_rules(event, {("m.room.create", ""): event})
-        info = RoomInfo(
-            room_id=event.room_id,
-            version=version,
-            extremities=[],
-            max_depth=0,
-            current_group=None,
-        )
-        async with self._lock(event.room_id):
-            return await self._persist(info, event, None, create_room=True)
+        ts = self.clock.time_ms()
+        while True:
+            event = self._build(
+                version, room_id, creator, "m.room.create", content, "", [], [], depth=1, ts=ts
+            )
+            check_auth_rules(event, {("m.room.create", ""): event})
+            info = RoomInfo(
+                room_id=event.room_id,
+                version=version,
+                extremities=[],
+                max_depth=0,
+                current_group=None,
+            )
+            async with self._lock(event.room_id):
+                # v12 derives the room id from the create event: the same creator making
+                # two identical rooms in one millisecond would collide; a later
+                # timestamp tells them apart.
+                if await self.rooms.room(event.room_id) is None:
+                    return await self._persist(info, event, None, create_room=True)
+            ts += 1
 
     async def send(
         self,
@@ -196,6 +203,7 @@ class EventPipeline:
         *,
         depth: int,
         redacts: str | None = None,
+        ts: int | None = None,
     ) -> Event:
         try:
             event = build_event(
@@ -207,7 +215,7 @@ class EventPipeline:
                 prev_events=prev_refs,
                 auth_events=auth_refs,
                 depth=depth,
-                origin_server_ts=self.clock.time_ms(),
+                origin_server_ts=self.clock.time_ms() if ts is None else ts,
                 key=self.signing_key,
                 state_key=state_key,
                 redacts=redacts,
