@@ -215,3 +215,77 @@ def test_base64_roundtrips_in_both_alphabets(raw: bytes) -> None:
 def test_invalid_base64_is_a_typed_error(text: str) -> None:
     with pytest.raises(CanonicalJsonError):
         decode_unpadded_base64(text)
+
+
+# -- the fast encoder agrees with the reference library --------------------------------
+# encode_canonical_json uses orjson for plain values; a signature made over different
+# bytes would not verify anywhere, so equality with canonicaljson is tested widely.
+
+loose_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(codec="utf-8")),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(alphabet=st.characters(codec="utf-8")), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(loose_values)
+def test_non_strict_encoding_is_byte_identical_to_canonicaljson(value: Any) -> None:
+    assert encode_canonical_json(value, strict=False) == canonicaljson.encode_canonical_json(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(
+            alphabet=st.characters(min_codepoint=0xD7F0, max_codepoint=0x1F64F, codec="utf-8"),
+            max_size=3,
+        ),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
+        max_size=12,
+    )
+)
+def test_keys_around_the_surrogate_range_sort_by_code_point(obj: dict[str, str]) -> None:
+    # U+E000..U+FFFF sort before astral characters by code point, but after them in
+    # UTF-16 code units: the encoding must follow code points, like canonicaljson
+    assert encode_canonical_json(obj) == canonicaljson.encode_canonical_json(obj)
+
+
+@pytest.mark.parametrize("depth", [100, 200, 300])  # 2 levels each
+def test_deep_nesting_beyond_orjson_limit_still_encodes(depth: int) -> None:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"a": [value]}
+    assert encode_canonical_json(value) == canonicaljson.encode_canonical_json(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(loose_values)
+def test_check_strict_rejects_exactly_floats_and_unsafe_integers(value: Any) -> None:
+    def allowed(item: Any) -> bool:
+        if isinstance(item, float):
+            return False
+        if isinstance(item, int) and not isinstance(item, bool):
+            return MIN_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER
+        if isinstance(item, dict):
+            return all(allowed(v) for v in item.values())
+        if isinstance(item, list | tuple):
+            return all(allowed(v) for v in item)
+        return True
+
+    if allowed(value):
+        check_strict(value)
+        assert encode_canonical_json(value) == canonicaljson.encode_canonical_json(value)
+    else:
+        with pytest.raises(CanonicalJsonError):
+            check_strict(value)
+        with pytest.raises(CanonicalJsonError):
+            encode_canonical_json(value, strict=True)
