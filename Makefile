@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 CONFIG ?= data/config.yaml
 SERVER_NAME ?= localhost:8008
 
-.PHONY: run test lint typecheck pytest bench clean-venv
+.PHONY: run test lint typecheck pytest bench bench-synapse clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,8 @@ bench-server: $(VENV)/.installed-test
 
 clean-venv:
 	rm -rf $(VENV)
+
+## make bench-synapse: Concord vs Synapse on state resolution, hash+sign and verify, same
+## datasets, same run (Synapse is installed into .bench/synapse-venv on first use).
+bench-synapse: $(VENV)/.installed-test
+	$(PY) benchmarks/compare_protocol.py

@@ -1,0 +1,311 @@
+# mypy: ignore-errors
+"""Time Synapse's own protocol code on a dataset written by ``compare_protocol.py``.
+
+Runs INSIDE the Synapse venv (``benchmarks/synapse_env.py``), never in Concord's:
+
+    .bench/synapse-venv/bin/python benchmarks/synapse_protocol.py DATASET.json
+
+and prints one JSON line on stdout with the timings and results. What it times:
+
+- state resolution: ``synapse.state.v2.resolve_events_with_store`` (v2 and v2.1), driven
+  by a twisted reactor, with an in-memory ``StateResolutionStore`` written here (Synapse
+  answers ``get_auth_chain_difference`` from its chain cover index in the database; ours
+  walks the auth DAG of the events in memory, and its time is reported apart);
+- hashing and signing: ``synapse.crypto.event_signing.add_hashes_and_signatures``;
+- verification: what Synapse does per received PDU once the key is known —
+  ``VerifyJsonRequest.from_event`` (the redacted copy), ``signedjson``'s
+  ``verify_signed_json`` (as ``Keyring.process_json``) and
+  ``check_event_content_hash``, on events built from the PDU JSON beforehand.
+
+Event ids: the datasets of the Concord benchmarks use short made-up event ids
+(``$e17``) for room versions whose ids are reference hashes. Synapse always derives the
+id from the hash, so the DAG is rebuilt here in creation order with each event's
+``auth_events``/``prev_events`` (and, in v12, ``room_id``) rewritten to Synapse's ids;
+results are mapped back to the dataset's ids. When timestamps are distinct per event (as in
+bench_state_res.py; reported as ``distinct_timestamps``) ids never decide an ordering, so
+the mapping cannot change the resolved state.
+
+Dataset (JSON):
+    {"state_res": [{"name", "room_version", "room_id", "runs",
+                    "events": [{"event_id", "pdu", "rejected"}] (auth events first),
+                    "state_sets": [[[type, state_key, event_id], ...], ...]}],
+     "signing": {"room_version", "server_name", "key_version", "key_seed", "runs",
+                 "unsigned": [pdu, ...], "signed": [pdu, ...]} or null}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import sys
+import time
+from importlib.metadata import version
+from typing import Any
+
+# synapse.state must not be the first Synapse module imported (circular import).
+import synapse.event_auth  # noqa: F401
+from signedjson.key import decode_signing_key_base64, get_verify_key
+from signedjson.sign import verify_signed_json
+from synapse.api.room_versions import KNOWN_ROOM_VERSIONS
+from synapse.crypto.event_signing import add_hashes_and_signatures, check_event_content_hash
+from synapse.crypto.keyring import VerifyJsonRequest
+from synapse.events import make_event_from_dict
+from synapse.state import v2 as state_v2
+from synapse.storage.databases.main.event_federation import StateDifference
+from twisted.internet import defer, task
+
+
+class Timings:
+    """Wall-clock and CPU (process) time of repeated runs, in milliseconds.
+
+    CPU time is reported too because the machines are shared: a process that waits for a
+    core loses wall time but not CPU time.
+    """
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self._started = (0.0, 0.0)
+
+    def start(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def stop(self) -> None:
+        wall, cpu = self._started
+        self.wall.append((time.perf_counter() - wall) * 1000)
+        self.cpu.append((time.process_time() - cpu) * 1000)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "median_ms": statistics.median(self.wall),
+            "min_ms": min(self.wall),
+            "cpu_median_ms": statistics.median(self.cpu),
+        }
+
+
+class ReactorClock:
+    """The clock state resolution awaits on: ``sleep`` yields to the twisted reactor."""
+
+    def __init__(self, reactor) -> None:
+        self._reactor = reactor
+
+    async def sleep(self, duration) -> None:
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._reactor.callLater(duration.total_seconds(), waiter.callback, None)
+        await waiter
+
+
+class MemoryStateResStore:
+    """What ``resolve_events_with_store`` asks of its store, answered from a dict.
+
+    ``get_auth_chain_difference`` follows the contract of Synapse's database version: a
+    state set's auth chain includes the state events themselves; for v2.1 the
+    conflicted subgraph is every event that is both reachable from a conflicted event
+    (itself included) by auth edges and reaches one. ``wall``/``cpu`` add up the time
+    spent in here, in seconds.
+    """
+
+    def __init__(self, events: dict[str, Any]) -> None:
+        self._events = events
+        # The auth edges, read once as Synapse's event_auth table holds them.
+        self._auth = {event_id: tuple(e.auth_event_ids()) for event_id, e in events.items()}
+        self.wall = self.cpu = 0.0
+
+    def _start(self) -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    def _stop(self, started: tuple[float, float]) -> None:
+        self.wall += time.perf_counter() - started[0]
+        self.cpu += time.process_time() - started[1]
+
+    async def get_events(self, event_ids, allow_rejected: bool = False) -> dict[str, Any]:
+        started = self._start()
+        found = {}
+        for event_id in event_ids:
+            event = self._events.get(event_id)
+            if event is not None and (allow_rejected or event.rejected_reason is None):
+                found[event_id] = event
+        self._stop(started)
+        return found
+
+    def _walk(self, start, stop=frozenset()) -> set[str]:
+        """``start`` and everything in their auth chains, not walking into ``stop``."""
+        auth = self._auth
+        seen = {e for e in start if e not in stop}
+        frontier = list(seen)
+        while frontier:
+            following = []
+            for event_id in frontier:
+                for auth_id in auth.get(event_id, ()):
+                    if auth_id not in seen and auth_id not in stop:
+                        seen.add(auth_id)
+                        following.append(auth_id)
+            frontier = following
+        return seen
+
+    def _conflicted_subgraph(self, conflicted: set[str]) -> set[str]:
+        backwards = self._walk(conflicted)
+        children: dict[str, list[str]] = {}
+        for event_id in backwards:
+            for auth_id in self._auth.get(event_id, ()):
+                children.setdefault(auth_id, []).append(event_id)
+        forwards = set(conflicted)
+        frontier = list(conflicted)
+        while frontier:
+            following = []
+            for event_id in frontier:
+                for child in children.get(event_id, ()):
+                    if child not in forwards:
+                        forwards.add(child)
+                        following.append(child)
+            frontier = following
+        return backwards & forwards
+
+    async def get_auth_chain_difference(
+        self,
+        room_id: str,
+        state_sets: list[set[str]],
+        conflicted_state: set[str] | None,
+        additional_backwards_reachable_conflicted_events: set[str] | None,
+    ) -> StateDifference:
+        started = self._start()
+        # Everything reachable from the events all sets share is in every auth chain.
+        common = self._walk(set.intersection(*map(set, state_sets)))
+        chains = [self._walk(set(s), stop=common) for s in state_sets]
+        union = set().union(*chains)
+        difference = union - set.intersection(*chains)
+        subgraph = None
+        if conflicted_state is not None:
+            subgraph = self._conflicted_subgraph(
+                set(conflicted_state) | set(additional_backwards_reachable_conflicted_events or ())
+            )
+        self._stop(started)
+        return StateDifference(auth_difference=difference, conflicted_subgraph=subgraph)
+
+
+def _rebuild_dag(case: dict[str, Any], room_version) -> tuple[dict[str, Any], dict[str, str]]:
+    """Synapse events for the dataset's events, and dataset id -> Synapse id."""
+    to_synapse: dict[str, str] = {}
+    events: dict[str, Any] = {}
+    room_id = case["room_id"]
+    for entry in case["events"]:
+        pdu = dict(entry["pdu"])
+        for field in ("auth_events", "prev_events"):
+            pdu[field] = [to_synapse[e] for e in pdu[field]]
+        if "room_id" in pdu:
+            pdu["room_id"] = room_id
+        event = make_event_from_dict(
+            pdu, room_version, rejected_reason="rejected" if entry.get("rejected") else None
+        )
+        if event.type == "m.room.create" and "room_id" not in pdu:
+            room_id = event.room_id  # v12: the room id is derived from the create event
+        to_synapse[entry["event_id"]] = event.event_id
+        events[event.event_id] = event
+    return events, to_synapse
+
+
+async def _time_state_res(reactor, case: dict[str, Any]) -> dict[str, Any]:
+    room_version = KNOWN_ROOM_VERSIONS[case["room_version"]]
+    events, to_synapse = _rebuild_dag(case, room_version)
+    from_synapse = {v: k for k, v in to_synapse.items()}
+    room_id = next(iter(events.values())).room_id
+    state_sets = [{(t, k): to_synapse[e] for t, k, e in s} for s in case["state_sets"]]
+    clock = ReactorClock(reactor)
+    timings = Timings()
+    less_store = Timings()  # the same runs less the time spent in our store
+    resolved_sets = []
+    store = MemoryStateResStore(events)
+    for _ in range(case["runs"]):
+        store.wall = store.cpu = 0.0
+        timings.start()
+        resolved = await state_v2.resolve_events_with_store(
+            clock, room_id, room_version, state_sets, None, store
+        )
+        timings.stop()
+        less_store.wall.append(timings.wall[-1] - store.wall * 1000)
+        less_store.cpu.append(timings.cpu[-1] - store.cpu * 1000)
+        resolved_sets.append(dict(resolved))
+    stable = all(r == resolved_sets[0] for r in resolved_sets)
+    resolved_state = sorted([t, k, from_synapse[e]] for (t, k), e in resolved_sets[0].items())
+    return {
+        "name": case["name"],
+        **timings.summary(),
+        "less_store": less_store.summary(),
+        "stable": stable,
+        "distinct_timestamps": len({e.origin_server_ts for e in events.values()}) == len(events),
+        "resolved": resolved_state,
+    }
+
+
+def _signature_digest(pdus: list[dict[str, Any]], server_name: str, key_id: str) -> str:
+    lines = [f"{p['hashes']['sha256']} {p['signatures'][server_name][key_id]}" for p in pdus]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _time_signing(spec: dict[str, Any]) -> dict[str, Any]:
+    room_version = KNOWN_ROOM_VERSIONS[spec["room_version"]]
+    server_name = spec["server_name"]
+    signing_key = decode_signing_key_base64("ed25519", spec["key_version"], spec["key_seed"])
+    verify_key = get_verify_key(signing_key)
+    key_id = f"ed25519:{spec['key_version']}"
+    runs = spec["runs"]
+
+    # Hash and sign: add_hashes_and_signatures mutates its dict, so each run signs
+    # fresh shallow copies made outside the timed loop.
+    sign = Timings()
+    signed: list[dict[str, Any]] = []
+    for _ in range(runs):
+        batch = [{**p, "hashes": dict(p.get("hashes", {}))} for p in spec["unsigned"]]
+        sign.start()
+        for pdu in batch:
+            add_hashes_and_signatures(room_version, pdu, server_name, signing_key)
+        sign.stop()
+        signed = batch
+
+    # Verify: the events as Synapse holds them after parsing the PDUs.
+    received = [make_event_from_dict(p, room_version) for p in spec["signed"]]
+    verify = Timings()
+    failures = 0
+    for _ in range(runs):
+        verify.start()
+        for event in received:
+            request = VerifyJsonRequest.from_event(server_name, event, 0)
+            try:
+                verify_signed_json(request.get_json_object(), server_name, verify_key)
+            except Exception:
+                failures += 1
+            if not check_event_content_hash(event):
+                failures += 1
+        verify.stop()
+    return {
+        "events_signed": len(spec["unsigned"]),
+        "sign": sign.summary(),
+        "signed_digest": _signature_digest(signed, server_name, key_id),
+        "events_verified": len(received),
+        "verify": verify.summary(),
+        "verify_failures": failures,
+    }
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: synapse_protocol.py DATASET.json")
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        dataset = json.load(handle)
+    report: dict[str, Any] = {"synapse": version("matrix-synapse"), "state_res": []}
+    signing = dataset.get("signing")
+    report["signing"] = _time_signing(signing) if signing else None
+
+    async def run(reactor) -> None:
+        for case in dataset.get("state_res", []):
+            report["state_res"].append(await _time_state_res(reactor, case))
+        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.flush()
+
+    # task.react runs the reactor until ``run`` finishes, then exits the process.
+    task.react(lambda reactor: defer.ensureDeferred(run(reactor)))
+
+
+if __name__ == "__main__":
+    main()
