@@ -256,19 +256,17 @@ def _split_path(path: str) -> list[str] | None:
 
 
 def _copy_path(source: Mapping[str, Any], target: JsonDict, parts: Sequence[str]) -> None:
-    head, rest = parts[0], parts[1:]
-    if head not in source:
-        return
-    value = source[head]
-    if not rest:
-        target[head] = value
-        return
-    if not isinstance(value, Mapping):
-        return
-    child = target.get(head)
-    if not isinstance(child, dict):
-        child = target[head] = {}
-    _copy_path(value, child, rest)
+    value: Any = source
+    for part in parts:
+        if not isinstance(value, Mapping) or part not in value:
+            return  # absent: nothing is copied, not even the parents
+        value = value[part]
+    for part in parts[:-1]:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    target[parts[-1]] = value
 
 
 def only_fields(event: Mapping[str, Any], fields: Sequence[str]) -> JsonDict:
