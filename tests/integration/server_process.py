@@ -6,7 +6,7 @@
         server.start()              # again, on the same data (a new port)
 
 The config comes from ``python -m homeserver generate-config`` and is then rewritten:
-registration open, cheap bcrypt, the chosen database. ``fresh_postgres_database()``
+registration open, rate limits off, cheap bcrypt, the chosen database. ``fresh_postgres_database()``
 creates an empty PostgreSQL database and drops it afterwards (as ``tests/conftest.py``).
 Processes are only ever signalled by their own pid.
 """
@@ -62,6 +62,9 @@ class ConcordServer:
             extra = dict(extra_config or {})
             if fast_hashing and _config_knows("bcrypt_rounds"):
                 extra.setdefault("bcrypt_rounds", 4)
+            if _config_knows("rate_limits"):
+                # Many users from one loopback address, as in Synapse's benchmark config.
+                extra.setdefault("rate_limits", {"enabled": False})
             self._generate(engine, dsn, log_level, extra)
 
     # -- config ---------------------------------------------------------------------------
@@ -81,6 +84,8 @@ class ConcordServer:
         )
         config = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
         config["enable_registration"] = True
+        # Clients here act faster than people; rate limits have their own tests.
+        config.setdefault("rate_limits", {"enabled": False})
         config["log_level"] = log_level
         if engine == "postgres":
             if not dsn:
