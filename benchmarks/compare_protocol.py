@@ -1,11 +1,13 @@
 """Concord against Synapse on the same protocol work, same machine, same run.
 
 Builds the datasets of ``bench_state_res.py`` and ``bench_signing.py`` with their own
-generators, times Concord in this process, then runs ``synapse_protocol.py`` in the
-Synapse venv (``synapse_env.py`` creates it on first use) on the same data, checks that
-both servers resolve the forks to the same state and sign to the same bytes, and prints
-Concord's and Synapse's times with the ratio Synapse / Concord (above 1: Concord is
-faster). Absolute times on these machines are noise; the ratio is the figure.
+generators and hands them to ``synapse_protocol.py --serve``, running in the Synapse venv
+(``synapse_env.py`` creates it on first use). Then it times Concord in this process and
+Synapse in that one pass by pass, alternating, so that both see the same load; checks
+that both servers resolve the forks to the same state, hash and sign to the same bytes,
+and verify each other's events; and prints Concord's and Synapse's times with the ratio
+Synapse / Concord (above 1: Concord is faster). Absolute times on these machines are
+noise; the ratio is the figure.
 
     .venv/bin/python benchmarks/compare_protocol.py [--version 11|12] [--keep DATASET.json]
 
@@ -15,16 +17,18 @@ Exits 1 if the two implementations disagree on a result.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -86,40 +90,53 @@ def _differing_keys(a: Mapping[StateKey, str], b: Mapping[StateKey, str]) -> int
     return sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
-def state_res_case(identifier: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Concord's timings on the bench_state_res room, and the case for Synapse."""
-    version = room_version(identifier)
-    room, fork_a, fork_b = bench_state_res.build(version)
-    fetch = room.events.get
-    timings = Timings()
-    results: list[dict[StateKey, str]] = []
-    for _ in range(STATE_RES_RUNS):
-        timings.start()
-        resolved = resolve_state(version, [fork_a, fork_b], fetch)
-        timings.stop()
-        results.append(resolved)
-    events: list[Event] = list(room.events.values())  # creation order: auth events first
-    case = {
-        "name": f"v{identifier}",
-        "room_version": identifier,
-        "room_id": room.room_id,
-        "runs": STATE_RES_RUNS,
-        "events": [{"event_id": e.event_id, "pdu": e.pdu, "rejected": e.rejected} for e in events],
-        "state_sets": [[[t, k, e] for (t, k), e in s.items()] for s in (fork_a, fork_b)],
-    }
-    concord = {
-        "name": f"v{identifier}",
-        **timings.summary(),
-        "stable": all(r == results[0] for r in results),
-        "resolved": results[0],
-        "conflicted": bench_state_res.conflicted_count(fork_a, fork_b),
-        "dag_events": len(events),
-        "state_events": len(fork_a),
-        "event_types": {e.event_id: e.type for e in events},
-        "differs_a": _differing_keys(results[0], fork_a),
-        "differs_b": _differing_keys(results[0], fork_b),
-    }
-    return concord, case
+class ConcordStateRes:
+    """The bench_state_res room for one room version; ``run_once`` times a resolution."""
+
+    def __init__(self, identifier: str) -> None:
+        self.name = f"v{identifier}"
+        self.identifier = identifier
+        self.version = room_version(identifier)
+        self.room, self.fork_a, self.fork_b = bench_state_res.build(self.version)
+        self.timings = Timings()
+        self.results: list[dict[StateKey, str]] = []
+
+    def run_once(self) -> None:
+        fetch = self.room.events.get
+        self.timings.start()
+        resolved = resolve_state(self.version, [self.fork_a, self.fork_b], fetch)
+        self.timings.stop()
+        self.results.append(resolved)
+
+    def case(self) -> dict[str, Any]:
+        """The room as synapse_protocol.py reads it."""
+        events = self.room.events.values()  # creation order: auth events first
+        return {
+            "name": self.name,
+            "room_version": self.identifier,
+            "room_id": self.room.room_id,
+            "events": [
+                {"event_id": e.event_id, "pdu": e.pdu, "rejected": e.rejected} for e in events
+            ],
+            "state_sets": [
+                [[t, k, e] for (t, k), e in s.items()] for s in (self.fork_a, self.fork_b)
+            ],
+        }
+
+    def report(self) -> dict[str, Any]:
+        first = self.results[0]
+        return {
+            "name": self.name,
+            **self.timings.summary(),
+            "stable": all(r == first for r in self.results),
+            "resolved": first,
+            "conflicted": bench_state_res.conflicted_count(self.fork_a, self.fork_b),
+            "dag_events": len(self.room.events),
+            "state_events": len(self.fork_a),
+            "event_types": {e.event_id: e.type for e in self.room.events.values()},
+            "differs_a": _differing_keys(first, self.fork_a),
+            "differs_b": _differing_keys(first, self.fork_b),
+        }
 
 
 def compare_states(
@@ -150,77 +167,131 @@ def signature_digest(pdus: list[JsonDict], server_name: str, key_id: str) -> str
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def signing_case(identifier: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Concord's timings on the bench_signing events, and the case for Synapse.
+class ConcordSigning:
+    """The bench_signing events: the same passes as bench_signing.py, one at a time.
 
-    The same loops as bench_signing.py: hash+sign every unsigned PDU; then verify the
-    signatures and content hash of the signed events, parsed into Events beforehand.
+    Hash+sign every unsigned PDU; verify the signatures and content hash of the signed
+    events, parsed into Events beforehand (as they are when they arrive).
     """
-    version = room_version(identifier)
-    key = bench_signing.signing_key()
-    unsigned = bench_signing.make_unsigned_events(version, bench_signing.EVENTS)
-    runs = bench_signing.RUNS
-    sign = Timings()
-    signed: list[JsonDict] = []
-    for _ in range(runs):
-        sign.start()
-        signed = [hash_and_sign_event(pdu, key, version) for pdu in unsigned]
-        sign.stop()
-    keys = {(key.server_name, key.key_id): VerifyKeyInfo.decode(key.verify_key, None)}
-    received = [Event(json.loads(json.dumps(p)), version) for p in signed]
-    verify = Timings()
-    failures = 0
-    for _ in range(runs):
-        verify.start()
-        for event in received:
+
+    def __init__(self, identifier: str) -> None:
+        self.identifier = identifier
+        self.version = room_version(identifier)
+        self.key = bench_signing.signing_key()
+        self.unsigned = bench_signing.make_unsigned_events(self.version, bench_signing.EVENTS)
+        # Signed once untimed, for Synapse to verify and for the first verify pass here.
+        self.signed = [hash_and_sign_event(pdu, self.key, self.version) for pdu in self.unsigned]
+        self.keys = {
+            (self.key.server_name, self.key.key_id): VerifyKeyInfo.decode(self.key.verify_key)
+        }
+        self.received = [Event(json.loads(json.dumps(p)), self.version) for p in self.signed]
+        self.sign = Timings()
+        self.verify = Timings()
+        self.failures = 0
+
+    def sign_once(self) -> None:
+        key, version = self.key, self.version
+        self.sign.start()
+        signed = [hash_and_sign_event(pdu, key, version) for pdu in self.unsigned]
+        self.sign.stop()
+        self.signed = signed
+
+    def verify_once(self) -> None:
+        keys = self.keys
+        self.verify.start()
+        for event in self.received:
             verify_event_signatures(event, keys)
             if not check_content_hash(event):
-                failures += 1
-        verify.stop()
-    case = {
-        "room_version": identifier,
-        "server_name": key.server_name,
-        "key_version": key.version,
-        "key_seed": bench_signing.KEY_SEED,
-        "runs": runs,
-        "unsigned": unsigned,
-        "signed": signed,
-    }
-    concord = {
-        "events": len(unsigned),
-        "runs": runs,
-        "sign": sign.summary(),
-        "verify": verify.summary(),
-        "signed_digest": signature_digest(signed, key.server_name, key.key_id),
-        "verify_failures": failures,
-    }
-    return concord, case
+                self.failures += 1
+        self.verify.stop()
+
+    def case(self) -> dict[str, Any]:
+        """The events as synapse_protocol.py reads them."""
+        return {
+            "room_version": self.identifier,
+            "server_name": self.key.server_name,
+            "key_version": self.key.version,
+            "key_seed": bench_signing.KEY_SEED,
+            "unsigned": self.unsigned,
+            "signed": self.signed,
+        }
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "events": len(self.unsigned),
+            "sign": self.sign.summary(),
+            "verify": self.verify.summary(),
+            "signed_digest": signature_digest(self.signed, self.key.server_name, self.key.key_id),
+            "verify_failures": self.failures,
+        }
 
 
 # -- running Synapse -----------------------------------------------------------------
 
 
-def run_synapse(dataset: dict[str, Any], keep: Path | None) -> dict[str, Any]:
-    python = synapse_env.ensure_synapse_venv()
-    with tempfile.TemporaryDirectory(prefix="concord-bench-") as tmp:
-        path = keep or Path(tmp) / "dataset.json"
-        path.write_text(json.dumps(dataset), encoding="utf-8")
-        proc = subprocess.run(
-            [str(python), str(HERE / "synapse_protocol.py"), str(path)],
-            capture_output=True,
+class SynapseWorker:
+    """synapse_protocol.py --serve in the Synapse venv: one timed pass per command."""
+
+    def __init__(self, dataset: Path, workdir: Path) -> None:
+        python = synapse_env.ensure_synapse_venv()
+        self._stderr = (workdir / "synapse-stderr.txt").open("w+", encoding="utf-8")
+        self._proc = subprocess.Popen(
+            [str(python), str(HERE / "synapse_protocol.py"), "--serve", str(dataset)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
-            timeout=SYNAPSE_TIMEOUT_S,
-            cwd=tmp,
+            cwd=workdir,
         )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"synapse_protocol.py failed with exit code {proc.returncode}")
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit("synapse_protocol.py printed no result")
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+        self._watchdog = threading.Timer(SYNAPSE_TIMEOUT_S, self._proc.kill)
+        self._watchdog.start()
+        self._read()  # {"ready": true} once its events are built
+
+    def _read(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if line.startswith("{"):
+                answer: dict[str, Any] = json.loads(line)
+                return answer
+        self._fail()
+
+    def _fail(self) -> NoReturn:
+        self._watchdog.cancel()
+        self._proc.kill()
+        self._proc.wait()
+        self._stderr.seek(0)
+        sys.stderr.write(self._stderr.read())
+        raise SystemExit(
+            f"synapse_protocol.py stopped (exit code {self._proc.returncode});"
+            f" its limit is {SYNAPSE_TIMEOUT_S} s"
+        )
+
+    def do(self, command: dict[str, Any]) -> None:
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(json.dumps(command) + "\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            self._fail()
+        self._read()
+
+    def report(self) -> dict[str, Any]:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps({"do": "report"}) + "\n")
+        self._proc.stdin.close()
+        result = self._read()
+        self._proc.wait()
+        self._watchdog.cancel()
+        self._stderr.close()
+        return result
+
+
+def interleave(runs: int, concord: Callable[[], None], synapse: Callable[[], None]) -> None:
+    """``runs`` passes of each, alternating which goes first, so both see the same load."""
+    for run in range(runs):
+        first, second = (concord, synapse) if run % 2 == 0 else (synapse, concord)
+        first()
+        second()
 
 
 # -- the table -----------------------------------------------------------------------
@@ -260,17 +331,28 @@ def main() -> None:
 
     synapse_env.ensure_synapse_venv()  # before the timings: a first install takes a while
     started = time.perf_counter()
-    concord_state: list[dict[str, Any]] = []
-    state_cases: list[dict[str, Any]] = []
-    for identifier in versions:
-        concord, case = state_res_case(identifier)
-        concord_state.append(concord)
-        state_cases.append(case)
-        print(f"Concord: state res v{identifier} timed ({concord['median_ms']:.1f} ms)", flush=True)
-    concord_signing, signing = signing_case(args.signing_version)
-    print("Concord: hash+sign and verify timed; now Synapse", flush=True)
-
-    synapse = run_synapse({"state_res": state_cases, "signing": signing}, args.keep)
+    rooms = [ConcordStateRes(identifier) for identifier in versions]
+    signing = ConcordSigning(args.signing_version)
+    runs = bench_signing.RUNS
+    dataset = {
+        "runs": {"state_res": STATE_RES_RUNS, "signing": runs},
+        "state_res": [room.case() for room in rooms],
+        "signing": signing.case(),
+    }
+    print(f"datasets built in {time.perf_counter() - started:.0f} s; starting Synapse", flush=True)
+    with tempfile.TemporaryDirectory(prefix="concord-bench-") as tmp:
+        path = args.keep or Path(tmp) / "dataset.json"
+        path.write_text(json.dumps(dataset), encoding="utf-8")
+        worker = SynapseWorker(path, Path(tmp))
+        for index, room in enumerate(rooms):
+            command = {"do": "state_res", "case": index}
+            interleave(STATE_RES_RUNS, room.run_once, functools.partial(worker.do, command))
+            print(f"state res {room.name} timed", flush=True)
+        interleave(runs, signing.sign_once, lambda: worker.do({"do": "sign"}))
+        interleave(runs, signing.verify_once, lambda: worker.do({"do": "verify"}))
+        synapse = worker.report()
+    concord_state = [room.report() for room in rooms]
+    concord_signing = signing.report()
 
     problems: list[str] = []
     for ours, theirs in zip(concord_state, synapse["state_res"], strict=True):
@@ -295,7 +377,10 @@ def main() -> None:
         )
 
     print()
-    print(f"Concord vs Synapse {synapse['synapse']}: same machine, same run, one core each")
+    print(
+        f"Concord vs Synapse {synapse['synapse']}: same machine, same run, passes interleaved,"
+        " one core each"
+    )
     print(HEADER)
     for ours, theirs in zip(concord_state, synapse["state_res"], strict=True):
         print(_row(f"state res, two forks, room {ours['name']}", ours, theirs))
@@ -305,7 +390,6 @@ def main() -> None:
         what = f"{label} {events} events, room v{args.signing_version}"
         print(_row(what, concord_signing[step], their_signing[step], events))
     print()
-    runs = concord_signing["runs"]
     print("ratio = Synapse time / Concord time, above 1: Concord is faster. Wall-clock medians")
     print(f"of {STATE_RES_RUNS} state resolutions and of {runs} passes over the events; the CPU")
     print("ratio compares CPU time, steadier when the machine is busy. Verify = signatures +")

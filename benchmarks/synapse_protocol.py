@@ -3,9 +3,14 @@
 
 Runs INSIDE the Synapse venv (``benchmarks/synapse_env.py``), never in Concord's:
 
-    .bench/synapse-venv/bin/python benchmarks/synapse_protocol.py DATASET.json
+    .bench/synapse-venv/bin/python benchmarks/synapse_protocol.py [--serve] DATASET.json
 
-and prints one JSON line on stdout with the timings and results. What it times:
+and prints one JSON line on stdout with the timings and results. With ``--serve`` it
+first prints ``{"ready": true}``, then runs one timed pass per command read from stdin
+(``{"do": "state_res", "case": 0}``, ``{"do": "sign"}``, ``{"do": "verify"}``),
+answering each with ``{"done": ...}``, until ``{"do": "report"}`` or the end of input:
+compare_protocol.py interleaves those passes with Concord's, so that both servers are
+timed under the same load. What it times:
 
 - state resolution: ``synapse.state.v2.resolve_events_with_store`` (v2 and v2.1), driven
   by a twisted reactor, with an in-memory ``StateResolutionStore`` written here (Synapse
@@ -26,10 +31,11 @@ bench_state_res.py; reported as ``distinct_timestamps``) ids never decide an ord
 the mapping cannot change the resolved state.
 
 Dataset (JSON):
-    {"state_res": [{"name", "room_version", "room_id", "runs",
+    {"runs": {"state_res": 7, "signing": 5} (passes each, without --serve),
+     "state_res": [{"name", "room_version", "room_id",
                     "events": [{"event_id", "pdu", "rejected"}] (auth events first),
                     "state_sets": [[[type, state_key, event_id], ...], ...]}],
-     "signing": {"room_version", "server_name", "key_version", "key_seed", "runs",
+     "signing": {"room_version", "server_name", "key_version", "key_seed",
                  "unsigned": [pdu, ...], "signed": [pdu, ...]} or null}
 """
 
@@ -205,37 +211,45 @@ def _rebuild_dag(case: dict[str, Any], room_version) -> tuple[dict[str, Any], di
     return events, to_synapse
 
 
-async def _time_state_res(reactor, case: dict[str, Any]) -> dict[str, Any]:
-    room_version = KNOWN_ROOM_VERSIONS[case["room_version"]]
-    events, to_synapse = _rebuild_dag(case, room_version)
-    from_synapse = {v: k for k, v in to_synapse.items()}
-    room_id = next(iter(events.values())).room_id
-    state_sets = [{(t, k): to_synapse[e] for t, k, e in s} for s in case["state_sets"]]
-    clock = ReactorClock(reactor)
-    timings = Timings()
-    less_store = Timings()  # the same runs less the time spent in our store
-    resolved_sets = []
-    store = MemoryStateResStore(events)
-    for _ in range(case["runs"]):
+class StateResCase:
+    """One room of the dataset, rebuilt as Synapse events; ``run_once`` times a resolution."""
+
+    def __init__(self, reactor, case: dict[str, Any]) -> None:
+        self.name = case["name"]
+        self.room_version = KNOWN_ROOM_VERSIONS[case["room_version"]]
+        self.events, to_synapse = _rebuild_dag(case, self.room_version)
+        self.from_synapse = {v: k for k, v in to_synapse.items()}
+        self.room_id = next(iter(self.events.values())).room_id
+        self.state_sets = [{(t, k): to_synapse[e] for t, k, e in s} for s in case["state_sets"]]
+        self.clock = ReactorClock(reactor)
+        self.store = MemoryStateResStore(self.events)
+        self.timings = Timings()
+        self.less_store = Timings()  # the same runs less the time spent in our store
+        self.resolved: list[dict[tuple[str, str], str]] = []
+
+    async def run_once(self) -> None:
+        store = self.store
         store.wall = store.cpu = 0.0
-        timings.start()
+        self.timings.start()
         resolved = await state_v2.resolve_events_with_store(
-            clock, room_id, room_version, state_sets, None, store
+            self.clock, self.room_id, self.room_version, self.state_sets, None, store
         )
-        timings.stop()
-        less_store.wall.append(timings.wall[-1] - store.wall * 1000)
-        less_store.cpu.append(timings.cpu[-1] - store.cpu * 1000)
-        resolved_sets.append(dict(resolved))
-    stable = all(r == resolved_sets[0] for r in resolved_sets)
-    resolved_state = sorted([t, k, from_synapse[e]] for (t, k), e in resolved_sets[0].items())
-    return {
-        "name": case["name"],
-        **timings.summary(),
-        "less_store": less_store.summary(),
-        "stable": stable,
-        "distinct_timestamps": len({e.origin_server_ts for e in events.values()}) == len(events),
-        "resolved": resolved_state,
-    }
+        self.timings.stop()
+        self.less_store.wall.append(self.timings.wall[-1] - store.wall * 1000)
+        self.less_store.cpu.append(self.timings.cpu[-1] - store.cpu * 1000)
+        self.resolved.append(dict(resolved))
+
+    def report(self) -> dict[str, Any]:
+        first = self.resolved[0]
+        events = self.events.values()
+        return {
+            "name": self.name,
+            **self.timings.summary(),
+            "less_store": self.less_store.summary(),
+            "stable": all(r == first for r in self.resolved),
+            "distinct_timestamps": len({e.origin_server_ts for e in events}) == len(events),
+            "resolved": sorted([t, k, self.from_synapse[e]] for (t, k), e in first.items()),
+        }
 
 
 def _signature_digest(pdus: list[dict[str, Any]], server_name: str, key_id: str) -> str:
@@ -243,68 +257,109 @@ def _signature_digest(pdus: list[dict[str, Any]], server_name: str, key_id: str)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def _time_signing(spec: dict[str, Any]) -> dict[str, Any]:
-    room_version = KNOWN_ROOM_VERSIONS[spec["room_version"]]
-    server_name = spec["server_name"]
-    signing_key = decode_signing_key_base64("ed25519", spec["key_version"], spec["key_seed"])
-    verify_key = get_verify_key(signing_key)
-    key_id = f"ed25519:{spec['key_version']}"
-    runs = spec["runs"]
+class SigningCase:
+    """Hash+sign the unsigned PDUs, and verify the signed ones, one pass at a time."""
 
-    # Hash and sign: add_hashes_and_signatures mutates its dict, so each run signs
-    # fresh shallow copies made outside the timed loop.
-    sign = Timings()
-    signed: list[dict[str, Any]] = []
-    for _ in range(runs):
-        batch = [{**p, "hashes": dict(p.get("hashes", {}))} for p in spec["unsigned"]]
-        sign.start()
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.room_version = KNOWN_ROOM_VERSIONS[spec["room_version"]]
+        self.server_name = spec["server_name"]
+        self.key_id = f"ed25519:{spec['key_version']}"
+        self.signing_key = decode_signing_key_base64(
+            "ed25519", spec["key_version"], spec["key_seed"]
+        )
+        self.verify_key = get_verify_key(self.signing_key)
+        self.unsigned = spec["unsigned"]
+        # The events as Synapse holds them after parsing the received PDUs.
+        self.received = [make_event_from_dict(p, self.room_version) for p in spec["signed"]]
+        self.sign = Timings()
+        self.verify = Timings()
+        self.signed: list[dict[str, Any]] = []
+        self.failures = 0
+
+    def sign_once(self) -> None:
+        # add_hashes_and_signatures fills in the dict it is given: copies made untimed.
+        batch = [{**p, "hashes": dict(p.get("hashes", {}))} for p in self.unsigned]
+        self.sign.start()
         for pdu in batch:
-            add_hashes_and_signatures(room_version, pdu, server_name, signing_key)
-        sign.stop()
-        signed = batch
+            add_hashes_and_signatures(self.room_version, pdu, self.server_name, self.signing_key)
+        self.sign.stop()
+        self.signed = batch
 
-    # Verify: the events as Synapse holds them after parsing the PDUs.
-    received = [make_event_from_dict(p, room_version) for p in spec["signed"]]
-    verify = Timings()
-    failures = 0
-    for _ in range(runs):
-        verify.start()
-        for event in received:
+    def verify_once(self) -> None:
+        server_name, verify_key = self.server_name, self.verify_key
+        self.verify.start()
+        for event in self.received:
             request = VerifyJsonRequest.from_event(server_name, event, 0)
             try:
                 verify_signed_json(request.get_json_object(), server_name, verify_key)
             except Exception:
-                failures += 1
+                self.failures += 1
             if not check_event_content_hash(event):
-                failures += 1
-        verify.stop()
-    return {
-        "events_signed": len(spec["unsigned"]),
-        "sign": sign.summary(),
-        "signed_digest": _signature_digest(signed, server_name, key_id),
-        "events_verified": len(received),
-        "verify": verify.summary(),
-        "verify_failures": failures,
-    }
+                self.failures += 1
+        self.verify.stop()
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "events_signed": len(self.unsigned),
+            "sign": self.sign.summary(),
+            "signed_digest": _signature_digest(self.signed, self.server_name, self.key_id),
+            "events_verified": len(self.received),
+            "verify": self.verify.summary(),
+            "verify_failures": self.failures,
+        }
+
+
+def _write(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+async def _run(reactor, dataset: dict[str, Any], serve: bool) -> None:
+    cases = [StateResCase(reactor, case) for case in dataset.get("state_res", [])]
+    spec = dataset.get("signing")
+    signing = SigningCase(spec) if spec else None
+    if serve:
+        # One pass per command line, so that the caller can interleave its own passes.
+        _write({"ready": True})
+        for line in sys.stdin:
+            command = json.loads(line)
+            if command["do"] == "state_res":
+                await cases[command["case"]].run_once()
+            elif command["do"] == "sign":
+                signing.sign_once()
+            elif command["do"] == "verify":
+                signing.verify_once()
+            elif command["do"] == "report":
+                break
+            _write({"done": command["do"]})
+    else:
+        for case in cases:
+            for _ in range(dataset["runs"]["state_res"]):
+                await case.run_once()
+        if signing:
+            for _ in range(dataset["runs"]["signing"]):
+                signing.sign_once()
+            for _ in range(dataset["runs"]["signing"]):
+                signing.verify_once()
+    _write(
+        {
+            "synapse": version("matrix-synapse"),
+            "state_res": [case.report() for case in cases],
+            "signing": signing.report() if signing else None,
+        }
+    )
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: synapse_protocol.py DATASET.json")
-    with open(sys.argv[1], encoding="utf-8") as handle:
+    args = sys.argv[1:]
+    serve = "--serve" in args
+    paths = [a for a in args if a != "--serve"]
+    if len(paths) != 1:
+        raise SystemExit("usage: synapse_protocol.py [--serve] DATASET.json")
+    with open(paths[0], encoding="utf-8") as handle:
         dataset = json.load(handle)
-    report: dict[str, Any] = {"synapse": version("matrix-synapse"), "state_res": []}
-    signing = dataset.get("signing")
-    report["signing"] = _time_signing(signing) if signing else None
-
-    async def run(reactor) -> None:
-        for case in dataset.get("state_res", []):
-            report["state_res"].append(await _time_state_res(reactor, case))
-        sys.stdout.write(json.dumps(report) + "\n")
-        sys.stdout.flush()
-
-    # task.react runs the reactor until ``run`` finishes, then exits the process.
-    task.react(lambda reactor: defer.ensureDeferred(run(reactor)))
+    # task.react runs the reactor until ``_run`` finishes, then exits the process.
+    task.react(lambda reactor: defer.ensureDeferred(_run(reactor, dataset, serve)))
 
 
 if __name__ == "__main__":
