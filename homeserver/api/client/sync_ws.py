@@ -128,13 +128,15 @@ class _Session:
         authenticator = self.request.config_dict[AUTH_KEY]
         first = True
         while not self.ws.closed:
+            result = await handler.sync(req)
+            # Checked before each message and at least every long-poll period: a
+            # logged-out token stops receiving (the authenticator caches valid tokens).
             try:
                 await authenticator.authenticate(self.token)
             except MatrixError as exc:
                 await self.send_error(exc)
                 await self.ws.close(code=CLOSE_TOKEN_INVALID)
                 return
-            result = await handler.sync(req)
             if first or not result.empty:
                 await self.send({"type": "sync", **result.to_json()})
             first = False
