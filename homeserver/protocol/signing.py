@@ -1,19 +1,16 @@
-"""Signing keys, signed JSON and signed events.
+"""Signed JSON and signed events, and the server keys response.
 
 spec: appendices "Signing JSON", "Signing Details", "Checking for a Signature";
 server-server "Signing Events" (adding and validating hashes and signatures),
 "Retrieving server keys" and rooms/v5 "Signing key validity period".
-
-Ed25519 comes from pynacl (the library signedjson wraps); keys are read and written
-in signedjson's file format, so a key file is interchangeable with Synapse's.
-Nothing here reads a clock: times are parameters.
+Nothing here reads a clock: times are parameters. The key types live in
+``signing_keys`` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import nacl.exceptions
@@ -29,14 +26,35 @@ from .errors import CanonicalJsonError, InvalidEvent, SignatureError
 from .events import Event, content_hash
 from .redaction import redact
 from .room_versions import EventIdFormat, RoomVersion
+from .signing_keys import (
+    ED25519,
+    InvalidSigningKey,
+    SigningKey,
+    VerifyKeyInfo,
+    decode_verify_key,
+)
 
-ED25519 = "ed25519"
-# spec: server-server "Retrieving server keys" — key versions match [a-zA-Z0-9_]
-_KEY_VERSION = re.compile(r"[a-zA-Z0-9_]+")
+__all__ = [
+    "ED25519",
+    "MAX_KEY_VALIDITY_MS",
+    "InvalidSigningKey",
+    "OldVerifyKey",
+    "SigningKey",
+    "VerifyKeyInfo",
+    "cap_valid_until_ts",
+    "check_content_hash",
+    "decode_verify_key",
+    "hash_and_sign_event",
+    "make_server_keys_response",
+    "parse_server_keys_response",
+    "required_signers",
+    "server_name_of",
+    "sign_json",
+    "verify_event_signatures",
+    "verify_json",
+]
 
-
-class InvalidSigningKey(SignatureError):
-    """A signing or verify key cannot be decoded."""
+MAX_KEY_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000
 
 
 def server_name_of(identifier: str) -> str:
@@ -45,111 +63,6 @@ def server_name_of(identifier: str) -> str:
     if not sep or not server:
         raise InvalidEvent(f"identifier has no server name: {identifier!r}")
     return server
-
-
-# -- keys ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """A server's ed25519 signing key, with the server name and key id it signs as."""
-
-    server_name: str
-    key_id: str  # "ed25519:<version>"
-    nacl_key: nacl.signing.SigningKey = field(repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        algorithm, _, version = self.key_id.partition(":")
-        if algorithm != ED25519 or not _KEY_VERSION.fullmatch(version):
-            raise InvalidSigningKey(f"bad key id {self.key_id!r}: want ed25519:[a-zA-Z0-9_]+")
-
-    @classmethod
-    def generate(cls, server_name: str, version: str | None = None) -> SigningKey:
-        """A fresh random key; the version defaults to one derived from the public key."""
-        nacl_key = nacl.signing.SigningKey.generate()
-        if version is None:
-            public = unpadded_base64(bytes(nacl_key.verify_key))
-            version = "a_" + re.sub(r"[^a-zA-Z0-9]", "", public)[:4]
-        return cls(server_name, f"{ED25519}:{version}", nacl_key)
-
-    @classmethod
-    def from_seed(cls, server_name: str, version: str, seed: bytes | str) -> SigningKey:
-        """Build a key from its 32-byte seed (raw bytes or unpadded base64)."""
-        raw = _decode_key_material(seed, "signing key seed")
-        try:
-            nacl_key = nacl.signing.SigningKey(raw)
-        except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
-            raise InvalidSigningKey(f"bad ed25519 seed: {exc}") from exc
-        return cls(server_name, f"{ED25519}:{version}", nacl_key)
-
-    @classmethod
-    def decode(cls, server_name: str, text: str) -> SigningKey:
-        """Read signedjson's key file line ``ed25519 <version> <base64 seed>``."""
-        parts = text.split()
-        if len(parts) != 3 or parts[0] != ED25519:
-            raise InvalidSigningKey("a signing key is 'ed25519 <version> <base64 seed>'")
-        return cls.from_seed(server_name, parts[1], parts[2])
-
-    def encode(self) -> str:
-        """signedjson's key file line: ``ed25519 <version> <unpadded base64 seed>``."""
-        return f"{ED25519} {self.version} {unpadded_base64(bytes(self.nacl_key))}"
-
-    @property
-    def version(self) -> str:
-        return self.key_id.partition(":")[2]
-
-    @property
-    def verify_key(self) -> nacl.signing.VerifyKey:
-        return self.nacl_key.verify_key
-
-    @property
-    def verify_key_base64(self) -> str:
-        return unpadded_base64(bytes(self.nacl_key.verify_key))
-
-    def sign_bytes(self, message: bytes) -> str:
-        """The unpadded base64 ed25519 signature of ``message``."""
-        return unpadded_base64(self.nacl_key.sign(message).signature)
-
-
-def _decode_key_material(value: bytes | str, what: str) -> bytes:
-    if isinstance(value, str):
-        try:
-            value = decode_unpadded_base64(value)
-        except CanonicalJsonError as exc:
-            raise InvalidSigningKey(f"{what} is not base64") from exc
-    if not isinstance(value, bytes) or len(value) != 32:
-        raise InvalidSigningKey(f"{what} must be 32 bytes")
-    return value
-
-
-def decode_verify_key(value: str | bytes | nacl.signing.VerifyKey) -> nacl.signing.VerifyKey:
-    """A verify key from unpadded base64, 32 raw bytes, or a nacl key."""
-    if isinstance(value, nacl.signing.VerifyKey):
-        return value
-    raw = _decode_key_material(value, "verify key")
-    try:
-        return nacl.signing.VerifyKey(raw)
-    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
-        raise InvalidSigningKey(f"bad ed25519 verify key: {exc}") from exc
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyKeyInfo:
-    """A server's public key and how long it may be used.
-
-    ``valid_until_ts`` is the key response's ``valid_until_ts`` (capped by the caller
-    at 7 days into the future, spec: rooms/v5 "Signing key validity period"), or the
-    ``expired_ts`` of an old verify key; ``None`` means no limit is known.
-    """
-
-    key: nacl.signing.VerifyKey
-    valid_until_ts: int | None = None
-
-    @classmethod
-    def decode(
-        cls, key: str | bytes | nacl.signing.VerifyKey, valid_until_ts: int | None = None
-    ) -> VerifyKeyInfo:
-        return cls(decode_verify_key(key), valid_until_ts)
 
 
 # -- JSON --------------------------------------------------------------------------
@@ -390,14 +303,22 @@ def make_server_keys_response(
     return sign_json(body, key)
 
 
+def cap_valid_until_ts(valid_until_ts: int, now_ms: int) -> int:
+    """spec: rooms/v5 "Signing key validity period" — use the lesser of the key's
+    ``valid_until_ts`` and 7 days after the time the keys were fetched."""
+    return min(valid_until_ts, now_ms + MAX_KEY_VALIDITY_MS)
+
+
 def parse_server_keys_response(
-    body: Mapping[str, Any], server_name: str
+    body: Mapping[str, Any], server_name: str, *, now_ms: int | None = None
 ) -> dict[tuple[str, str], VerifyKeyInfo]:
     """Validate a ``/_matrix/key/v2/server`` body for ``server_name``; return its keys.
 
     The body must name ``server_name`` and be signed by every key in ``verify_keys``.
-    Current keys are valid until ``valid_until_ts`` (the caller caps it at now + 7
-    days), old keys until their ``expired_ts``. Raises ``SignatureError``.
+    Current keys are valid until ``valid_until_ts``, capped at ``now_ms`` + 7 days
+    when ``now_ms`` (the fetch time) is given; old keys until their ``expired_ts``.
+    A notary's own signature on a ``/query`` answer is for the caller to check with
+    ``verify_json``. Raises ``SignatureError``.
     """
     if not isinstance(body, Mapping):
         raise SignatureError("key response must be a JSON object")
@@ -406,6 +327,8 @@ def parse_server_keys_response(
     valid_until = body.get("valid_until_ts")
     if not isinstance(valid_until, int) or isinstance(valid_until, bool):
         raise SignatureError("`valid_until_ts` must be an integer")
+    if now_ms is not None:
+        valid_until = cap_valid_until_ts(valid_until, now_ms)
     found: dict[tuple[str, str], VerifyKeyInfo] = {}
     verify_keys = body.get("verify_keys")
     if not isinstance(verify_keys, Mapping) or not verify_keys:

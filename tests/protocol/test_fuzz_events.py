@@ -27,8 +27,12 @@ from homeserver.protocol.signing import (
     VerifyKeyInfo,
     check_content_hash,
     hash_and_sign_event,
+    make_server_keys_response,
+    parse_server_keys_response,
     required_signers,
+    sign_json,
     verify_event_signatures,
+    verify_json,
 )
 
 ALL_VERSIONS = list(KNOWN_ROOM_VERSIONS.values())
@@ -180,3 +184,25 @@ def test_deeply_nested_content_is_a_typed_error() -> None:
     for version in ALL_VERSIONS:
         pdu = _valid_pdu(version, "m.room.message", {}) | {"content": content}
         _exercise(pdu, version, check_unchanged=False)
+
+
+@settings(max_examples=150 * SCALE, deadline=None)
+@given(json_values, st.sampled_from(["hs1.example", "x"]), json_values)
+def test_random_signed_json_and_key_responses_raise_only_protocol_errors(
+    obj: Any, server: str, extra: Any
+) -> None:
+    # a peer's key response and any signed object are untrusted JSON as well
+    signed = sign_json({"server_name": "hs1.example", "x": extra}, KEY, strict=False)
+    candidates = [obj, signed, {**signed, "signatures": obj}, {**signed, "verify_keys": obj}]
+    if isinstance(obj, dict):
+        candidates.append({**signed, **obj})
+    for candidate in candidates:
+        _only_protocol_errors(
+            lambda c=candidate: verify_json(c, server, "ed25519:k1", KEY.verify_key)
+        )
+        _only_protocol_errors(lambda c=candidate: parse_server_keys_response(c, server))
+    body = make_server_keys_response(KEY, valid_until_ts=5)
+    for field in ("verify_keys", "old_verify_keys", "valid_until_ts", "server_name"):
+        _only_protocol_errors(
+            lambda f=field: parse_server_keys_response({**body, f: obj}, "hs1.example")
+        )

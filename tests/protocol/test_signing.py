@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import signedjson.key
 import signedjson.sign
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.errors import InvalidEvent, SignatureError
@@ -27,7 +29,6 @@ from homeserver.protocol.room_versions import (
     V2,
     V3,
     V4,
-    V5,
     V7,
     V8,
     V10,
@@ -37,13 +38,10 @@ from homeserver.protocol.room_versions import (
 )
 from homeserver.protocol.signing import (
     InvalidSigningKey,
-    OldVerifyKey,
     SigningKey,
     VerifyKeyInfo,
     check_content_hash,
     hash_and_sign_event,
-    make_server_keys_response,
-    parse_server_keys_response,
     required_signers,
     sign_json,
     verify_event_signatures,
@@ -311,15 +309,6 @@ def test_expired_key_rejected_from_v5(version: RoomVersion) -> None:
     verify_event_signatures(event, keyring(HS1, valid_until_ts=event.origin_server_ts))
 
 
-def test_v5_old_key_is_valid_for_events_before_it_expired() -> None:
-    event = signed_event(V5)
-    old = OldVerifyKey("ed25519:k1", HS1.verify_key_base64, event.origin_server_ts + 10)
-    new_key = SigningKey("hs1.example", "ed25519:new", HS2.nacl_key)
-    body = make_server_keys_response(new_key, [old], valid_until_ts=0)
-    keys = parse_server_keys_response(body, "hs1.example")
-    verify_event_signatures(event, keys)
-
-
 # -- required signers ----------------------------------------------------------------
 
 
@@ -390,50 +379,40 @@ def test_third_party_invite_does_not_require_the_sender_server() -> None:
     assert required_signers(v1_event) == {"hs2.example"}
 
 
-# -- server keys ---------------------------------------------------------------------
-
-
-def test_server_keys_response_is_self_signed() -> None:
-    old = OldVerifyKey("ed25519:old", HS2.verify_key_base64, 1234)
-    body = make_server_keys_response(HS1, [old], valid_until_ts=99_000)
-    assert body["server_name"] == "hs1.example"
-    assert body["verify_keys"] == {"ed25519:k1": {"key": HS1.verify_key_base64}}
-    assert body["old_verify_keys"] == {
-        "ed25519:old": {"key": HS2.verify_key_base64, "expired_ts": 1234}
-    }
-    assert body["valid_until_ts"] == 99_000
-    verify_json(body, "hs1.example", "ed25519:k1", HS1.verify_key)
-    keys = parse_server_keys_response(body, "hs1.example")
-    assert keys[("hs1.example", "ed25519:k1")].valid_until_ts == 99_000
-    assert keys[("hs1.example", "ed25519:old")].valid_until_ts == 1234
-
-
-def test_server_keys_response_with_a_broken_signature_is_rejected() -> None:
-    body = make_server_keys_response(HS1, valid_until_ts=5)
+def test_every_known_signature_must_verify() -> None:
+    # spec: "If all signatures from known unexpired keys ... are found to be valid"
+    event = signed_event(V10)
+    second = SigningKey.from_seed("hs1.example", "k9", b"\x09" * 32)
+    pdu = copy.deepcopy(event.pdu)
+    pdu["signatures"]["hs1.example"]["ed25519:k9"] = pdu["signatures"]["hs1.example"]["ed25519:k1"]
+    forged = Event(pdu, V10)
+    verify_event_signatures(forged, keyring(HS1))  # k9 unknown: skipped
     with pytest.raises(SignatureError):
-        parse_server_keys_response({**body, "valid_until_ts": 6}, "hs1.example")
+        verify_event_signatures(forged, keyring(HS1, second))
 
 
-@pytest.mark.parametrize(
-    "mutate",
-    [
-        lambda b: b.update(server_name="evil.example"),
-        lambda b: b.pop("valid_until_ts"),
-        lambda b: b.update(valid_until_ts="5"),
-        lambda b: b.update(verify_keys={}),
-        lambda b: b["verify_keys"]["ed25519:k1"].pop("key"),
-        lambda b: b["verify_keys"]["ed25519:k1"].update(key="AAAA"),
-        lambda b: b.update(old_verify_keys={"ed25519:o": {"key": "AAAA"}}),
-        lambda b: b.update(old_verify_keys={"ed25519:o": {"expired_ts": 1}}),
-        lambda b: b.update(old_verify_keys=[]),
-    ],
+json_leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=10)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
 )
-def test_malformed_server_keys_responses_are_rejected(mutate: Any) -> None:
-    # mutate, then sign, so that only the malformation can be the reason
-    body = copy.deepcopy(make_server_keys_response(HS1, valid_until_ts=5))
-    del body["signatures"]
-    mutate(body)
-    with pytest.raises(SignatureError):
-        parse_server_keys_response(sign_json(body, HS1), "hs1.example")
-    with pytest.raises(SignatureError):
-        parse_server_keys_response([], "hs1.example")  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(ALL_VERSIONS),
+    st.sampled_from(["m.room.message", "m.room.member", "m.room.power_levels", "m.custom"]),
+    st.dictionaries(st.text(max_size=10), json_value, max_size=5),
+)
+def test_any_signed_event_verifies_and_any_content_change_breaks_the_hash(
+    version: RoomVersion, event_type: str, content: JsonDict
+) -> None:
+    event = signed_event(version, type=event_type, content=content)
+    assert check_content_hash(event)
+    verify_event_signatures(event, keyring(HS1))
+    changed = copy.deepcopy(event.pdu)
+    changed["content"]["__changed__"] = True
+    assert not check_content_hash(Event(changed, version, event_id=event.event_id))
