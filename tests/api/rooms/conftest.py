@@ -157,6 +157,8 @@ def make_server(
             "listeners": {"client": {"port": 0}},
             "bcrypt_rounds": 4,
             "enable_registration": True,
+            # These tests act faster than any person; rate limits have their own tests.
+            "rate_limits": {"enabled": False},
             **overrides,
         }
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)

@@ -31,9 +31,7 @@ async def test_create_room_and_join_public(alice: User, bob: User) -> None:
     after = (await bob.messages(room, dir="b", limit=50)).ok()["chunk"]
     assert len(after) == len(before)
     # r0 still works.
-    assert (await bob.call("GET", "/_matrix/client/r0/joined_rooms")).ok()["joined_rooms"] == [
-        room
-    ]
+    assert (await bob.call("GET", "/_matrix/client/r0/joined_rooms")).ok()["joined_rooms"] == [room]
 
 
 async def test_join_unknown_rooms_and_bad_ids(alice: User) -> None:
@@ -64,7 +62,7 @@ async def test_invite_only_room_needs_an_invite(alice: User, bob: User) -> None:
     reply = await bob.join(room)
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
     assert (await alice.act("invite", room, bob.user_id, reason="come")).ok() == {}
-    invite = (await alice.call("GET", f"/rooms/{q(room)}/state/m.room.member/{q(bob.user_id)}"))
+    invite = await alice.call("GET", f"/rooms/{q(room)}/state/m.room.member/{q(bob.user_id)}")
     assert invite.ok() == {"membership": "invite", "reason": "come"}
     assert (await bob.join(room)).ok() == {"room_id": room}
     # Inviting a member is refused.
