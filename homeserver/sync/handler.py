@@ -281,7 +281,11 @@ class SyncHandler:
             wanted += ids
         events = await self.rooms.get_events(wanted) if wanted else {}
         ctx = render.RenderContext(
-            self.clock.time_ms(), sync_filter, loaded.transaction_ids, loaded.redactions
+            self.clock.time_ms(),
+            sync_filter,
+            loaded.transaction_ids,
+            loaded.redactions,
+            loaded.replaced,
         )
         room_data: dict[str, list[JsonDict]] = {}
         ad_filter = sync_filter.room.account_data

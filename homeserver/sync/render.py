@@ -28,6 +28,7 @@ class RenderContext:
     filter: SyncFilter
     transaction_ids: Mapping[str, str]
     redactions: Mapping[str, StoredEvent]
+    replaced: Mapping[str, StoredEvent]
 
 
 def render_event(event: Event, ctx: RenderContext, redacted_by: str | None = None) -> JsonDict:
@@ -38,6 +39,7 @@ def render_event(event: Event, ctx: RenderContext, redacted_by: str | None = Non
         out.setdefault("event_id", event.event_id)
     else:
         redaction = ctx.redactions.get(redacted_by) if redacted_by else None
+        prev = ctx.replaced.get(event.event_id)
         out = client_event(
             event,
             now_ms=ctx.now_ms,
@@ -45,6 +47,9 @@ def render_event(event: Event, ctx: RenderContext, redacted_by: str | None = Non
             redacted_because=client_event(redaction.event, now_ms=ctx.now_ms)
             if redaction is not None
             else None,
+            prev_content=prev.event.content if prev is not None else None,
+            prev_sender=prev.event.sender if prev is not None else None,
+            replaces_state=prev.event.event_id if prev is not None else None,
             include_room_id=False,
         )
     if ctx.filter.event_fields is not None:
