@@ -19,6 +19,7 @@ nio = pytest.importorskip("nio")
 from nio import (  # noqa: E402
     AsyncClient,
     AsyncClientConfig,
+    JoinedMembersResponse,
     JoinedRoomsResponse,
     JoinResponse,
     LoginResponse,
@@ -29,11 +30,15 @@ from nio import (  # noqa: E402
     RegisterResponse,
     RoomCreateResponse,
     RoomGetEventResponse,
+    RoomGetStateEventResponse,
+    RoomGetStateResponse,
     RoomInviteResponse,
     RoomLeaveResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
     RoomMessageText,
+    RoomPutStateError,
+    RoomPutStateResponse,
     RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
@@ -145,6 +150,23 @@ async def test_two_clients_chat(server: ConcordServer, clients: Any) -> None:
     assert bob.rooms[room_id].name == "Plans"
     assert bob.rooms[room_id].topic == "weekend"
     assert {"@alice:localhost", bob_id} <= set(bob.rooms[room_id].users)
+
+    # Room state through /state, /state/{type}/{key} and /joined_members; a state change.
+    state = ok(await bob.room_get_state(room_id), RoomGetStateResponse)
+    keys = {(e["type"], e["state_key"]) for e in state.events}
+    assert {("m.room.create", ""), ("m.room.member", bob_id), ("m.room.name", "")} <= keys
+    name = ok(await bob.room_get_state_event(room_id, "m.room.name"), RoomGetStateEventResponse)
+    assert name.content == {"name": "Plans"}
+    members = ok(await alice.joined_members(room_id), JoinedMembersResponse)
+    assert {m.user_id for m in members.members} == {"@alice:localhost", bob_id}
+    ok(
+        await alice.room_put_state(room_id, "m.room.topic", {"topic": "sunday"}),
+        RoomPutStateResponse,
+    )
+    await sync_until(bob, lambda r: bob.rooms[room_id].topic == "sunday", what="the new topic")
+    # bob (power level 0) may not change the power levels.
+    denied = await bob.room_put_state(room_id, "m.room.power_levels", {"users": {bob_id: 100}})
+    assert ok(denied, RoomPutStateError).status_code == "M_FORBIDDEN"
 
     # alice sees bob's join.
     await sync_until(
