@@ -150,20 +150,20 @@ def _exercise(pdu: Any, version: RoomVersion, *, check_unchanged: bool = True) -
         assert pdu == original  # nothing above mutates its input
 
 
-@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_events())
 def test_mutated_events_raise_only_protocol_errors(case: tuple[Any, RoomVersion]) -> None:
     pdu, version = case
     _exercise(pdu, version)
 
 
-@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values, st.sampled_from(ALL_VERSIONS))
 def test_random_json_raises_only_protocol_errors(pdu: Any, version: RoomVersion) -> None:
     _exercise(pdu, version)
 
 
-@settings(max_examples=150 * SCALE, deadline=None)
+@settings(max_examples=100 * SCALE, deadline=None)
 @given(
     st.fixed_dictionaries(
         {},
@@ -186,7 +186,7 @@ def test_deeply_nested_content_is_a_typed_error() -> None:
         _exercise(pdu, version, check_unchanged=False)
 
 
-@settings(max_examples=150 * SCALE, deadline=None)
+@settings(max_examples=100 * SCALE, deadline=None)
 @given(json_values, st.sampled_from(["hs1.example", "x"]), json_values)
 def test_random_signed_json_and_key_responses_raise_only_protocol_errors(
     obj: Any, server: str, extra: Any

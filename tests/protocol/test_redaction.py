@@ -236,14 +236,14 @@ def events(draw: Any) -> JsonDict:
 versions = st.sampled_from(ALL_VERSIONS)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(events(), versions)
 def test_redaction_is_idempotent(event: JsonDict, version: RoomVersion) -> None:
     once = redact(event, version)
     assert redact(once, version) == once
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(events(), versions)
 def test_redaction_keeps_reference_hash_and_event_id(event: JsonDict, version: RoomVersion) -> None:
     # spec: server-server "Calculating the reference hash" — it is over the redacted
@@ -254,7 +254,7 @@ def test_redaction_keeps_reference_hash_and_event_id(event: JsonDict, version: R
         assert compute_event_id(redacted, version) == compute_event_id(event, version)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(events(), versions)
 def test_redacted_keys_are_a_subset(event: JsonDict, version: RoomVersion) -> None:
     redacted = redact(event, version)
