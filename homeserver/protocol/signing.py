@@ -145,7 +145,7 @@ def verify_json(
 
 
 def _redacted_signable(pdu: Mapping[str, Any], version: RoomVersion) -> bytes:
-    redacted = redact(dict(pdu), version)
+    redacted = redact(pdu, version)  # a new dict
     redacted.pop("signatures", None)
     redacted.pop("unsigned", None)
     return encode_canonical_json(redacted, strict=version.strict_canonical_json)
@@ -236,7 +236,8 @@ def verify_event_signatures(event: Event, keys: Mapping[tuple[str, str], VerifyK
     For each server in ``required_signers``, the signatures made with keys we know
     (``keys[(server, key_id)]``) and, from room version 5, that were still valid at
     ``origin_server_ts`` must all verify, and there must be at least one. Unknown and
-    expired keys are skipped. Raises ``SignatureError``.
+    expired keys are skipped. Raises ``SignatureError``, or ``InvalidEvent`` when a
+    server name cannot be read from the sender, event id or authorising user.
     spec: server-server "Validating hashes and signatures on received events",
     rooms/v5 "Signing key validity period".
     """
