@@ -8,6 +8,7 @@ its power levels so nobody but moderators speaks or invites there any more.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping
 from typing import Any
@@ -59,6 +60,9 @@ class RoomUpgrader:
         self.pipeline = pipeline
         self.aliases = aliases
         self.membership = membership
+        # Upgrades under way, by (old room, user): a repeated request (a client
+        # retrying) waits for the first and gets the same replacement room.
+        self._running: dict[tuple[str, str], asyncio.Future[str]] = {}
 
     async def upgrade(
         self,
@@ -66,6 +70,34 @@ class RoomUpgrader:
         old_room: str,
         version: RoomVersion,
         additional_creators: list[str] | None = None,
+    ) -> str:
+        key = (old_room, user_id)
+        running = self._running.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            new_room = await self._upgrade(user_id, old_room, version, additional_creators)
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # marked retrieved: only waiters re-raise it
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        else:
+            future.set_result(new_room)
+            return new_room
+        finally:
+            del self._running[key]
+
+    async def _upgrade(
+        self,
+        user_id: str,
+        old_room: str,
+        version: RoomVersion,
+        additional_creators: list[str] | None,
     ) -> str:
         info = await self.rooms.room(old_room)
         if info is None:

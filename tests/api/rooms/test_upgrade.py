@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .conftest import Server, User, q
@@ -89,3 +90,13 @@ async def test_upgrade_permissions_and_errors(alice: User, bob: User) -> None:
     assert create["additional_creators"] == [bob.user_id]
     await bob.join(new_room)
     assert (await bob.put_state(new_room, "m.room.name", {"name": "bob's"})).status == 200
+
+
+async def test_concurrent_retries_share_one_upgrade(alice: User) -> None:
+    room = await alice.create_room(preset="public_chat", room_version="11")
+    path = f"/rooms/{q(room)}/upgrade"
+    first, second = await asyncio.gather(
+        alice.call("POST", path, {"new_version": "12"}),
+        alice.call("POST", path, {"new_version": "12"}),
+    )
+    assert first.ok() == second.ok()
