@@ -1,6 +1,10 @@
 """A Concord server per test over HTTP (each database engine), and users that act
 like two Matrix clients: they register through ``/register`` and call the API with
-their own access tokens."""
+their own access tokens.
+
+Test modules write scenarios as ``check_*`` coroutines and run several per server in
+one ``test_*`` function: a server (a fresh PostgreSQL database) per scenario would
+make the suite slow."""
 
 from __future__ import annotations
 

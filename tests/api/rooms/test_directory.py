@@ -7,7 +7,7 @@ from .conftest import Server, User, q
 ALIAS = "#team:test.local"
 
 
-async def test_alias_crud(server: Server, alice: User, bob: User) -> None:
+async def check_alias_crud(server: Server, alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     path = f"/directory/room/{q(ALIAS)}"
     assert (await alice.call("PUT", path, {"room_id": room})).ok() == {}
@@ -27,7 +27,7 @@ async def test_alias_crud(server: Server, alice: User, bob: User) -> None:
     assert (await alice.call("GET", f"/rooms/{q(room)}/aliases")).ok() == {"aliases": []}
 
 
-async def test_alias_errors(alice: User, bob: User) -> None:
+async def check_alias_errors(alice: User, bob: User) -> None:
     room = await alice.create_room()
     reply = await alice.call("PUT", f"/directory/room/{q('#x:elsewhere.org')}", {"room_id": room})
     assert reply.status == 400 and reply.errcode == "M_INVALID_PARAM"
@@ -47,7 +47,7 @@ async def test_alias_errors(alice: User, bob: User) -> None:
     assert (await alice.call("GET", f"/directory/room/{q('#a:elsewhere.org')}")).status == 404
 
 
-async def test_moderator_may_delete_others_alias_and_canonical_follows(
+async def check_moderator_may_delete_others_alias_and_canonical_follows(
     alice: User, bob: User
 ) -> None:
     room = await alice.create_room(preset="public_chat")
@@ -64,7 +64,7 @@ async def test_moderator_may_delete_others_alias_and_canonical_follows(
     assert (await bob.call("DELETE", path)).ok() == {}
 
 
-async def test_directory_visibility(server: Server, alice: User, bob: User) -> None:
+async def check_directory_visibility(server: Server, alice: User, bob: User) -> None:
     room = await alice.create_room()
     path = f"/directory/list/room/{q(room)}"
     assert (await server.anonymous("GET", path)).ok() == {"visibility": "private"}
@@ -78,7 +78,7 @@ async def test_directory_visibility(server: Server, alice: User, bob: User) -> N
     assert unknown.status == 404 and unknown.errcode == "M_NOT_FOUND"
 
 
-async def test_public_rooms_listing_and_search(server: Server, alice: User, bob: User) -> None:
+async def check_public_rooms_listing_and_search(server: Server, alice: User, bob: User) -> None:
     big = await alice.create_room(
         visibility="public", name="Big Room", topic="Everyone's here", room_alias_name="big"
     )
@@ -123,3 +123,14 @@ async def test_public_rooms_listing_and_search(server: Server, alice: User, bob:
     assert (await bob.call("POST", "/publicRooms", {"limit": "x"})).status == 400
     assert (await server.anonymous("GET", "/publicRooms?since=zzz")).status == 400
     assert (await server.anonymous("GET", "/publicRooms?server=elsewhere.org")).status == 404
+
+
+async def test_aliases(server: Server, alice: User, bob: User) -> None:
+    await check_alias_crud(server, alice, bob)
+    await check_alias_errors(alice, bob)
+    await check_moderator_may_delete_others_alias_and_canonical_follows(alice, bob)
+
+
+async def test_published_directory(server: Server, alice: User, bob: User) -> None:
+    await check_public_rooms_listing_and_search(server, alice, bob)
+    await check_directory_visibility(server, alice, bob)

@@ -7,7 +7,7 @@ from .conftest import User, q
 UNKNOWN = q("!unknown:test.local")
 
 
-async def test_invalid_room_ids_are_400(alice: User) -> None:
+async def check_invalid_room_ids_are_400(alice: User) -> None:
     for method, path, body in (
         ("POST", "/rooms/nope/join", {}),
         ("POST", "/rooms/nope/leave", {}),
@@ -34,7 +34,7 @@ async def test_invalid_room_ids_are_400(alice: User) -> None:
         assert reply.status == 400 and reply.errcode == "M_INVALID_PARAM", (method, path, reply)
 
 
-async def test_unknown_rooms(alice: User) -> None:
+async def check_unknown_rooms(alice: User) -> None:
     # Writes: 404. Reads: 403, like any room the user is not in.
     for method, path, body, status in (
         ("POST", f"/rooms/{UNKNOWN}/join", {}, 404),
@@ -53,7 +53,7 @@ async def test_unknown_rooms(alice: User) -> None:
     assert (await alice.call("POST", f"/rooms/{UNKNOWN}/forget", {})).ok() == {}
 
 
-async def test_bad_bodies(alice: User) -> None:
+async def check_bad_bodies(alice: User) -> None:
     room = q(await alice.create_room())
     for method, path in (
         ("POST", f"/rooms/{room}/kick"),
@@ -74,3 +74,9 @@ async def test_bad_bodies(alice: User) -> None:
     assert reply.status == 400
     # Nothing above changed the room.
     assert (await alice.call("GET", f"/rooms/{room}/state/m.room.topic")).status == 404
+
+
+async def test_bad_requests_change_nothing(alice: User) -> None:
+    await check_invalid_room_ids_are_400(alice)
+    await check_unknown_rooms(alice)
+    await check_bad_bodies(alice)

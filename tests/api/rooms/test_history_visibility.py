@@ -23,7 +23,7 @@ async def room_with(alice: User, visibility: str, **extra: Any) -> str:
     )
 
 
-async def test_joined_hides_history_before_the_join(alice: User, bob: User) -> None:
+async def check_joined_hides_history_before_the_join(alice: User, bob: User) -> None:
     room = await room_with(alice, "joined")
     before = await alice.send(room, "before")
     await bob.join(room)
@@ -45,7 +45,7 @@ async def test_joined_hides_history_before_the_join(alice: User, bob: User) -> N
     assert await bodies(alice, room) == ["after", "before"]
 
 
-async def test_shared_shows_history_to_joined_members(alice: User, bob: User) -> None:
+async def check_shared_shows_history_to_joined_members(alice: User, bob: User) -> None:
     room = await room_with(alice, "shared")
     before = await alice.send(room, "before")
     # Not joined yet: no access at all.
@@ -57,7 +57,7 @@ async def test_shared_shows_history_to_joined_members(alice: User, bob: User) ->
     assert (await bob.call("GET", f"/rooms/{q(room)}/event/{q(before)}")).status == 200
 
 
-async def test_invited_shows_from_the_invite(alice: User, bob: User) -> None:
+async def check_invited_shows_from_the_invite(alice: User, bob: User) -> None:
     room = await room_with(alice, "invited")
     await alice.send(room, "before invite")
     await alice.act("invite", room, bob.user_id)
@@ -67,7 +67,7 @@ async def test_invited_shows_from_the_invite(alice: User, bob: User) -> None:
     assert await bodies(bob, room) == ["joined", "while invited"]
 
 
-async def test_world_readable_for_anyone(alice: User, bob: User) -> None:
+async def check_world_readable_for_anyone(alice: User, bob: User) -> None:
     room = await room_with(alice, "world_readable")
     event_id = await alice.send(room, "public")
     assert await bodies(bob, room) == ["public"]
@@ -83,7 +83,7 @@ async def test_world_readable_for_anyone(alice: User, bob: User) -> None:
     assert await bodies(bob, room) == ["welcome", "public"]
 
 
-async def test_leaving_stops_reading(alice: User, bob: User) -> None:
+async def check_leaving_stops_reading(alice: User, bob: User) -> None:
     room = await room_with(alice, "shared")
     await alice.send(room, "one")
     await bob.join(room)
@@ -100,7 +100,7 @@ async def test_leaving_stops_reading(alice: User, bob: User) -> None:
     assert {m["state_key"]: m["content"]["membership"] for m in members}[bob.user_id] == "leave"
 
 
-async def test_non_members_are_forbidden_everywhere(alice: User, bob: User) -> None:
+async def check_non_members_are_forbidden_everywhere(alice: User, bob: User) -> None:
     room = await room_with(alice, "shared")
     event_id = await alice.send(room, "x")
     for path in (
@@ -114,3 +114,18 @@ async def test_non_members_are_forbidden_everywhere(alice: User, bob: User) -> N
     ):
         reply = await bob.call("GET", path)
         assert reply.status == 403 and reply.errcode == "M_FORBIDDEN", path
+
+
+async def test_joined_and_invited(alice: User, bob: User) -> None:
+    await check_joined_hides_history_before_the_join(alice, bob)
+    await check_invited_shows_from_the_invite(alice, bob)
+
+
+async def test_shared_and_non_members(alice: User, bob: User) -> None:
+    await check_shared_shows_history_to_joined_members(alice, bob)
+    await check_non_members_are_forbidden_everywhere(alice, bob)
+
+
+async def test_world_readable_and_leaving(alice: User, bob: User) -> None:
+    await check_world_readable_for_anyone(alice, bob)
+    await check_leaving_stops_reading(alice, bob)

@@ -15,7 +15,7 @@ async def joined_rooms(user: User) -> list[str]:
     return list((await user.call("GET", "/joined_rooms")).ok()["joined_rooms"])
 
 
-async def test_create_room_and_join_public(alice: User, bob: User) -> None:
+async def check_create_room_and_join_public(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat", room_alias_name="lobby")
     assert await joined_rooms(alice) == [room]
     assert await joined_rooms(bob) == []
@@ -34,7 +34,7 @@ async def test_create_room_and_join_public(alice: User, bob: User) -> None:
     assert (await bob.call("GET", "/_matrix/client/r0/joined_rooms")).ok()["joined_rooms"] == [room]
 
 
-async def test_join_unknown_rooms_and_bad_ids(alice: User) -> None:
+async def check_join_unknown_rooms_and_bad_ids(alice: User) -> None:
     assert (await alice.join("!nope:test.local")).errcode == "M_NOT_FOUND"
     assert (await alice.join("#nope:test.local")).errcode == "M_NOT_FOUND"
     # Remote rooms and aliases: federation comes later.
@@ -46,7 +46,7 @@ async def test_join_unknown_rooms_and_bad_ids(alice: User) -> None:
     assert reply.status == 400 and reply.errcode == "M_INVALID_PARAM"
 
 
-async def test_create_room_with_unknown_invitees_and_bad_body(alice: User) -> None:
+async def check_create_room_with_unknown_invitees_and_bad_body(alice: User) -> None:
     room = await alice.create_room(invite=["@ghost:test.local", "@remote:elsewhere.org"])
     assert await member_state(alice, room, "@ghost:test.local") == "invite"
     reply = await alice.call("POST", "/createRoom", raw=b"{nope")
@@ -57,7 +57,7 @@ async def test_create_room_with_unknown_invitees_and_bad_body(alice: User) -> No
     assert reply.status == 401 and reply.errcode == "M_MISSING_TOKEN"
 
 
-async def test_invite_only_room_needs_an_invite(alice: User, bob: User) -> None:
+async def check_invite_only_room_needs_an_invite(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="private_chat")
     reply = await bob.join(room)
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
@@ -70,7 +70,7 @@ async def test_invite_only_room_needs_an_invite(alice: User, bob: User) -> None:
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
 
 
-async def test_invite_errors(alice: User, bob: User) -> None:
+async def check_invite_errors(alice: User, bob: User) -> None:
     room = await alice.create_room()
     assert (await alice.act("invite", room, "nope")).errcode == "M_INVALID_PARAM"
     reply = await alice.call("POST", f"/rooms/{q(room)}/invite", {})
@@ -84,7 +84,7 @@ async def test_invite_errors(alice: User, bob: User) -> None:
     assert reply.status == 404
 
 
-async def test_reject_invite_and_leave(alice: User, bob: User) -> None:
+async def check_reject_invite_and_leave(alice: User, bob: User) -> None:
     room = await alice.create_room()
     await alice.act("invite", room, bob.user_id)
     assert (await bob.leave(room)).ok() == {}
@@ -96,7 +96,7 @@ async def test_reject_invite_and_leave(alice: User, bob: User) -> None:
     assert (await bob.leave("!unknown:test.local")).status == 404
 
 
-async def test_kick_ban_unban(alice: User, bob: User, carol: User) -> None:
+async def check_kick_ban_unban(alice: User, bob: User, carol: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     await carol.join(room)
@@ -123,7 +123,7 @@ async def test_kick_ban_unban(alice: User, bob: User, carol: User) -> None:
     assert (await bob.join(room)).ok() == {"room_id": room}
 
 
-async def test_knock(alice: User, bob: User) -> None:
+async def check_knock(alice: User, bob: User) -> None:
     room = await alice.create_room(
         preset="private_chat",
         room_alias_name="knockable",
@@ -141,7 +141,7 @@ async def test_knock(alice: User, bob: User) -> None:
     assert (await bob.call("POST", f"/knock/{q('!x:test.local')}", {})).status == 404
 
 
-async def test_forget(alice: User, bob: User) -> None:
+async def check_forget(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     await alice.send(room, "secret-ish")
@@ -159,7 +159,7 @@ async def test_forget(alice: User, bob: User) -> None:
     assert await joined_rooms(bob) == [room]
 
 
-async def test_restricted_join_through_a_room_membership(
+async def check_restricted_join_through_a_room_membership(
     server: Server, alice: User, bob: User
 ) -> None:
     space = await alice.create_room(preset="public_chat")
@@ -185,3 +185,25 @@ async def test_restricted_join_through_a_room_membership(
         params={"format": "event"},
     )
     assert member.ok()["content"]["join_authorised_via_users_server"] == alice.user_id
+
+
+async def test_joining(alice: User, bob: User) -> None:
+    await check_create_room_and_join_public(alice, bob)
+    await check_join_unknown_rooms_and_bad_ids(alice)
+    await check_create_room_with_unknown_invitees_and_bad_body(alice)
+
+
+async def test_inviting(alice: User, bob: User) -> None:
+    await check_invite_only_room_needs_an_invite(alice, bob)
+    await check_invite_errors(alice, bob)
+    await check_reject_invite_and_leave(alice, bob)
+
+
+async def test_moderation_and_knocking(alice: User, bob: User, carol: User) -> None:
+    await check_kick_ban_unban(alice, bob, carol)
+    await check_knock(alice, bob)
+
+
+async def test_forgetting_and_restricted_rooms(server: Server, alice: User, bob: User) -> None:
+    await check_forget(alice, bob)
+    await check_restricted_join_through_a_room_membership(server, alice, bob)

@@ -51,7 +51,7 @@ async def test_paginate_100_messages_both_ways(alice: User) -> None:
     assert forwards == list(reversed(backwards))
 
 
-async def test_backwards_then_forwards_from_the_same_token(alice: User) -> None:
+async def check_backwards_then_forwards_from_the_same_token(alice: User) -> None:
     room = await alice.create_room()
     sent = await fill(alice, room, 10)
     first = (await alice.messages(room, dir="b", limit=4)).ok()
@@ -68,7 +68,7 @@ async def test_backwards_then_forwards_from_the_same_token(alice: User) -> None:
     assert "end" not in bounded
 
 
-async def test_limit_defaults_caps_and_errors(alice: User) -> None:
+async def check_limit_defaults_caps_and_errors(alice: User) -> None:
     room = await alice.create_room()
     await fill(alice, room, 12)
     assert len((await alice.messages(room, dir="b")).ok()["chunk"]) == 10
@@ -87,7 +87,7 @@ async def test_limit_defaults_caps_and_errors(alice: User) -> None:
     assert reply.status == 403
 
 
-async def test_stream_token_as_from(alice: User) -> None:
+async def check_stream_token_as_from(alice: User) -> None:
     room = await alice.create_room()
     sent = await fill(alice, room, 3)
     # A sync token: everything up to a stream position, then backwards from there.
@@ -99,7 +99,7 @@ async def test_stream_token_as_from(alice: User) -> None:
     assert ids(early["chunk"])[-3:] == sent
 
 
-async def test_filters(alice: User, bob: User) -> None:
+async def check_filters(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     await alice.send(room, "text")
@@ -127,7 +127,7 @@ async def test_filters(alice: User, bob: User) -> None:
     assert "state" not in (await alice.messages(room, dir="b", limit=2)).ok()
 
 
-async def test_context(alice: User, bob: User) -> None:
+async def check_context(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     sent = await fill(alice, room, 9)
@@ -156,3 +156,14 @@ async def test_context(alice: User, bob: User) -> None:
     assert missing.status == 404 and missing.errcode == "M_NOT_FOUND"
     bad = await alice.call("GET", f"/rooms/{q(room)}/context/nope")
     assert bad.status == 400
+
+
+async def test_tokens_and_limits(alice: User) -> None:
+    await check_backwards_then_forwards_from_the_same_token(alice)
+    await check_limit_defaults_caps_and_errors(alice)
+    await check_stream_token_as_from(alice)
+
+
+async def test_filters_and_context(alice: User, bob: User) -> None:
+    await check_filters(alice, bob)
+    await check_context(alice, bob)

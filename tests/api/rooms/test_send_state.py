@@ -5,7 +5,7 @@ from __future__ import annotations
 from .conftest import User, q
 
 
-async def test_send_is_idempotent_per_device_txn(alice: User) -> None:
+async def check_send_is_idempotent_per_device_txn(alice: User) -> None:
     room = await alice.create_room()
     path = f"/rooms/{q(room)}/send/m.room.message/txn1"
     first = (await alice.call("PUT", path, {"msgtype": "m.text", "body": "once"})).ok()
@@ -22,7 +22,7 @@ async def test_send_is_idempotent_per_device_txn(alice: User) -> None:
     assert "hashes" not in event and "signatures" not in event
 
 
-async def test_transaction_id_only_for_the_sending_device(alice: User, bob: User) -> None:
+async def check_transaction_id_only_for_the_sending_device(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     event_id = await alice.send(room, "hello")
@@ -44,7 +44,7 @@ async def test_transaction_id_only_for_the_sending_device(alice: User, bob: User
     assert "transaction_id" not in seen["unsigned"]
 
 
-async def test_send_errors(alice: User, bob: User) -> None:
+async def check_send_errors(alice: User, bob: User) -> None:
     room = await alice.create_room()
     reply = await bob.call("PUT", f"/rooms/{q(room)}/send/m.room.message/1", {"body": "x"})
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
@@ -61,7 +61,7 @@ async def test_send_errors(alice: User, bob: User) -> None:
     assert reply.status == 413 and reply.errcode == "M_TOO_LARGE"
 
 
-async def test_state_put_and_get(alice: User, bob: User) -> None:
+async def check_state_put_and_get(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
     first = (await alice.put_state(room, "m.room.topic", {"topic": "one"})).ok()
     # Same content again: the same event.
@@ -93,7 +93,7 @@ async def test_state_put_and_get(alice: User, bob: User) -> None:
     assert {e["type"] for e in state} >= {"m.room.create", "m.room.power_levels"}
 
 
-async def test_state_of_rooms_one_is_not_in(alice: User, bob: User) -> None:
+async def check_state_of_rooms_one_is_not_in(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="private_chat")
     for path in (f"/rooms/{q(room)}/state", f"/rooms/{q(room)}/state/m.room.create"):
         reply = await bob.call("GET", path)
@@ -102,7 +102,7 @@ async def test_state_of_rooms_one_is_not_in(alice: User, bob: User) -> None:
     assert reply.status == 403
 
 
-async def test_canonical_alias_must_point_at_the_room(alice: User) -> None:
+async def check_canonical_alias_must_point_at_the_room(alice: User) -> None:
     room = await alice.create_room(room_alias_name="here")
     other = await alice.create_room(room_alias_name="there")
     ok = await alice.put_state(room, "m.room.canonical_alias", {"alias": "#here:test.local"})
@@ -117,7 +117,7 @@ async def test_canonical_alias_must_point_at_the_room(alice: User) -> None:
     assert bad.errcode == "M_INVALID_PARAM"
 
 
-async def test_redaction_permissions(alice: User, bob: User, carol: User) -> None:
+async def check_redaction_permissions(alice: User, bob: User, carol: User) -> None:
     room = await alice.create_room(preset="public_chat")
     await bob.join(room)
     await carol.join(room)
@@ -147,7 +147,7 @@ async def test_redaction_permissions(alice: User, bob: User, carol: User) -> Non
     assert reply.status == 400
 
 
-async def test_event_endpoint_errors(alice: User, bob: User) -> None:
+async def check_event_endpoint_errors(alice: User, bob: User) -> None:
     room = await alice.create_room()
     event_id = await alice.send(room)
     reply = await bob.call("GET", f"/rooms/{q(room)}/event/{q(event_id)}")
@@ -194,3 +194,20 @@ async def test_members_and_joined_members(alice: User, bob: User, carol: User) -
     # Invited but not joined: the member list is not theirs to read yet.
     reply = await carol.call("GET", f"/rooms/{q(room)}/members")
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
+
+
+async def test_sending(alice: User, bob: User) -> None:
+    await check_send_is_idempotent_per_device_txn(alice)
+    await check_transaction_id_only_for_the_sending_device(alice, bob)
+    await check_send_errors(alice, bob)
+
+
+async def test_state(alice: User, bob: User) -> None:
+    await check_state_put_and_get(alice, bob)
+    await check_state_of_rooms_one_is_not_in(alice, bob)
+    await check_canonical_alias_must_point_at_the_room(alice)
+
+
+async def test_redactions_and_events(alice: User, bob: User, carol: User) -> None:
+    await check_redaction_permissions(alice, bob, carol)
+    await check_event_endpoint_errors(alice, bob)

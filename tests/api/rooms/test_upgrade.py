@@ -64,7 +64,7 @@ async def upgrade_and_check(server: Server, alice: User, bob: User, old: str, ne
     assert (await alice.put_state(new_room, "m.room.name", {"name": "New name"})).status == 200
 
 
-async def test_upgrade_permissions_and_errors(alice: User, bob: User) -> None:
+async def check_upgrade_permissions_and_errors(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat", room_version="11")
     await bob.join(room)
     reply = await bob.call("POST", f"/rooms/{q(room)}/upgrade", {"new_version": "12"})
@@ -92,7 +92,7 @@ async def test_upgrade_permissions_and_errors(alice: User, bob: User) -> None:
     assert (await bob.put_state(new_room, "m.room.name", {"name": "bob's"})).status == 200
 
 
-async def test_concurrent_retries_share_one_upgrade(alice: User) -> None:
+async def check_concurrent_retries_share_one_upgrade(alice: User) -> None:
     room = await alice.create_room(preset="public_chat", room_version="11")
     path = f"/rooms/{q(room)}/upgrade"
     first, second = await asyncio.gather(
@@ -100,3 +100,8 @@ async def test_concurrent_retries_share_one_upgrade(alice: User) -> None:
         alice.call("POST", path, {"new_version": "12"}),
     )
     assert first.ok() == second.ok()
+
+
+async def test_upgrade_rules(alice: User, bob: User) -> None:
+    await check_upgrade_permissions_and_errors(alice, bob)
+    await check_concurrent_retries_share_one_upgrade(alice)
