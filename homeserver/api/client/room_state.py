@@ -11,12 +11,11 @@ from aiohttp import web
 
 from homeserver.errors import MatrixError
 from homeserver.rooms.pipeline import TxnKey
+from homeserver.rooms.state_reads import MEMBERSHIPS
 
 from ..auth import require_user
 from ..request_body import json_object, opt_str
 from .rooms_common import event_id_param, handlers, paths, room_id_param, viewer
-
-MEMBERSHIPS = ("join", "invite", "knock", "leave", "ban")
 
 
 async def send(request: web.Request) -> web.Response:
@@ -98,7 +97,8 @@ async def get_event(request: web.Request) -> web.Response:
 def _membership_param(request: web.Request, name: str) -> str | None:
     value = request.query.get(name)
     if value is not None and value not in MEMBERSHIPS:
-        raise MatrixError(400, "M_INVALID_PARAM", f"`{name}` must be one of {MEMBERSHIPS}")
+        choices = ", ".join(sorted(MEMBERSHIPS))
+        raise MatrixError(400, "M_INVALID_PARAM", f"`{name}` must be one of {choices}")
     return value
 
 
