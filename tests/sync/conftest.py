@@ -4,7 +4,8 @@ register through ``/register``, use the room API and sync like Matrix clients.""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,8 +18,9 @@ from homeserver.app import build_app
 from homeserver.config import parse_config
 from homeserver.protocol.signing import SigningKey
 from homeserver.storage.database import Database
+from homeserver.storage.migrations import migrate
 
-from ..conftest import FakeClock
+from ..conftest import PG_ADMIN_DSN, REQUIRE_POSTGRES, FakeClock, _pg_dsn_for
 
 SERVER = "test.local"
 V3 = "/_matrix/client/v3"
@@ -113,13 +115,15 @@ class User:
 
 
 class Server:
-    def __init__(self, http: TestClient[web.Request, web.Application], clock: FakeClock):
+    def __init__(
+        self,
+        http: TestClient[web.Request, web.Application],
+        app: web.Application,
+        clock: FakeClock,
+    ):
         self.http = http
+        self.app = app
         self.clock = clock
-
-    @property
-    def app(self) -> web.Application:
-        return self.http.server.app
 
     async def register(self, username: str) -> User:
         resp = await self.http.post(
@@ -148,6 +152,83 @@ class Server:
 MakeServer = Callable[..., Awaitable[Server]]
 
 
+@pytest.fixture(scope="session")
+def sync_postgres_dsn() -> Iterator[str]:
+    """One migrated PostgreSQL database for this package's tests, emptied before each
+    test: creating a database per test costs a second of checkpoint each."""
+    import psycopg
+
+    from homeserver.storage.postgres import PostgresDatabase
+
+    name = "concord_sync_" + uuid.uuid4().hex[:12]
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = _pg_dsn_for(name)
+    db = PostgresDatabase(dsn)
+    migrate(db)
+    _close_now(db)
+    try:
+        yield dsn
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _close_now(db: Database) -> None:
+    """Close outside any event loop (``close`` has nothing to await for PostgreSQL)."""
+    closing = db.close()
+    try:
+        closing.send(None)
+    except StopIteration:
+        return
+    raise RuntimeError("Database.close awaited something")
+
+
+def _empty_tables(dsn: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'schema_version'"
+            )
+        ]
+        if tables:
+            conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+
+
+@pytest.fixture
+async def database(
+    db_engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """Like the shared fixture (a clean database on each engine), but PostgreSQL
+    tests share one database, emptied before each test."""
+    db: Database
+    if db_engine == "sqlite":
+        from homeserver.storage.sqlite import SqliteDatabase
+
+        db = SqliteDatabase(tmp_path / "test.db")
+        migrate(db)
+    else:
+        from homeserver.storage.postgres import PostgresDatabase
+
+        dsn = request.getfixturevalue("sync_postgres_dsn")
+        _empty_tables(dsn)
+        db = PostgresDatabase(dsn)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 @pytest.fixture
 def make_server(
     aiohttp_client: Any, database: Database, clock: FakeClock, tmp_path: Path
@@ -162,8 +243,9 @@ def make_server(
         }
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)
         key = SigningKey.from_seed(SERVER, "a_test", b"\x01" * 32)
-        http = await aiohttp_client(build_app(config, key, database, clock=clock))
-        return Server(http, clock)
+        app = build_app(config, key, database, clock=clock)
+        http = await aiohttp_client(app)
+        return Server(http, app, clock)
 
     return make
 

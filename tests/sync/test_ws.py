@@ -107,14 +107,14 @@ async def test_refused_without_a_valid_token(server: Server) -> None:
         assert caught.value.status == 401
 
 
-async def test_logout_closes_the_socket(alice: User) -> None:
+async def test_logout_closes_the_socket(server: Server, alice: User) -> None:
     room = await alice.create_room()
     ws = await alice.http.ws_connect(WS_PATH, params={"access_token": alice.token})
     await ws.send_json({"type": "sync"})
     await receive(ws)
     (await alice.call("POST", "/logout", {})).ok()
     # The next push finds the token revoked: an error, then the close.
-    pipeline = alice.http.server.app[PIPELINE_KEY]
+    pipeline = server.app[PIPELINE_KEY]
     await pipeline.send(room, alice.user_id, "m.room.message", {"msgtype": "m.text", "body": "x"})
     error = await receive(ws)
     assert (error["type"], error["errcode"]) == ("error", "M_UNKNOWN_TOKEN")
