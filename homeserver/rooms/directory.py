@@ -88,15 +88,9 @@ class DirectoryHandler:
         if room_id is None:
             raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
         servers = {self.pipeline.server_name}
-        info = await self.rooms.room(room_id)
-        if info is not None:
-            members = await self.rooms.get_events(
-                [eid for (t, _), eid in info.state.items() if t == "m.room.member"]
-            )
-            for event in members.values():
-                if event.membership == "join" and event.state_key:
-                    with contextlib.suppress(InvalidIdentifier):
-                        servers.add(server_name_of(event.state_key))
+        for member in await self.rooms.store.state.joined_members(room_id):
+            with contextlib.suppress(InvalidIdentifier):
+                servers.add(server_name_of(member))
         ours = self.pipeline.server_name
         return {"room_id": room_id, "servers": [ours, *sorted(servers - {ours})]}
 
@@ -182,10 +176,7 @@ class DirectoryHandler:
         ]
         found = await self.rooms.state_events(room_id, keys)
         state = {key[0]: event.content for key, event in found.items()}
-        members = await self.rooms.get_events(
-            [eid for (t, _), eid in info.state.items() if t == "m.room.member"]
-        )
-        joined = sum(1 for e in members.values() if e.membership == "join")
+        joined = len(await self.rooms.store.state.joined_members(room_id))
         visibility = state.get("m.room.history_visibility", {}).get("history_visibility")
         chunk: JsonDict = {
             "room_id": room_id,
