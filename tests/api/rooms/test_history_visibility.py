@@ -116,9 +116,22 @@ async def check_non_members_are_forbidden_everywhere(alice: User, bob: User) -> 
         assert reply.status == 403 and reply.errcode == "M_FORBIDDEN", path
 
 
+async def check_rejoining_shows_only_the_times_one_was_in(alice: User, bob: User) -> None:
+    room = await room_with(alice, "joined")
+    await bob.join(room)
+    await alice.send(room, "first stay")
+    await bob.leave(room)
+    await alice.send(room, "while away")
+    await bob.join(room)
+    await alice.send(room, "second stay")
+    assert await bodies(bob, room) == ["second stay", "first stay"]
+    assert await bodies(bob, room, "f") == ["first stay", "second stay"]
+
+
 async def test_joined_and_invited(alice: User, bob: User) -> None:
     await check_joined_hides_history_before_the_join(alice, bob)
     await check_invited_shows_from_the_invite(alice, bob)
+    await check_rejoining_shows_only_the_times_one_was_in(alice, bob)
 
 
 async def test_shared_and_non_members(alice: User, bob: User) -> None:
