@@ -68,11 +68,11 @@ class AccountDataHandler:
         if type_ in SERVER_MANAGED_TYPES:
             # spec: "Server Behaviour" — 405, errcode M_BAD_JSON (per the OpenAPI).
             raise MatrixError(405, "M_BAD_JSON", f"Cannot set {type_} through this API.")
-        await self._write(user_id, room_id, type_, content)
+        await self.write(user_id, room_id, type_, content)
 
-    async def _write(
-        self, user_id: str, room_id: str | None, type_: str, content: JsonDict
-    ) -> None:
+    async def write(self, user_id: str, room_id: str | None, type_: str, content: JsonDict) -> None:
+        """Store account data and wake the user's syncs, with no checks: for the
+        server's own writes (``m.fully_read`` from read markers, ``m.push_rules``)."""
         stream_id = await self.store.account_data.put(user_id, room_id, type_, content)
         self.notifier.on_account_data(user_id, stream_id)
 

@@ -85,6 +85,9 @@ async def test_long_poll_wakes_on_send(server: Server, alice: User, bob: User) -
     assert loop.time() - sent < 0.2
     assert bodies(joined(body, room)) == ["wake up"]
     assert notifier.waiting == 0
+    metrics = await (await server.http.get("/metrics")).text()
+    assert "concord_sync_wakeups_total 1.0" in metrics
+    assert "concord_sync_waiting 0.0" in metrics
 
 
 async def test_long_poll_times_out_empty(server: Server, alice: User) -> None:

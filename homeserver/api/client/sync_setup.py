@@ -8,7 +8,10 @@ pipeline has read its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from homeserver.appkeys import (
     ACCOUNT_DATA_KEY,
@@ -27,7 +30,23 @@ from homeserver.sync.handler import SyncHandler
 from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 
+from .. import ops
 from . import account_data, sync, sync_ws
+
+
+class _SyncMetrics:
+    """DESIGN.md "Operations": sync wake-ups, read from the notifier at scrape time."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "concord_sync_wakeups", "Long-polling syncs woken by news", value=self.notifier.wakeups
+        )
+        yield GaugeMetricFamily(
+            "concord_sync_waiting", "Syncs parked waiting for news", value=self.notifier.waiting
+        )
 
 
 def setup(app: web.Application) -> Notifier:
@@ -43,6 +62,8 @@ def setup(app: web.Application) -> Notifier:
         notifier.start(app[PIPELINE_KEY].persisted_upto, await store.account_data.max_stream_id())
 
     app.on_startup.append(start_notifier)
+    if ops.METRICS_KEY in app:
+        app[ops.METRICS_KEY].registry.register(_SyncMetrics(notifier))
     for module in (sync, sync_ws, account_data):
         app.add_routes(module.routes())
     return notifier
