@@ -100,7 +100,7 @@ class SyncHandler:
         if req.since is None or req.full_state:
             return result
         while result.empty:
-            user_rooms = await self.notifier.memberships.get(req.user_id)
+            user_rooms = await self._memberships(req.user_id)
             since = result.next_batch
             remaining = deadline - loop.time()
             woken = await self.notifier.wait(req.user_id, user_rooms.joined, since, remaining)
@@ -115,7 +115,7 @@ class SyncHandler:
 
     async def current_sync(self, req: SyncRequest) -> SyncResult:
         """What changed for the user between ``req.since`` and now (no waiting)."""
-        user_rooms = await self.notifier.memberships.get(req.user_id)
+        user_rooms = await self._memberships(req.user_id)
         # No await between the snapshot and the positions: they describe one instant.
         token = self.notifier.current_token(req.since)
         since = req.since
@@ -144,6 +144,21 @@ class SyncHandler:
         if plans:
             await self._build_rooms(req, plans, items, result)
         return result
+
+    async def _memberships(self, user_id: str) -> UserRooms:
+        """The user's memberships, never ahead of the notifier's position.
+
+        A snapshot read from the database may hold a membership committed but not yet
+        announced on the bus (the announcement follows the commit in the same task);
+        waiting for it keeps the snapshot and the sync position consistent.
+        """
+        user_rooms = await self.notifier.memberships.get(user_id)
+        for _ in range(100):
+            if user_rooms.newest <= self.notifier.room_position:
+                break
+            await asyncio.sleep(0.001)
+            user_rooms = await self.notifier.memberships.get(user_id)
+        return user_rooms
 
     def _membership_changes(
         self, user_id: str, user_rooms: UserRooms, since: StreamToken | None

@@ -21,11 +21,14 @@ class UserRooms:
 
     by_room: Mapping[str, Membership]
     joined: frozenset[str]
+    # The newest membership's stream position (0: none).
+    newest: int = 0
 
     @classmethod
     def of(cls, by_room: Mapping[str, Membership]) -> UserRooms:
         joined = frozenset(r for r, m in by_room.items() if m.membership == "join")
-        return cls(by_room, joined)
+        newest = max((m.stream_ordering for m in by_room.values()), default=0)
+        return cls(by_room, joined, newest)
 
 
 class MembershipCache:
