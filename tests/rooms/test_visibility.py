@@ -123,9 +123,7 @@ def test_history_visibility_change_seen_if_before_or_after_allows() -> None:
 
 @given(
     changes=st.lists(
-        st.tuples(
-            st.integers(1, 50), st.sampled_from(["join", "leave", "invite", "ban", "knock"])
-        ),
+        st.tuples(st.integers(1, 50), st.sampled_from(["join", "leave", "invite", "ban", "knock"])),
         max_size=8,
         unique_by=lambda c: c[0],
     ),
