@@ -74,6 +74,7 @@ async def test_account_data_in_sync(alice: User) -> None:
     room = await alice.create_room()
     await alice.call("PUT", global_path(alice, "org.example.a"), {"v": 1})
     await alice.call("PUT", room_path(alice, room, "org.example.r"), {"v": 2})
+    latest = await alice.send(room, "latest")
     first = await alice.sync()
     assert {"type": "org.example.a", "content": {"v": 1}} in first["account_data"]["events"]
     assert first["rooms"]["join"][room]["account_data"]["events"] == [
@@ -87,6 +88,13 @@ async def test_account_data_in_sync(alice: User) -> None:
     r = second["rooms"]["join"][room]
     assert r["account_data"]["events"] == [{"type": "org.example.r", "content": {"v": 3}}]
     assert r["timeline"]["events"] == []
+    # An empty timeline's prev_batch still pages back from the sync position.
+    page = await alice.call(
+        "GET",
+        f"/rooms/{q(room)}/messages",
+        params={"from": r["timeline"]["prev_batch"], "dir": "b", "limit": "1"},
+    )
+    assert [e["event_id"] for e in page.ok()["chunk"]] == [latest]
     third = await alice.sync(second["next_batch"])
     assert third["rooms"]["join"] == {} and third["account_data"]["events"] == []
     # A filter on account data types.
