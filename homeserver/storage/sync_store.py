@@ -178,3 +178,37 @@ def current_state_ids_for(
         if event_id is not None:
             found[(typ, state_key)] = str(event_id)
     return found
+
+
+def state_entries_at(
+    txn: Txn, group: int | None, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """Just ``keys`` of a state group (point lookups along its delta chain), for
+    lazy-loaded members: never reads the whole membership of a big room."""
+    if group is None or not keys:
+        return {}
+    chain: list[int] = []  # newest first
+    current: int | None = group
+    while current is not None and len(chain) <= 64:
+        chain.append(current)
+        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
+    by_type: dict[str, list[str]] = {}
+    for typ, state_key in keys:
+        by_type.setdefault(typ, []).append(state_key)
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    rank = {gid: index for index, gid in enumerate(chain)}
+    for typ, state_keys in by_type.items():
+        for start in range(0, len(state_keys), 500):
+            chunk = state_keys[start : start + 500]
+            rows = txn.fetchall(
+                "SELECT group_id, state_key, event_id FROM state_group_entries"
+                f" WHERE group_id IN {txn.in_list(chain)} AND type = ?"
+                f" AND state_key IN {txn.in_list(chunk)}",
+                [*chain, typ, *chunk],
+            )
+            for gid, state_key, event_id in rows:
+                key = (typ, state_key)
+                known = found.get(key)
+                if known is None or rank[gid] < known[0]:  # the newest group wins
+                    found[key] = (rank[gid], event_id)
+    return {key: event_id for key, (_, event_id) in found.items()}

@@ -154,12 +154,15 @@ def _load_timeline_room(
     loaded.timeline = timeline.events
     loaded.limited = timeline.limited
     loaded.full_state = full_state
-    need_start = full_state or want_start_state or (timeline.skipped and after is not None)
-    if need_start:
-        if timeline.events:
-            start = _state_at_group(txn, timeline.events[0].state_group_before)
-        else:
-            start = _state_at_position(txn, room_id, plan.upto)
+    need_full_start = full_state or (timeline.skipped and after is not None)
+    if not need_full_start and not want_start_state:
+        start_group = None  # not needed
+    elif timeline.events:
+        start_group = timeline.events[0].state_group_before
+    else:
+        start_group = sync_store.state_group_at(txn, room_id, plan.upto)[1]
+    if need_full_start:
+        start = _state_at_group(txn, start_group)
         loaded.start_state = start
         if full_state:
             loaded.state_ids = dict(start)
@@ -168,6 +171,10 @@ def _load_timeline_room(
             # at the start of the timeline (the events the timeline left out).
             before = _state_at_position(txn, room_id, after)
             loaded.state_ids = {k: v for k, v in start.items() if before.get(k) != v}
+    elif want_start_state:
+        # Lazy-loaded members: only the timeline senders' memberships at its start.
+        senders = {("m.room.member", e.event.sender) for e in timeline.events}
+        loaded.start_state = sync_store.state_entries_at(txn, start_group, sorted(senders))
     if plan.section == "join" and (
         full_state
         or any(e.event.type == "m.room.member" for e in loaded.timeline)
