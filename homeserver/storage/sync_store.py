@@ -212,3 +212,34 @@ def state_entries_at(
                 if known is None or rank[gid] < known[0]:  # the newest group wins
                     found[key] = (rank[gid], event_id)
     return {key: event_id for key, (_, event_id) in found.items()}
+
+
+def state_delta(
+    txn: Txn, from_group: int | None, to_group: int | None, max_chain: int = 64
+) -> dict[tuple[str, str], str] | None:
+    """The entries ``to_group`` changed since ``from_group`` when the first is a
+    descendant of the second in the delta chain (the usual case in a room whose
+    state moved forward); None when it is not (the caller diffs full maps)."""
+    if to_group is None:
+        return None
+    if to_group == from_group:
+        return {}
+    newer: list[int] = []  # groups after from_group, newest first
+    current: int | None = to_group
+    while current is not None and current != from_group and len(newer) < max_chain:
+        newer.append(current)
+        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
+    if current != from_group or from_group is None:
+        return None
+    rank = {gid: index for index, gid in enumerate(newer)}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for gid, typ, state_key, event_id in txn.fetchall(
+        "SELECT group_id, type, state_key, event_id FROM state_group_entries"
+        f" WHERE group_id IN {txn.in_list(newer)}",
+        newer,
+    ):
+        key = (typ, state_key)
+        known = found.get(key)
+        if known is None or rank[gid] < known[0]:
+            found[key] = (rank[gid], event_id)
+    return {key: event_id for key, (_, event_id) in found.items()}

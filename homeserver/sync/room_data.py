@@ -75,11 +75,6 @@ def _state_at_group(txn: Txn, group: int | None) -> StateMap:
     return {} if group is None else state_store.load_state_group(txn, group)
 
 
-def _state_at_position(txn: Txn, room_id: str, position: int) -> StateMap:
-    _, group = sync_store.state_group_at(txn, room_id, position)
-    return _state_at_group(txn, group)
-
-
 def _visible_to(
     txn: Txn, room_id: str, user_id: str, accept: Callable[[StoredEvent], bool]
 ) -> Callable[[StoredEvent], bool]:
@@ -161,16 +156,22 @@ def _load_timeline_room(
         start_group = timeline.events[0].state_group_before
     else:
         start_group = sync_store.state_group_at(txn, room_id, plan.upto)[1]
-    if need_full_start:
-        start = _state_at_group(txn, start_group)
-        loaded.start_state = start
-        if full_state:
-            loaded.state_ids = dict(start)
-        elif timeline.skipped and after is not None:
-            # spec: GET /sync "state" — the delta between the state at `since` and
-            # at the start of the timeline (the events the timeline left out).
-            before = _state_at_position(txn, room_id, after)
-            loaded.state_ids = {k: v for k, v in start.items() if before.get(k) != v}
+    if full_state:
+        loaded.start_state = _state_at_group(txn, start_group)
+        loaded.state_ids = dict(loaded.start_state)
+    elif need_full_start and after is not None:
+        # spec: GET /sync "state" — the delta between the state at `since` and at
+        # the start of the timeline (what the events the timeline left out changed).
+        before_group = sync_store.state_group_at(txn, room_id, after)[1]
+        delta = sync_store.state_delta(txn, before_group, start_group)
+        if delta is None:  # not a plain descendant: compare the full maps
+            start = _state_at_group(txn, start_group)
+            before = _state_at_group(txn, before_group)
+            delta = {k: v for k, v in start.items() if before.get(k) != v}
+        loaded.state_ids = delta
+        if want_start_state:
+            senders = {("m.room.member", e.event.sender) for e in timeline.events}
+            loaded.start_state = sync_store.state_entries_at(txn, start_group, sorted(senders))
     elif want_start_state:
         # Lazy-loaded members: only the timeline senders' memberships at its start.
         senders = {("m.room.member", e.event.sender) for e in timeline.events}

@@ -249,3 +249,19 @@ async def test_bad_parameters(alice: User) -> None:
         assert (await alice.call("GET", "/sync", params={"set_presence": presence})).status == 200
     anonymous = await alice.http.get("/_matrix/client/v3/sync")
     assert anonymous.status == 401
+
+
+async def test_limited_gap_across_a_state_snapshot(alice: User) -> None:
+    """More state changes in the gap than a delta chain holds (a snapshot group is
+    written): the delta is still exactly what changed."""
+    room = await alice.create_room()
+    since = (await alice.sync())["next_batch"]
+    for i in range(36):
+        await alice.put_state(room, "org.example.counter", {"n": i}, state_key=str(i % 3))
+    await alice.send(room, "m0")
+    await alice.send(room, "m1")
+    r = joined(await alice.sync(since, filter={"room": {"timeline": {"limit": 2}}}), room)
+    assert bodies(r) == ["m0", "m1"]
+    counters = {e["state_key"]: e["content"]["n"] for e in r["state"]["events"]}
+    assert counters == {"0": 33, "1": 34, "2": 35}
+    assert {e["type"] for e in r["state"]["events"]} == {"org.example.counter"}
