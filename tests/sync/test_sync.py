@@ -82,7 +82,7 @@ async def test_long_poll_wakes_on_send(server: Server, alice: User, bob: User) -
     await alice.send(room, "wake up")
     sent = loop.time()
     body = await poll
-    assert loop.time() - sent < 0.2
+    assert loop.time() - sent < 0.1
     assert bodies(joined(body, room)) == ["wake up"]
     assert notifier.waiting == 0
     metrics = await (await server.http.get("/metrics")).text()
