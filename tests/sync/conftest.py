@@ -239,6 +239,8 @@ def make_server(
             "listeners": {"client": {"port": 0}},
             "bcrypt_rounds": 4,
             "enable_registration": True,
+            # The fake clock never refills token buckets; sync tests send in bulk.
+            "rate_limits": {"enabled": False},
             **overrides,
         }
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)
