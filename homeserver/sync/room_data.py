@@ -143,7 +143,9 @@ def _load_timeline_room(
         if plan.section == "join":
             loaded.newly_joined = True
             after = None  # a new member gets the room's recent history
-    if after is None:  # recent history, maybe from before the user's membership
+    if after is None or plan.check_membership:
+        # Recent history from before the user's membership, or a window in which it
+        # changed: history visibility decides event by event.
         accept = _visible_to(txn, room_id, user_id, accept)
     timeline = sync_store.recent_events(txn, room_id, after, plan.upto, limit, accept)
     loaded.timeline = timeline.events

@@ -106,3 +106,24 @@ async def test_timeline_types_filter_keeps_state_complete(alice: User) -> None:
     r = (await alice.sync(since, filter=flt))["rooms"]["join"][room]
     assert [e["content"]["body"] for e in r["timeline"]["events"]] == ["visible"]
     assert [e["content"] for e in r["state"]["events"]] == [{"topic": "changed quietly"}]
+
+
+async def test_events_while_away_stay_hidden(alice: User, bob: User) -> None:
+    """Left and rejoined within one sync window, in a "joined" visibility room: what
+    was said in between is not shown."""
+    room = await alice.create_room(
+        preset="public_chat",
+        initial_state=[
+            {"type": "m.room.history_visibility", "content": {"history_visibility": "joined"}}
+        ],
+    )
+    await bob.join(room)
+    since = (await bob.sync())["next_batch"]
+    await alice.send(room, "while bob is here")
+    await bob.leave(room)
+    await alice.send(room, "while bob is away")
+    await bob.join(room)
+    await alice.send(room, "bob is back")
+    texts = [e["content"].get("body") for e in timeline(await bob.sync(since), room)]
+    assert "while bob is here" in texts and "bob is back" in texts
+    assert "while bob is away" not in texts
