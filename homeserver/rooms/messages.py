@@ -21,7 +21,7 @@ from homeserver.sync.tokens import StreamToken, TopoToken, is_stream_token
 
 from .access import ReadScope, RoomAccess
 from .client_format import JsonDict
-from .event_filter import RoomEventFilter
+from .event_filter import EventFilter
 from .events_view import EventRenderer, Viewer
 
 Pos = tuple[int, int]
@@ -88,7 +88,7 @@ class MessagesHandler:
         backwards: bool,
         limit: int,
         to: Pos | None,
-        flt: RoomEventFilter,
+        flt: EventFilter,
         check: Callable[[StoredEvent], bool],
     ) -> Page:
         events: list[StoredEvent] = []
@@ -101,7 +101,7 @@ class MessagesHandler:
             batch = await self.store.events.paginate_room(room_id, cursor, backwards, fetch, to)
             for stored in batch:
                 last = _pos(stored)
-                if flt.matches(stored.event) and check(stored):
+                if flt.matches_event(stored.event) and check(stored):
                     events.append(stored)
                     if len(events) >= limit:
                         return Page(events, self._after(last, backwards), False)
@@ -125,7 +125,7 @@ class MessagesHandler:
         to_token: str | None,
         backwards: bool,
         limit: int,
-        flt: RoomEventFilter,
+        flt: EventFilter,
     ) -> JsonDict:
         scope = await self.access.require_reader(viewer.user_id, room_id)
         cap = await self.leave_cap(scope)
@@ -173,7 +173,7 @@ class MessagesHandler:
         )
 
     async def context(
-        self, viewer: Viewer, room_id: str, event_id: str, *, limit: int, flt: RoomEventFilter
+        self, viewer: Viewer, room_id: str, event_id: str, *, limit: int, flt: EventFilter
     ) -> JsonDict:
         scope = await self.access.require_reader(viewer.user_id, room_id)
         stored = await self.store.events.get_event(event_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from homeserver.errors import MatrixError
-from homeserver.rooms.event_filter import RoomEventFilter
+from homeserver.rooms.event_filter import EventFilter
 from homeserver.rooms.messages import DEFAULT_LIMIT, MAX_LIMIT
 
 from ..auth import require_user
@@ -30,7 +30,7 @@ async def messages(request: web.Request) -> web.Response:
         to_token=request.query.get("to") or None,
         backwards=direction == "b",
         limit=limit,
-        flt=RoomEventFilter.from_query(request.query.get("filter")),
+        flt=EventFilter.from_query(request.query.get("filter")),
     )
     return web.json_response(body)
 
@@ -45,7 +45,7 @@ async def context(request: web.Request) -> web.Response:
         room_id,
         event_id,
         limit=limit,
-        flt=RoomEventFilter.from_query(request.query.get("filter")),
+        flt=EventFilter.from_query(request.query.get("filter")),
     )
     return web.json_response(body)
 
