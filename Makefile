@@ -49,6 +49,7 @@ bench: $(VENV)/.installed-test
 
 ## make bench-server: Concord vs a reference Synapse, same mxbench scenarios, SQLite and
 ## PostgreSQL (Synapse is installed into .bench/ on first use). Not part of make test.
+## BENCH_ARGS="--quick" for a smoke run, "--engines sqlite", "--profile" for py-spy hot spots.
 .PHONY: bench-server
 bench-server: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_vs_synapse.py $(BENCH_ARGS)
