@@ -168,6 +168,10 @@ async def test_leave_section(alice: User, bob: User) -> None:
     assert room not in (await bob.sync())["rooms"]["leave"]
     with_leave = await bob.sync(filter={"room": {"include_leave": True}})
     assert "after bob left" not in bodies(with_leave["rooms"]["leave"][room])
+    # Once forgotten, the room is gone from sync even with include_leave.
+    (await bob.call("POST", f"/rooms/{room}/forget", {})).ok()
+    forgotten = await bob.sync(filter={"room": {"include_leave": True}})
+    assert room not in forgotten["rooms"]["leave"]
 
 
 async def test_rejected_invite_shows_only_the_leave(alice: User, bob: User) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from homeserver.appkeys import NOTIFIER_KEY
 from homeserver.errors import MatrixError, bad_json
 from homeserver.protocol.errors import UnknownRoomVersion
 from homeserver.protocol.room_versions import room_version
@@ -74,6 +75,8 @@ async def forget(request: web.Request) -> web.Response:
     requester = await require_user(request)
     room_id = room_id_param(request)
     await handlers(request).membership.forget(requester.user_id, room_id)
+    # /forget writes memberships directly, not through the event pipeline: tell sync.
+    request.app[NOTIFIER_KEY].memberships.invalidate(requester.user_id)
     return web.json_response({})
 
 
