@@ -71,6 +71,10 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
+    @abc.abstractmethod
+    def close_sync(self) -> None:
+        """Close from outside an event loop (start-up failures, CLI commands)."""
+
     def run_sync_write(
         self, fn: Callable[Concatenate[Txn, P], R], *args: P.args, **kwargs: P.kwargs
     ) -> R:

@@ -99,6 +99,9 @@ class PostgresDatabase(Database):
         return self._write_pool.submit(self._run, fn, args, kwargs, False).result()
 
     async def close(self) -> None:
+        self.close_sync()
+
+    def close_sync(self) -> None:
         self._write_pool.shutdown(wait=True)
         self._read_pool.shutdown(wait=True)
         self._pool.close()

@@ -124,6 +124,9 @@ class SqliteDatabase(Database):
         return self._write_pool.submit(self._run_write, fn, args, kwargs).result()
 
     async def close(self) -> None:
+        self.close_sync()
+
+    def close_sync(self) -> None:
         self._write_pool.shutdown(wait=True)
         self._read_pool.shutdown(wait=True)
         with self._lock:

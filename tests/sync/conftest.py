@@ -4,8 +4,7 @@ register through ``/register``, use the room API and sync like Matrix clients.""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,9 +17,8 @@ from homeserver.app import build_app
 from homeserver.config import parse_config
 from homeserver.protocol.signing import SigningKey
 from homeserver.storage.database import Database
-from homeserver.storage.migrations import migrate
 
-from ..conftest import PG_ADMIN_DSN, REQUIRE_POSTGRES, FakeClock, _pg_dsn_for
+from ..conftest import FakeClock
 
 SERVER = "test.local"
 V3 = "/_matrix/client/v3"
@@ -150,83 +148,6 @@ class Server:
 
 
 MakeServer = Callable[..., Awaitable[Server]]
-
-
-@pytest.fixture(scope="session")
-def sync_postgres_dsn() -> Iterator[str]:
-    """One migrated PostgreSQL database for this package's tests, emptied before each
-    test: creating a database per test costs a second of checkpoint each."""
-    import psycopg
-
-    from homeserver.storage.postgres import PostgresDatabase
-
-    name = "concord_sync_" + uuid.uuid4().hex[:12]
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = _pg_dsn_for(name)
-    db = PostgresDatabase(dsn)
-    migrate(db)
-    _close_now(db)
-    try:
-        yield dsn
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _close_now(db: Database) -> None:
-    """Close outside any event loop (``close`` has nothing to await for PostgreSQL)."""
-    closing = db.close()
-    try:
-        closing.send(None)
-    except StopIteration:
-        return
-    raise RuntimeError("Database.close awaited something")
-
-
-def _empty_tables(dsn: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                " AND tablename <> 'schema_version'"
-            )
-        ]
-        if tables:
-            conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
-
-
-@pytest.fixture
-async def database(
-    db_engine: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Database]:
-    """Like the shared fixture (a clean database on each engine), but PostgreSQL
-    tests share one database, emptied before each test."""
-    db: Database
-    if db_engine == "sqlite":
-        from homeserver.storage.sqlite import SqliteDatabase
-
-        db = SqliteDatabase(tmp_path / "test.db")
-        migrate(db)
-    else:
-        from homeserver.storage.postgres import PostgresDatabase
-
-        dsn = request.getfixturevalue("sync_postgres_dsn")
-        _empty_tables(dsn)
-        db = PostgresDatabase(dsn)
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture
