@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jwt
-
 from homeserver.clock import Clock
 from homeserver.config import JwtConfig
 from homeserver.protocol.errors import InvalidIdentifier
@@ -40,6 +38,10 @@ class JwtVerifier:
             required.append("iss")
         if self.config.audiences:
             required.append("aud")
+        # Imported here: pyjwt pulls in `cryptography` (~8 MB of RSS) that a server
+        # without JWT login never needs.
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
