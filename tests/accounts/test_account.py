@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from .matrix import Matrix
+from ..support.matrix_client import Server
 
 ALICE = "@alice:test.local"
 
 
-async def test_password_change_logs_out_other_devices(server: Matrix) -> None:
+async def test_password_change_logs_out_other_devices(server: Server) -> None:
     await server.register("alice", device_id="PHONE")
     laptop = (await server.login("alice", device_id="LAPTOP")).body["access_token"]
     tablet = (await server.login("alice", device_id="TABLET")).body["access_token"]
@@ -54,10 +54,10 @@ async def test_password_change_logs_out_other_devices(server: Matrix) -> None:
     assert missing.errcode == "M_MISSING_PARAM"
 
 
-async def test_deactivation(server: Matrix) -> None:
+async def test_deactivation(server: Server) -> None:
     alice = await server.register("alice")
     other = (await server.login("alice")).body["access_token"]
-    token = alice["access_token"]
+    token = alice.token
     assert (await server.whoami(other)).status == 200  # cached before deactivation
     challenge = await server.call("POST", "/account/deactivate", {}, token=token)
     assert challenge.status == 401

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..conftest import FakeClock
-from .matrix import Matrix
+from ..support.matrix_client import Server
 
 ALICE = "@alice:test.local"
 
 
-async def test_list_get_rename_and_last_seen(server: Matrix, clock: FakeClock) -> None:
+async def test_list_get_rename_and_last_seen(server: Server, clock: FakeClock) -> None:
     await server.register("alice", device_id="PHONE", initial_device_display_name="Phone")
     laptop = await server.login("alice", device_id="LAPTOP")
     token = laptop.body["access_token"]
@@ -41,7 +41,7 @@ async def test_list_get_rename_and_last_seen(server: Matrix, clock: FakeClock) -
         assert missing.errcode == "M_NOT_FOUND"
     # Another user's device is not ours to see.
     bob = await server.register("bob")
-    other = await server.call("GET", "/devices/PHONE", token=bob["access_token"])
+    other = await server.call("GET", "/devices/PHONE", token=bob.token)
     assert other.status == 404
 
     # last_seen is written at most once a minute per device.
@@ -55,7 +55,7 @@ async def test_list_get_rename_and_last_seen(server: Matrix, clock: FakeClock) -
     assert laptop_seen.body["last_seen_ts"] == start + 61_000
 
 
-async def test_delete_devices_needs_interactive_auth(server: Matrix) -> None:
+async def test_delete_devices_needs_interactive_auth(server: Server) -> None:
     await server.register("alice", device_id="PHONE")
     token = (await server.login("alice", device_id="LAPTOP")).body["access_token"]
     tablet = (await server.login("alice", device_id="TABLET")).body["access_token"]

@@ -7,8 +7,8 @@ from typing import Any
 import jwt
 
 from ..conftest import FakeClock
+from ..support.matrix_client import Server
 from .conftest import JWT_SECRET
-from .matrix import Matrix
 
 
 def token(secret: str = JWT_SECRET, **claims: Any) -> str:
@@ -16,13 +16,13 @@ def token(secret: str = JWT_SECRET, **claims: Any) -> str:
     return jwt.encode(body, secret, algorithm="HS256")
 
 
-async def jwt_login(server: Matrix, value: str, **extra: Any) -> Any:
+async def jwt_login(server: Server, value: str, **extra: Any) -> Any:
     return await server.call(
         "POST", "/login", {"type": "org.matrix.login.jwt", "token": value, **extra}
     )
 
 
-async def test_jwt_login(server: Matrix, clock: FakeClock) -> None:
+async def test_jwt_login(server: Server, clock: FakeClock) -> None:
     first = await jwt_login(server, token(exp=clock.now_ms // 1000 + 60), device_id="WEB")
     assert first.status == 200, first
     assert first.body["user_id"] == "@carol:test.local"

@@ -8,10 +8,10 @@ import hashlib
 from homeserver.api.auth import AUTH_KEY, Requester
 from homeserver.appkeys import STORE_KEY
 
-from .matrix import Matrix
+from ..support.matrix_client import Server
 
 
-async def test_login_flows_and_identifiers(server: Matrix) -> None:
+async def test_login_flows_and_identifiers(server: Server) -> None:
     flows = await server.call("GET", "/login")
     assert flows.body == {"flows": [{"type": "m.login.password"}, {"type": "org.matrix.login.jwt"}]}
     assert (await server.call("GET", "/_matrix/client/r0/login")).status == 200
@@ -63,7 +63,7 @@ async def test_login_flows_and_identifiers(server: Matrix) -> None:
     assert device.body["display_name"] == "Laptop"
 
 
-async def test_token_errors_logout_and_logout_all(server: Matrix) -> None:
+async def test_token_errors_logout_and_logout_all(server: Server) -> None:
     missing = await server.call("GET", "/account/whoami")
     assert missing.status == 401
     assert missing.body["errcode"] == "M_MISSING_TOKEN"
@@ -71,20 +71,20 @@ async def test_token_errors_logout_and_logout_all(server: Matrix) -> None:
     assert unknown.status == 401
     assert unknown.body["errcode"] == "M_UNKNOWN_TOKEN"
     assert unknown.body["soft_logout"] is False
-    malformed = await server.client.get(
+    malformed = await server.http.get(
         "/_matrix/client/v3/account/whoami", headers={"Authorization": "Basic abc"}
     )
     assert malformed.status == 401
 
     alice = await server.register("alice")
-    token = alice["access_token"]
+    token = alice.token
     # What require_user hands to other endpoints; admin rights are read from the account.
-    authenticator = server.client.app[AUTH_KEY]
+    authenticator = server.http.app[AUTH_KEY]
     requester = await authenticator.authenticate(token)
     assert requester == Requester(
-        "@alice:test.local", alice["device_id"], hashlib.sha256(token.encode()).hexdigest()
+        "@alice:test.local", alice.device_id, hashlib.sha256(token.encode()).hexdigest()
     )
-    await server.client.app[STORE_KEY].accounts.set_admin("@alice:test.local", True)
+    await server.http.app[STORE_KEY].accounts.set_admin("@alice:test.local", True)
     authenticator.invalidate_user("@alice:test.local")
     assert (await authenticator.authenticate(token)).is_admin
     # The query parameter still works for older clients.

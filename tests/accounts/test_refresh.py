@@ -4,10 +4,10 @@ tokens", "Soft logout", ``POST /refresh``."""
 from __future__ import annotations
 
 from ..conftest import FakeClock
-from .matrix import Matrix
+from ..support.matrix_client import Server
 
 
-async def test_refresh_rotation_and_expiry(server: Matrix, clock: FakeClock) -> None:
+async def test_refresh_rotation_and_expiry(server: Server, clock: FakeClock) -> None:
     await server.register("alice")
     login = await server.login("alice", refresh_token=True)
     assert login.status == 200

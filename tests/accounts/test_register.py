@@ -6,13 +6,13 @@ Tests are few and long on purpose: each one costs a fresh database on both engin
 
 from __future__ import annotations
 
-from .conftest import MakeServer
-from .matrix import Matrix
+from ..support.matrix_client import Server
+from ..support.server_fixtures import MakeServer
 
 VALIDITY = "/_matrix/client/v1/register/m.login.registration_token/validity"
 
 
-async def test_dummy_flow_registers_and_logs_in(server: Matrix) -> None:
+async def test_dummy_flow_registers_and_logs_in(server: Server) -> None:
     first = await server.call("POST", "/register", {"username": "alice", "password": "pw"})
     assert first.status == 401
     # The first 401 is a challenge, not an error.
@@ -138,7 +138,7 @@ async def test_registration_token_flow(make_server: MakeServer) -> None:
     assert (await server.call("GET", VALIDITY, params={"token": "nope"})).body == {"valid": False}
 
 
-async def test_rejected_registrations(server: Matrix) -> None:
+async def test_rejected_registrations(server: Server) -> None:
     await server.register("alice")
     assert (await server.call("GET", "/register/available", params={"username": "bob"})).body == {
         "available": True
@@ -163,7 +163,7 @@ async def test_rejected_registrations(server: Matrix) -> None:
     assert guest.errcode == "M_GUEST_ACCESS_FORBIDDEN"
     weird = await server.call("POST", "/register", {}, params={"kind": "robot"})
     assert weird.errcode == "M_INVALID_PARAM"
-    not_json = await server.client.post("/_matrix/client/v3/register", data=b"{nope")
+    not_json = await server.http.post("/_matrix/client/v3/register", data=b"{nope")
     assert not_json.status == 400
     assert (await not_json.json())["errcode"] == "M_NOT_JSON"
     assert (await server.call("POST", "/register", {"username": 5})).errcode == "M_BAD_JSON"

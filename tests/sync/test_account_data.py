@@ -7,7 +7,7 @@ import asyncio
 
 from homeserver.appkeys import NOTIFIER_KEY
 
-from .conftest import Server, User, q
+from ..support.matrix_client import Server, User, q
 
 
 def global_path(user: User, type_: str) -> str:

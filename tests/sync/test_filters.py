@@ -9,7 +9,7 @@ import pytest
 from homeserver.errors import MatrixError
 from homeserver.sync.filtering import EventFilter, only_fields, parse_filter, type_matches
 
-from .conftest import User, q
+from ..support.matrix_client import User, q
 
 # ---------------------------------------------------------------- pure semantics
 
@@ -191,8 +191,8 @@ async def test_room_filter_excludes_rooms(alice: User) -> None:
 async def test_lazy_load_members(alice: User, bob: User, server: Any) -> None:
     carol = await server.register("carol")
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
-    await carol.join(room)
+    (await bob.join(room)).ok()
+    (await carol.join(room)).ok()
     for i in range(12):
         await bob.send(room, f"b{i}")
     lazy = {"room": {"state": {"lazy_load_members": True}}}
@@ -219,8 +219,8 @@ async def test_lazy_load_members(alice: User, bob: User, server: Any) -> None:
 async def test_lazy_members_without_heroes(alice: User, bob: User, server: Any) -> None:
     carol = await server.register("carol")
     room = await alice.create_room(preset="public_chat", name="Named")
-    await bob.join(room)
-    await carol.join(room)
+    (await bob.join(room)).ok()
+    (await carol.join(room)).ok()
     for i in range(12):
         await bob.send(room, f"b{i}")
     lazy = {"room": {"state": {"lazy_load_members": True}}}

@@ -15,7 +15,7 @@ from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 from homeserver.sync.tokens import StreamToken
 
-from .conftest import Server, User
+from ..support.matrix_client import Server, User
 
 ROOMS = 200
 

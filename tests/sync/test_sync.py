@@ -8,7 +8,7 @@ from typing import Any
 
 from homeserver.appkeys import NOTIFIER_KEY
 
-from .conftest import Server, User, q
+from ..support.matrix_client import Server, User, q
 
 
 def joined(body: dict[str, Any], room_id: str) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def test_initial_sync_shape(alice: User) -> None:
 
 async def test_incremental_sync_after_message(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     first = await bob.sync()
     await alice.send(room, "news")
     second = await bob.sync(first["next_batch"])
@@ -72,7 +72,7 @@ async def test_incremental_sync_after_message(alice: User, bob: User) -> None:
 
 async def test_long_poll_wakes_on_send(server: Server, alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     since = (await bob.sync())["next_batch"]
     loop = asyncio.get_running_loop()
     poll = asyncio.create_task(bob.sync(since, timeout=10_000))
@@ -112,7 +112,7 @@ async def test_long_poll_times_out_empty(server: Server, alice: User) -> None:
 async def test_invite_then_join(alice: User, bob: User) -> None:
     room = await alice.create_room(name="Secret", preset="private_chat")
     since = (await bob.sync())["next_batch"]
-    await alice.invite(room, bob.user_id)
+    (await alice.invite(room, bob.user_id)).ok()
     body = await bob.sync(since)
     invite = body["rooms"]["invite"][room]
     stripped = {(e["type"], e["state_key"]): e for e in invite["invite_state"]["events"]}
@@ -131,7 +131,7 @@ async def test_invite_then_join(alice: User, bob: User) -> None:
     assert room in (await bob.sync())["rooms"]["invite"]
 
     await alice.send(room, "before bob")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     after = await bob.sync(body["next_batch"])
     assert room not in after["rooms"]["invite"]
     r = joined(after, room)
@@ -147,10 +147,10 @@ async def test_invite_then_join(alice: User, bob: User) -> None:
 
 async def test_leave_section(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     since = (await bob.sync())["next_batch"]
     await alice.send(room, "bye soon")
-    await bob.leave(room)
+    (await bob.leave(room)).ok()
     await alice.send(room, "after bob left")
     body = await bob.sync(since)
     assert room not in body["rooms"]["join"]
@@ -176,10 +176,10 @@ async def test_leave_section(alice: User, bob: User) -> None:
 
 async def test_rejected_invite_shows_only_the_leave(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="private_chat")
-    await alice.invite(room, bob.user_id)
+    (await alice.invite(room, bob.user_id)).ok()
     since = (await bob.sync())["next_batch"]
     await alice.send(room, "bob must not see this")
-    await bob.leave(room)  # rejects the invite
+    (await bob.leave(room)).ok()  # rejects the invite
     left = (await bob.sync(since))["rooms"]["leave"][room]
     assert [e["type"] for e in left["timeline"]["events"]] == ["m.room.member"]
     assert left["state"]["events"] == []
@@ -211,7 +211,7 @@ async def test_limited_timeline_and_prev_batch(alice: User) -> None:
 async def test_limited_gap_state_delta(alice: User) -> None:
     room = await alice.create_room()
     since = (await alice.sync())["next_batch"]
-    await alice.put_state(room, "m.room.topic", {"topic": "in the gap"})
+    (await alice.put_state(room, "m.room.topic", {"topic": "in the gap"})).ok()
     for i in range(3):
         await alice.send(room, f"m{i}")
     r = joined(await alice.sync(since, filter={"room": {"timeline": {"limit": 2}}}), room)
@@ -261,7 +261,7 @@ async def test_limited_gap_across_a_state_snapshot(alice: User) -> None:
     room = await alice.create_room()
     since = (await alice.sync())["next_batch"]
     for i in range(36):
-        await alice.put_state(room, "org.example.counter", {"n": i}, state_key=str(i % 3))
+        (await alice.put_state(room, "org.example.counter", {"n": i}, state_key=str(i % 3))).ok()
     await alice.send(room, "m0")
     await alice.send(room, "m1")
     r = joined(await alice.sync(since, filter={"room": {"timeline": {"limit": 2}}}), room)

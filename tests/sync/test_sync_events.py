@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Server, User, q
+from ..support.matrix_client import Server, User, q
 
 
 def timeline(body: dict[str, Any], room_id: str, section: str = "join") -> list[dict[str, Any]]:
@@ -15,9 +15,9 @@ def timeline(body: dict[str, Any], room_id: str, section: str = "join") -> list[
 
 async def test_prev_content_of_replaced_state(alice: User) -> None:
     room = await alice.create_room()
-    await alice.put_state(room, "m.room.topic", {"topic": "first"})
+    (await alice.put_state(room, "m.room.topic", {"topic": "first"})).ok()
     since = (await alice.sync())["next_batch"]
-    await alice.put_state(room, "m.room.topic", {"topic": "second"})
+    (await alice.put_state(room, "m.room.topic", {"topic": "second"})).ok()
     (topic,) = timeline(await alice.sync(since), room)
     assert topic["content"] == {"topic": "second"}
     assert topic["unsigned"]["prev_content"] == {"topic": "first"}
@@ -48,7 +48,7 @@ async def test_joined_history_visibility_hides_earlier_events(alice: User, bob: 
     )
     await alice.send(room, "before bob")
     since = (await bob.sync())["next_batch"]
-    await bob.join(room)
+    (await bob.join(room)).ok()
     await alice.send(room, "after bob")
     events = timeline(await bob.sync(since), room)
     texts = [e["content"].get("body") for e in events]
@@ -58,7 +58,7 @@ async def test_joined_history_visibility_hides_earlier_events(alice: User, bob: 
 
 async def test_ban_lands_in_leave(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     since = (await bob.sync())["next_batch"]
     reply = await alice.call("POST", f"/rooms/{q(room)}/ban", {"user_id": bob.user_id})
     reply.ok()
@@ -82,7 +82,7 @@ async def test_knock_section(server: Server, alice: User, bob: User) -> None:
     assert ("m.room.member", bob.user_id) in kinds
     # The room admin sees the knock in the timeline; accepting it (an invite) moves
     # the room to bob's invite section.
-    await alice.invite(room, bob.user_id)
+    (await alice.invite(room, bob.user_id)).ok()
     later = await bob.sync(body["next_batch"])
     assert room in later["rooms"]["invite"] and room not in later["rooms"]["knock"]
 
@@ -100,7 +100,7 @@ async def test_timeline_types_filter_keeps_state_complete(alice: User) -> None:
     """Events a timeline filter leaves out still move the state forward."""
     room = await alice.create_room()
     since = (await alice.sync())["next_batch"]
-    await alice.put_state(room, "m.room.topic", {"topic": "changed quietly"})
+    (await alice.put_state(room, "m.room.topic", {"topic": "changed quietly"})).ok()
     await alice.send(room, "visible")
     flt = {"room": {"timeline": {"types": ["m.room.message"]}}}
     r = (await alice.sync(since, filter=flt))["rooms"]["join"][room]
@@ -117,12 +117,12 @@ async def test_events_while_away_stay_hidden(alice: User, bob: User) -> None:
             {"type": "m.room.history_visibility", "content": {"history_visibility": "joined"}}
         ],
     )
-    await bob.join(room)
+    (await bob.join(room)).ok()
     since = (await bob.sync())["next_batch"]
     await alice.send(room, "while bob is here")
-    await bob.leave(room)
+    (await bob.leave(room)).ok()
     await alice.send(room, "while bob is away")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     await alice.send(room, "bob is back")
     texts = [e["content"].get("body") for e in timeline(await bob.sync(since), room)]
     assert "while bob is here" in texts and "bob is back" in texts

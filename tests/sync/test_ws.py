@@ -11,7 +11,8 @@ from aiohttp import WSMsgType
 
 from homeserver.appkeys import PIPELINE_KEY
 
-from .conftest import WS_PATH, Server, User
+from ..support.matrix_client import Server, User
+from .conftest import WS_PATH
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def bodies(body: dict[str, Any], room_id: str) -> list[str]:
 
 async def test_push_then_switch_to_long_poll(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     ws = await bob.http.ws_connect(WS_PATH, params={"access_token": bob.token})
     await ws.send_json({"type": "sync"})
     initial = await receive(ws)
@@ -56,7 +57,7 @@ async def test_push_then_switch_to_long_poll(alice: User, bob: User) -> None:
 
 async def test_catch_up_from_a_long_poll_token(alice: User, bob: User) -> None:
     room = await alice.create_room(preset="public_chat")
-    await bob.join(room)
+    (await bob.join(room)).ok()
     since = (await bob.sync())["next_batch"]
     await alice.send(room, "while offline")
     ws = await bob.http.ws_connect(WS_PATH, headers={"Authorization": f"Bearer {bob.token}"})

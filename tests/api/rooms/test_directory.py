@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import Server, User, q
+from ...support.matrix_client import Server, User, q
 
 ALIAS = "#team:test.local"
 
@@ -14,7 +14,7 @@ async def check_alias_crud(server: Server, alice: User, bob: User) -> None:
     taken = await alice.call("PUT", path, {"room_id": room})
     assert taken.status == 409 and taken.errcode == "M_UNKNOWN"
     # Anyone may resolve it, without a token.
-    resolved = await server.anonymous("GET", path)
+    resolved = await server.call("GET", path)
     assert resolved.ok() == {"room_id": room, "servers": ["test.local"]}
     assert (await alice.call("GET", f"/rooms/{q(room)}/aliases")).ok() == {"aliases": [ALIAS]}
     # Bob (not the creator, power 0) may not delete it.
@@ -67,14 +67,14 @@ async def check_moderator_may_delete_others_alias_and_canonical_follows(
 async def check_directory_visibility(server: Server, alice: User, bob: User) -> None:
     room = await alice.create_room()
     path = f"/directory/list/room/{q(room)}"
-    assert (await server.anonymous("GET", path)).ok() == {"visibility": "private"}
+    assert (await server.call("GET", path)).ok() == {"visibility": "private"}
     await bob.join(room)  # fails (private), bob is not a member
     assert (await bob.call("PUT", path, {"visibility": "public"})).status == 403
     assert (await alice.call("PUT", path, {"visibility": "public"})).ok() == {}
-    assert (await server.anonymous("GET", path)).ok() == {"visibility": "public"}
+    assert (await server.call("GET", path)).ok() == {"visibility": "public"}
     bad = await alice.call("PUT", path, {"visibility": "everyone"})
     assert bad.status == 400
-    unknown = await server.anonymous("GET", f"/directory/list/room/{q('!x:test.local')}")
+    unknown = await server.call("GET", f"/directory/list/room/{q('!x:test.local')}")
     assert unknown.status == 404 and unknown.errcode == "M_NOT_FOUND"
 
 
@@ -88,7 +88,7 @@ async def check_public_rooms_listing_and_search(server: Server, alice: User, bob
         visibility="public", name="A space", creation_content={"type": "m.space"}
     )
     await alice.create_room(name="Hidden")  # private: never listed
-    listing = (await server.anonymous("GET", "/publicRooms")).ok()
+    listing = (await server.call("GET", "/publicRooms")).ok()
     assert listing["chunk"][0]["room_id"] == big
     assert {c["room_id"] for c in listing["chunk"]} == {big, small, space}
     assert listing["total_room_count_estimate"] == 3
@@ -104,11 +104,9 @@ async def check_public_rooms_listing_and_search(server: Server, alice: User, bob
         "join_rule": "public",
     }
     # Paging with since tokens.
-    page1 = (await server.anonymous("GET", "/publicRooms?limit=2")).ok()
+    page1 = (await server.call("GET", "/publicRooms?limit=2")).ok()
     assert len(page1["chunk"]) == 2 and "next_batch" in page1
-    page2 = (
-        await server.anonymous("GET", f"/publicRooms?limit=2&since={page1['next_batch']}")
-    ).ok()
+    page2 = (await server.call("GET", f"/publicRooms?limit=2&since={page1['next_batch']}")).ok()
     assert len(page2["chunk"]) == 1 and "prev_batch" in page2
     # Searching (needs a token for POST) and room types.
     found = (
@@ -119,10 +117,10 @@ async def check_public_rooms_listing_and_search(server: Server, alice: User, bob
     assert [(c["room_id"], c["room_type"]) for c in spaces["chunk"]] == [(space, "m.space")]
     plain = (await bob.call("POST", "/publicRooms", {"filter": {"room_types": [None]}})).ok()
     assert {c["room_id"] for c in plain["chunk"]} == {big, small}
-    assert (await server.anonymous("POST", "/publicRooms", {})).status == 401
+    assert (await server.call("POST", "/publicRooms", {})).status == 401
     assert (await bob.call("POST", "/publicRooms", {"limit": "x"})).status == 400
-    assert (await server.anonymous("GET", "/publicRooms?since=zzz")).status == 400
-    assert (await server.anonymous("GET", "/publicRooms?server=elsewhere.org")).status == 404
+    assert (await server.call("GET", "/publicRooms?since=zzz")).status == 400
+    assert (await server.call("GET", "/publicRooms?server=elsewhere.org")).status == 404
 
 
 async def test_aliases(server: Server, alice: User, bob: User) -> None:

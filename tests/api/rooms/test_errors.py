@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import User, q
+from ...support.matrix_client import User, q
 
 UNKNOWN = q("!unknown:test.local")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import User, q
+from ...support.matrix_client import User, q
 
 
 async def bodies(user: User, room: str, direction: str = "b") -> list[str]:

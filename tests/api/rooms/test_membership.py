@@ -3,7 +3,7 @@ knock, forget — and the errors the spec gives when the rules refuse."""
 
 from __future__ import annotations
 
-from .conftest import Server, User, q
+from ...support.matrix_client import Server, User, q
 
 
 async def member_state(user: User, room: str, target: str) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conftest import User, q
+from ...support.matrix_client import User, q
 
 
 async def fill(user: User, room: str, count: int) -> list[str]:

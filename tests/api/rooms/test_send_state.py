@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import User, q
+from ...support.matrix_client import User, q
 
 
 async def check_send_is_idempotent_per_device_txn(alice: User) -> None:

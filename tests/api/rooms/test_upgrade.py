@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .conftest import Server, User, q
+from ...support.matrix_client import Server, User, q
 
 
 async def state(user: User, room: str, event_type: str, *, as_event: bool = False) -> Any:
@@ -45,10 +45,10 @@ async def upgrade_and_check(server: Server, alice: User, bob: User, old: str, ne
     )
     assert ban.ok()["membership"] == "ban"
     # The alias moved, the canonical alias too; the directory lists the new room.
-    resolved = await server.anonymous("GET", f"/directory/room/{q(alias)}")
+    resolved = await server.call("GET", f"/directory/room/{q(alias)}")
     assert resolved.ok()["room_id"] == new_room
     assert (await state(alice, new_room, "m.room.canonical_alias"))["alias"] == alias
-    listed = [c["room_id"] for c in (await server.anonymous("GET", "/publicRooms")).ok()["chunk"]]
+    listed = [c["room_id"] for c in (await server.call("GET", "/publicRooms")).ok()["chunk"]]
     assert new_room in listed and room not in listed
     # The old room: tombstone, restricted power levels.
     tombstone = await state(bob, room, "m.room.tombstone")
