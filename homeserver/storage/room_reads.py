@@ -82,16 +82,19 @@ def state_at_groups(
 
 
 def txn_ids_for(txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]) -> dict[str, str]:
-    """event id -> the client transaction id the device sent it with."""
-    if not event_ids:
-        return {}
+    """event id -> the client transaction id the device sent it with (spec:
+    ``unsigned.transaction_id``)."""
+    found: dict[str, str] = {}
     ids = list(dict.fromkeys(event_ids))
-    rows = txn.fetchall(
-        "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
-        f" AND event_id IN {txn.in_list(ids)}",
-        [user_id, device_id, *ids],
-    )
-    return {row[0]: row[1] for row in rows}
+    for start in range(0, len(ids), 500):  # a sync timeline can hold many of them
+        chunk = ids[start : start + 500]
+        rows = txn.fetchall(
+            "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
+            f" AND event_id IN {txn.in_list(chunk)}",
+            [user_id, device_id, *chunk],
+        )
+        found.update((event_id, txn_id) for event_id, txn_id in rows)
+    return found
 
 
 def topo_position(txn: Txn, event_id: str) -> tuple[str, Pos] | None:

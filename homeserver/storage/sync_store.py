@@ -132,23 +132,6 @@ def room_summary(txn: Txn, room_id: str, user_id: str, heroes: int = 5) -> Summa
     return Summary(found, int(counts.get("join", 0)), int(counts.get("invite", 0)))
 
 
-def transaction_ids(
-    txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]
-) -> dict[str, str]:
-    """event id -> the txnId the device sent it with (spec: ``unsigned.transaction_id``)."""
-    found: dict[str, str] = {}
-    ids = list(dict.fromkeys(event_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = txn.fetchall(
-            "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
-            f" AND event_id IN {txn.in_list(chunk)}",
-            [user_id, device_id, *chunk],
-        )
-        found.update((event_id, txn_id) for event_id, txn_id in rows)
-    return found
-
-
 def rooms_with_events(txn: Txn, room_ids: Sequence[str], after: int, upto: int) -> set[str]:
     """Which of ``room_ids`` have an event with ``after < stream <= upto`` (used when
     a token is older than what the in-memory change cache remembers)."""

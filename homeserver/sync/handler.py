@@ -295,13 +295,7 @@ class SyncHandler:
             state_ids[room_id] = ids
             wanted += ids
         events = await self.rooms.get_events(wanted) if wanted else {}
-        ctx = render.RenderContext(
-            self.clock.time_ms(),
-            sync_filter,
-            loaded.transaction_ids,
-            loaded.redactions,
-            loaded.replaced,
-        )
+        ctx = render.RenderContext(self.clock.time_ms(), sync_filter, loaded.extras)
         room_data: dict[str, list[JsonDict]] = {}
         ad_filter = sync_filter.room.account_data
         for item in items:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeserver.protocol.events import Event
-from homeserver.rooms.client_format import client_event
-from homeserver.storage.events_store import StoredEvent
+from homeserver.rooms.events_view import UnsignedExtras, render_client_event
 
 from .filtering import SyncFilter, only_fields
 from .room_data import LoadedRoom, StateKey
@@ -26,9 +25,7 @@ JsonDict = dict[str, Any]
 class RenderContext:
     now_ms: int
     filter: SyncFilter
-    transaction_ids: Mapping[str, str]
-    redactions: Mapping[str, StoredEvent]
-    replaced: Mapping[str, StoredEvent]
+    extras: UnsignedExtras
 
 
 def render_event(event: Event, ctx: RenderContext, redacted_by: str | None = None) -> JsonDict:
@@ -38,19 +35,8 @@ def render_event(event: Event, ctx: RenderContext, redacted_by: str | None = Non
         out = dict(event.pdu)
         out.setdefault("event_id", event.event_id)
     else:
-        redaction = ctx.redactions.get(redacted_by) if redacted_by else None
-        prev = ctx.replaced.get(event.event_id)
-        out = client_event(
-            event,
-            now_ms=ctx.now_ms,
-            transaction_id=ctx.transaction_ids.get(event.event_id),
-            redacted_because=client_event(redaction.event, now_ms=ctx.now_ms)
-            if redaction is not None
-            else None,
-            prev_content=prev.event.content if prev is not None else None,
-            prev_sender=prev.event.sender if prev is not None else None,
-            replaces_state=prev.event.event_id if prev is not None else None,
-            include_room_id=False,
+        out = render_client_event(
+            event, ctx.extras, now_ms=ctx.now_ms, redacted_by=redacted_by, include_room_id=False
         )
     if ctx.filter.event_fields is not None:
         out = only_fields(out, ctx.filter.event_fields)

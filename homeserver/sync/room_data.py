@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from homeserver.rooms.events_view import UnsignedExtras, Viewer, load_extras
 from homeserver.rooms.visibility import EventFacts, History, effective_visibility, event_visible
 from homeserver.storage import events_store, room_reads, state_store, sync_store
 from homeserver.storage.database import Txn
@@ -65,10 +66,7 @@ class LoadedRoom:
 @dataclass
 class LoadedRooms:
     rooms: dict[str, LoadedRoom]
-    transaction_ids: dict[str, str]
-    redactions: dict[str, StoredEvent]
-    # timeline state event id -> the state event it replaced (for unsigned.prev_content)
-    replaced: dict[str, StoredEvent] = field(default_factory=dict)
+    extras: UnsignedExtras  # for the timelines' events (transaction ids, prev_content, ...)
 
 
 def _state_at_group(txn: Txn, group: int | None) -> StateMap:
@@ -204,27 +202,4 @@ def load_rooms(
             _load_timeline_room(txn, plan, loaded, user_id, limit, accept, want_start_state)
         rooms[plan.room_id] = loaded
     timeline = [e for r in rooms.values() for e in r.timeline]
-    own = [e.event.event_id for e in timeline if e.event.sender == user_id]
-    txn_ids = sync_store.transaction_ids(txn, user_id, device_id, own) if own else {}
-    redaction_ids = [e.redacted_by for e in timeline if e.redacted_by]
-    redactions = events_store.get_events(txn, redaction_ids) if redaction_ids else {}
-    return LoadedRooms(rooms, txn_ids, redactions, _replaced_state(txn, timeline))
-
-
-def _replaced_state(txn: Txn, timeline: Sequence[StoredEvent]) -> dict[str, StoredEvent]:
-    """spec: ClientEvent ``unsigned.prev_content`` — for each state event of the
-    timelines, the event it replaced: the state before it, for its key."""
-    state = [s for s in timeline if s.event.state_key is not None and s.state_group_before]
-    if not state:
-        return {}
-    keys = list({s.event.state_tuple for s in state})
-    groups = {s.state_group_before for s in state if s.state_group_before is not None}
-    at = room_reads.state_at_groups(txn, groups, keys)
-    prev_ids: dict[str, str] = {}
-    for s in state:
-        assert s.state_group_before is not None
-        prev_id = at.get(s.state_group_before, {}).get(s.event.state_tuple)
-        if prev_id is not None and prev_id != s.event.event_id:
-            prev_ids[s.event.event_id] = prev_id
-    found = events_store.get_events(txn, list(set(prev_ids.values()))) if prev_ids else {}
-    return {eid: found[pid] for eid, pid in prev_ids.items() if pid in found}
+    return LoadedRooms(rooms, load_extras(txn, timeline, Viewer(user_id, device_id)))
