@@ -62,8 +62,20 @@ class PostgresDatabase(Database):
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(f"cannot connect to PostgreSQL ({_redact(dsn)}): {first}") from exc
-        self._pool = ConnectionPool(
-            dsn, min_size=1, max_size=readers + 1, open=True, timeout=connect_timeout
+        # Reads run in autocommit: one round trip per statement instead of BEGIN /
+        # statement / COMMIT. Every read function is either a single statement or
+        # reads rows that never change once written (events, state groups), so a
+        # per-statement snapshot is enough.
+        self._read_conns = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=readers,
+            open=True,
+            timeout=connect_timeout,
+            kwargs={"autocommit": True},
+        )
+        self._write_conns = ConnectionPool(
+            dsn, min_size=1, max_size=1, open=True, timeout=connect_timeout
         )
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="pg-writer")
         self._read_pool = ThreadPoolExecutor(readers, thread_name_prefix="pg-reader")
@@ -72,10 +84,15 @@ class PostgresDatabase(Database):
         self, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any], read_only: bool
     ) -> R:
         try:
-            with self._pool.connection() as conn:
-                conn.read_only = read_only
-                with conn.transaction(), conn.cursor() as cursor:
+            if read_only:
+                with self._read_conns.connection() as conn, conn.cursor() as cursor:
                     return fn(PostgresTxn(cursor), *args, **kwargs)
+            with (
+                self._write_conns.connection() as conn,
+                conn.transaction(),
+                conn.cursor() as cursor,
+            ):
+                return fn(PostgresTxn(cursor), *args, **kwargs)
         except PoolTimeout as exc:
             raise DatabaseError("PostgreSQL connection pool timed out") from exc
 
@@ -104,7 +121,8 @@ class PostgresDatabase(Database):
     def close_sync(self) -> None:
         self._write_pool.shutdown(wait=True)
         self._read_pool.shutdown(wait=True)
-        self._pool.close()
+        self._read_conns.close()
+        self._write_conns.close()
 
 
 def _redact(dsn: str) -> str:
