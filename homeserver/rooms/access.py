@@ -91,39 +91,31 @@ class RoomAccess:
 
     async def checker(self, scope: ReadScope) -> Callable[[StoredEvent], bool]:
         """A visibility predicate for ``scope`` with the histories loaded once."""
-        memberships, visibilities = await self.histories(scope.room_id, scope.user_id)
+        return await self.store.db.read(visibility_checker, scope.room_id, scope.user_id)
 
-        def check(stored: StoredEvent) -> bool:
-            event = stored.event
-            facts = EventFacts(
-                pos=(event.depth, stored.stream_ordering),
-                is_visibility_change=event.type == "m.room.history_visibility"
-                and event.state_key == "",
-                is_own_membership=event.type == "m.room.member"
-                and event.state_key == scope.user_id,
-            )
-            return event_visible(facts, memberships, visibilities)
 
-        return check
-
-    async def histories(self, room_id: str, user_id: str) -> tuple[History, History]:
-        """(the user's membership history, the room's history visibility history)."""
-
-        def load(txn: Txn) -> tuple[list[StoredEvent], list[StoredEvent]]:
-            return (
-                room_reads.state_history(txn, room_id, "m.room.member", user_id),
-                room_reads.state_history(txn, room_id, "m.room.history_visibility", ""),
-            )
-
-        members, visibility = await self.store.db.read(load)
-        memberships = History(
-            ((s.event.depth, s.stream_ordering), s.event.membership) for s in members
+def visibility_checker(txn: Txn, room_id: str, user_id: str) -> Callable[[StoredEvent], bool]:
+    """Which events of the room the user may see (spec: "Room History Visibility"), from
+    the user's membership history and the room's history visibility history."""
+    members = room_reads.state_history(txn, room_id, "m.room.member", user_id)
+    visibility = room_reads.state_history(txn, room_id, "m.room.history_visibility", "")
+    memberships = History(((s.event.depth, s.stream_ordering), s.event.membership) for s in members)
+    visibilities = History(
+        (
+            (s.event.depth, s.stream_ordering),
+            effective_visibility(s.event.content.get("history_visibility")),
         )
-        visibilities = History(
-            (
-                (s.event.depth, s.stream_ordering),
-                effective_visibility(s.event.content.get("history_visibility")),
-            )
-            for s in visibility
+        for s in visibility
+    )
+
+    def check(stored: StoredEvent) -> bool:
+        event = stored.event
+        facts = EventFacts(
+            pos=(event.depth, stored.stream_ordering),
+            is_visibility_change=event.type == "m.room.history_visibility"
+            and event.state_key == "",
+            is_own_membership=event.type == "m.room.member" and event.state_key == user_id,
         )
-        return memberships, visibilities
+        return event_visible(facts, memberships, visibilities)
+
+    return check

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from homeserver.rooms.access import visibility_checker
 from homeserver.rooms.events_view import UnsignedExtras, Viewer, load_extras
-from homeserver.rooms.visibility import EventFacts, History, effective_visibility, event_visible
-from homeserver.storage import events_store, room_reads, state_store, sync_store
+from homeserver.storage import events_store, state_store, sync_store
 from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
 from homeserver.storage.rooms_store import Membership
@@ -78,28 +78,8 @@ def _visible_to(
 ) -> Callable[[StoredEvent], bool]:
     """``accept`` narrowed to the events the user may see (spec: "Room History
     Visibility") — needed when a timeline reaches back before the user's membership."""
-    members = room_reads.state_history(txn, room_id, "m.room.member", user_id)
-    visibility = room_reads.state_history(txn, room_id, "m.room.history_visibility", "")
-    memberships = History(((s.event.depth, s.stream_ordering), s.event.membership) for s in members)
-    visibilities = History(
-        (
-            (s.event.depth, s.stream_ordering),
-            effective_visibility(s.event.content.get("history_visibility")),
-        )
-        for s in visibility
-    )
-
-    def check(stored: StoredEvent) -> bool:
-        event = stored.event
-        facts = EventFacts(
-            pos=(event.depth, stored.stream_ordering),
-            is_visibility_change=event.type == "m.room.history_visibility"
-            and event.state_key == "",
-            is_own_membership=event.type == "m.room.member" and event.state_key == user_id,
-        )
-        return accept(stored) and event_visible(facts, memberships, visibilities)
-
-    return check
+    visible = visibility_checker(txn, room_id, user_id)
+    return lambda stored: accept(stored) and visible(stored)
 
 
 def _load_stripped(txn: Txn, plan: RoomPlan, loaded: LoadedRoom) -> None:
