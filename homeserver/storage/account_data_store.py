@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from .database import Database, Txn
+from .database import Database, Txn, in_chunks
 
 JsonDict = dict[str, Any]
 
@@ -94,9 +94,7 @@ def account_data_since(
 def room_account_data(txn: Txn, user_id: str, room_ids: Sequence[str]) -> list[AccountDataItem]:
     """All account data of ``user_id`` in the given rooms."""
     found: list[AccountDataItem] = []
-    ids = list(dict.fromkeys(room_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(room_ids):
         found += _items(
             txn.fetchall(
                 "SELECT room_id, type, content, stream_id FROM account_data"

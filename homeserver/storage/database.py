@@ -10,13 +10,25 @@ writer hands out are then committed in order, which sync relies on).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
+H = TypeVar("H", bound=Hashable)
 
 Row = tuple[Any, ...]
+
+# Items per ``IN (...)`` list: one statement's bound variables stay well under
+# SQLite's limit (32766) even with a few other parameters.
+IN_LIST_CHUNK = 500
+
+
+def in_chunks(values: Iterable[H]) -> Iterator[list[H]]:
+    """``values`` without repeats, in slices of at most ``IN_LIST_CHUNK`` (for ``IN``)."""
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), IN_LIST_CHUNK):
+        yield unique[start : start + IN_LIST_CHUNK]
 
 
 class DatabaseError(Exception):

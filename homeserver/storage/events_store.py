@@ -15,7 +15,7 @@ import orjson
 from homeserver.protocol.events import Event
 from homeserver.protocol.room_versions import room_version
 
-from .database import Database, Txn
+from .database import Database, Txn, in_chunks
 
 _EVENT_COLUMNS = (
     "e.event_id, e.json, e.stream_ordering, e.rejected_reason, e.outlier, "
@@ -128,9 +128,7 @@ def min_stream_ordering(txn: Txn) -> int:
 
 def get_events(txn: Txn, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
     found: dict[str, StoredEvent] = {}
-    ids = list(dict.fromkeys(event_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(event_ids):
         rows = txn.fetchall(
             f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
             f" WHERE e.event_id IN {txn.in_list(chunk)}",

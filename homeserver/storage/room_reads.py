@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from .database import Txn
+from .database import Txn, in_chunks
 from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
 
 StateKey = tuple[str, str]
@@ -85,9 +85,7 @@ def txn_ids_for(txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]
     """event id -> the client transaction id the device sent it with (spec:
     ``unsigned.transaction_id``)."""
     found: dict[str, str] = {}
-    ids = list(dict.fromkeys(event_ids))
-    for start in range(0, len(ids), 500):  # a sync timeline can hold many of them
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(event_ids):
         rows = txn.fetchall(
             "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
             f" AND event_id IN {txn.in_list(chunk)}",

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from .database import Txn
+from .database import Txn, in_chunks
 from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
 
 # How many rows one timeline may scan looking for events its filter accepts.
@@ -136,9 +136,7 @@ def rooms_with_events(txn: Txn, room_ids: Sequence[str], after: int, upto: int) 
     """Which of ``room_ids`` have an event with ``after < stream <= upto`` (used when
     a token is older than what the in-memory change cache remembers)."""
     found: set[str] = set()
-    ids = list(dict.fromkeys(room_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(room_ids):
         rows = txn.fetchall(
             "SELECT DISTINCT room_id FROM events WHERE stream_ordering > ?"
             f" AND stream_ordering <= ? AND room_id IN {txn.in_list(chunk)}",
@@ -181,8 +179,7 @@ def state_entries_at(
     found: dict[tuple[str, str], tuple[int, str]] = {}
     rank = {gid: index for index, gid in enumerate(chain)}
     for typ, state_keys in by_type.items():
-        for start in range(0, len(state_keys), 500):
-            chunk = state_keys[start : start + 500]
+        for chunk in in_chunks(state_keys):
             rows = txn.fetchall(
                 "SELECT group_id, state_key, event_id FROM state_group_entries"
                 f" WHERE group_id IN {txn.in_list(chain)} AND type = ?"
