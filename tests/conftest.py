@@ -46,12 +46,12 @@ def _pg_dsn_for(name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture
-def postgres_dsn() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+def _create_database(prefix: str) -> str:
+    """A new, empty database named ``prefix`` + a random suffix; skips the test when
+    PostgreSQL is unreachable (fails it with REQUIRE_POSTGRES=1)."""
     import psycopg
 
-    name = "concord_test_" + uuid.uuid4().hex[:12]
+    name = prefix + uuid.uuid4().hex[:12]
     try:
         admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -60,11 +60,24 @@ def postgres_dsn() -> Iterator[str]:
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_dsn() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    name = _create_database("concord_test_")
     try:
         yield _pg_dsn_for(name)
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -76,19 +89,9 @@ def db_engine(request: pytest.FixtureRequest) -> str:
 def shared_postgres_dsn() -> Iterator[str]:
     """One migrated PostgreSQL database for the whole run, emptied before each test
     that uses it: creating a database per test costs about a second of checkpoint."""
-    import psycopg
-
     from homeserver.storage.postgres import PostgresDatabase
 
-    name = "concord_shared_" + uuid.uuid4().hex[:12]
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = _create_database("concord_shared_")
     dsn = _pg_dsn_for(name)
     db = PostgresDatabase(dsn)
     migrate(db)
@@ -96,8 +99,7 @@ def shared_postgres_dsn() -> Iterator[str]:
     try:
         yield dsn
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
 
 
 def _empty_tables(dsn: str) -> None:
