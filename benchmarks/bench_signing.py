@@ -97,7 +97,7 @@ def make_unsigned_events(
         if rng.random() < MESSAGE_SHARE:
             pdu["type"] = "m.room.message"
             body = _words(rng, rng.randint(60, 260))
-            content = {"msgtype": "m.text", "body": body}
+            content: JsonDict = {"msgtype": "m.text", "body": body}
             if rng.random() < 0.4:  # rich text, as clients send for formatting
                 content["format"] = "org.matrix.custom.html"
                 content["formatted_body"] = f"<p>{body}</p>"
@@ -107,7 +107,7 @@ def make_unsigned_events(
             target = sender if membership != "invite" else rng.choice(users)
             pdu["type"] = "m.room.member"
             pdu["state_key"] = target
-            content: JsonDict = {"membership": membership}
+            content = {"membership": membership}
             if membership != "leave":
                 content["displayname"] = _words(rng, 14).title()
                 content["avatar_url"] = f"mxc://{SERVER_NAME}/" + "".join(
