@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.clock import Clock
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.signing import SigningKey, make_server_keys_response
@@ -38,7 +39,7 @@ KEY_SERVER = web.AppKey("key_server", KeyServer)
 
 
 async def server_keys(request: web.Request) -> web.Response:
-    return web.json_response(request.app[KEY_SERVER].response())
+    return json_response(request.app[KEY_SERVER].response())
 
 
 def setup(app: web.Application, key_server: KeyServer) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
 from homeserver.logs import fields
 from homeserver.metrics import Metrics
@@ -30,7 +31,7 @@ CORS_HEADERS = {
 
 
 def error_response(error: MatrixError) -> web.Response:
-    return web.json_response(error.to_json(), status=error.status, headers=CORS_HEADERS)
+    return json_response(error.to_json(), status=error.status, headers=CORS_HEADERS)
 
 
 @web.middleware

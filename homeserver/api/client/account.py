@@ -12,13 +12,14 @@ from homeserver.accounts.errors import missing_param
 from homeserver.accounts.passwords import validate_new_password
 from homeserver.api.auth import require_user
 from homeserver.api.request_body import json_object, opt_bool
+from homeserver.api.responses import json_response
 
 from .accounts_common import accounts, paths
 
 
 async def whoami(request: web.Request) -> web.Response:
     requester = await require_user(request)
-    return web.json_response(
+    return json_response(
         {"user_id": requester.user_id, "device_id": requester.device_id, "is_guest": False}
     )
 
@@ -35,7 +36,7 @@ async def change_password(request: web.Request) -> web.Response:
         logout_devices=opt_bool(body, "logout_devices", True),
         auth=body.get("auth"),
     )
-    return web.json_response({})
+    return json_response({})
 
 
 async def deactivate(request: web.Request) -> web.Response:
@@ -44,7 +45,7 @@ async def deactivate(request: web.Request) -> web.Response:
     opt_bool(body, "erase")  # validated; erasure of content is not implemented yet
     await accounts(request).account.deactivate(requester, body.get("auth"))
     # We never bind third-party ids to identity servers, so there is nothing to unbind.
-    return web.json_response({"id_server_unbind_result": "no-support"})
+    return json_response({"id_server_unbind_result": "no-support"})
 
 
 def routes() -> list[web.RouteDef]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.appkeys import ACCOUNT_DATA_KEY
 
 from ..auth import require_user
 from ..request_body import json_object
-from .sync import client_paths, json_response
+from .sync import client_paths
 
 
 async def get_global(request: web.Request) -> web.Response:

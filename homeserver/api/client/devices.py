@@ -9,6 +9,7 @@ from aiohttp import web
 
 from homeserver.api.auth import require_user
 from homeserver.api.request_body import json_object, opt_str
+from homeserver.api.responses import json_response
 from homeserver.errors import bad_json
 
 from .accounts_common import accounts, paths
@@ -19,13 +20,13 @@ MAX_DELETE_DEVICES = 1000
 
 async def list_devices(request: web.Request) -> web.Response:
     requester = await require_user(request)
-    return web.json_response({"devices": await accounts(request).devices.list_devices(requester)})
+    return json_response({"devices": await accounts(request).devices.list_devices(requester)})
 
 
 async def get_device(request: web.Request) -> web.Response:
     requester = await require_user(request)
     device = await accounts(request).devices.get(requester, request.match_info["device_id"])
-    return web.json_response(device)
+    return json_response(device)
 
 
 async def update_device(request: web.Request) -> web.Response:
@@ -33,7 +34,7 @@ async def update_device(request: web.Request) -> web.Response:
     body = await json_object(request, allow_empty=True)
     name = opt_str(body, "display_name", max_length=MAX_DISPLAY_NAME_LENGTH)
     await accounts(request).devices.rename(requester, request.match_info["device_id"], name)
-    return web.json_response({})
+    return json_response({})
 
 
 async def delete_device(request: web.Request) -> web.Response:
@@ -42,7 +43,7 @@ async def delete_device(request: web.Request) -> web.Response:
     await accounts(request).devices.delete(
         requester, request.match_info["device_id"], body.get("auth")
     )
-    return web.json_response({})
+    return json_response({})
 
 
 async def delete_devices(request: web.Request) -> web.Response:
@@ -54,7 +55,7 @@ async def delete_devices(request: web.Request) -> web.Response:
     if len(device_ids) > MAX_DELETE_DEVICES:
         raise bad_json(f"At most {MAX_DELETE_DEVICES} devices at once")
     await accounts(request).devices.delete_many(requester, device_ids, body.get("auth"))
-    return web.json_response({})
+    return json_response({})
 
 
 def routes() -> list[web.RouteDef]:

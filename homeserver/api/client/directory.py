@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
 from homeserver.rooms.directory import MAX_PUBLIC_ROOMS_LIMIT, PublicRoomsQuery
 
@@ -28,12 +29,12 @@ async def put_alias(request: web.Request) -> web.Response:
     await handlers(request).directory.create_alias(
         requester.user_id, request.match_info["roomAlias"], room_id
     )
-    return web.json_response({})
+    return json_response({})
 
 
 async def get_alias(request: web.Request) -> web.Response:
     body = await handlers(request).directory.resolve(request.match_info["roomAlias"])
-    return web.json_response(body)
+    return json_response(body)
 
 
 async def delete_alias(request: web.Request) -> web.Response:
@@ -41,20 +42,20 @@ async def delete_alias(request: web.Request) -> web.Response:
     await handlers(request).directory.delete_alias(
         requester.user_id, request.match_info["roomAlias"], is_admin=requester.is_admin
     )
-    return web.json_response({})
+    return json_response({})
 
 
 async def room_aliases(request: web.Request) -> web.Response:
     requester = await require_user(request)
     room_id = room_id_param(request)
     aliases = await handlers(request).directory.room_aliases(requester.user_id, room_id)
-    return web.json_response({"aliases": aliases})
+    return json_response({"aliases": aliases})
 
 
 async def get_visibility(request: web.Request) -> web.Response:
     room_id = room_id_param(request)
     visibility = await handlers(request).directory.get_visibility(room_id)
-    return web.json_response({"visibility": visibility})
+    return json_response({"visibility": visibility})
 
 
 async def put_visibility(request: web.Request) -> web.Response:
@@ -67,7 +68,7 @@ async def put_visibility(request: web.Request) -> web.Response:
     await handlers(request).directory.set_visibility(
         requester.user_id, room_id, visibility, is_admin=requester.is_admin
     )
-    return web.json_response({})
+    return json_response({})
 
 
 def _check_server(request: web.Request, server: object) -> None:
@@ -83,7 +84,7 @@ async def public_rooms_get(request: web.Request) -> web.Response:
         limit=int_param(request, "limit", 0, maximum=MAX_PUBLIC_ROOMS_LIMIT) or None,
         since=request.query.get("since"),
     )
-    return web.json_response(await handlers(request).directory.public_rooms(query))
+    return json_response(await handlers(request).directory.public_rooms(query))
 
 
 def _room_types(flt: dict[str, Any]) -> tuple[str | None, ...] | None:
@@ -114,7 +115,7 @@ async def public_rooms_post(request: web.Request) -> web.Response:
     query = PublicRoomsQuery(
         limit=limit or None, since=since, search_term=term, room_types=_room_types(flt)
     )
-    return web.json_response(await handlers(request).directory.public_rooms(query))
+    return json_response(await handlers(request).directory.public_rooms(query))
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,13 +6,14 @@ from aiohttp import web
 
 from homeserver.accounts.login import DeviceRequest
 from homeserver.api.request_body import json_object, opt_bool, opt_str
+from homeserver.api.responses import json_response
 
 from .accounts_common import accounts, paths
 from .register import MAX_DISPLAY_NAME_LENGTH, device_id_param
 
 
 async def login_flows(request: web.Request) -> web.Response:
-    return web.json_response({"flows": accounts(request).login.flows()})
+    return json_response({"flows": accounts(request).login.flows()})
 
 
 async def login(request: web.Request) -> web.Response:
@@ -24,7 +25,7 @@ async def login(request: web.Request) -> web.Response:
         ),
         refresh_token=opt_bool(body, "refresh_token"),
     )
-    return web.json_response(await accounts(request).login.login(body, device))
+    return json_response(await accounts(request).login.login(body, device))
 
 
 def routes() -> list[web.RouteDef]:

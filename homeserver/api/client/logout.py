@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from homeserver.api.auth import require_user
+from homeserver.api.responses import json_response
 
 from .accounts_common import accounts, paths
 
@@ -12,13 +13,13 @@ from .accounts_common import accounts, paths
 async def logout(request: web.Request) -> web.Response:
     requester = await require_user(request)
     await accounts(request).sessions.logout(requester)
-    return web.json_response({})
+    return json_response({})
 
 
 async def logout_all(request: web.Request) -> web.Response:
     requester = await require_user(request)
     await accounts(request).sessions.logout_all(requester.user_id)
-    return web.json_response({})
+    return json_response({})
 
 
 def routes() -> list[web.RouteDef]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
 from homeserver.rooms.event_filter import EventFilter
 from homeserver.rooms.messages import DEFAULT_LIMIT, MAX_LIMIT
@@ -32,7 +33,7 @@ async def messages(request: web.Request) -> web.Response:
         limit=limit,
         flt=EventFilter.from_query(request.query.get("filter")),
     )
-    return web.json_response(body)
+    return json_response(body)
 
 
 async def context(request: web.Request) -> web.Response:
@@ -47,7 +48,7 @@ async def context(request: web.Request) -> web.Response:
         limit=limit,
         flt=EventFilter.from_query(request.query.get("filter")),
     )
-    return web.json_response(body)
+    return json_response(body)
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from homeserver.accounts.errors import missing_param
 from homeserver.api.request_body import json_object, opt_str
+from homeserver.api.responses import json_response
 
 from .accounts_common import accounts, paths
 
@@ -19,7 +20,7 @@ async def refresh(request: web.Request) -> web.Response:
     result = issued.to_json()
     # /refresh answers with the tokens only.
     del result["user_id"], result["device_id"]
-    return web.json_response(result)
+    return json_response(result)
 
 
 def routes() -> list[web.RouteDef]:

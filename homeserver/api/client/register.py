@@ -13,6 +13,7 @@ from homeserver.accounts.errors import invalid_param, missing_param
 from homeserver.accounts.passwords import validate_new_password
 from homeserver.accounts.registration import RegistrationRequest
 from homeserver.api.request_body import json_object, opt_bool, opt_str
+from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
 
 from .accounts_common import accounts, paths
@@ -54,7 +55,7 @@ async def register(request: web.Request) -> web.Response:
             auth=body.get("auth"),
         )
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 async def available(request: web.Request) -> web.Response:
@@ -62,7 +63,7 @@ async def available(request: web.Request) -> web.Response:
     if not username:
         raise missing_param("`username` is required")
     await accounts(request).registration.check_available(username)
-    return web.json_response({"available": True})
+    return json_response({"available": True})
 
 
 async def token_validity(request: web.Request) -> web.Response:
@@ -72,7 +73,7 @@ async def token_validity(request: web.Request) -> web.Response:
     token = request.query.get("token")
     if token is None:
         raise missing_param("`token` is required")
-    return web.json_response({"valid": registration.token_is_valid(token)})
+    return json_response({"valid": registration.token_is_valid(token)})
 
 
 def routes() -> list[web.RouteDef]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
 from homeserver.rooms.pipeline import TxnKey
 from homeserver.rooms.state_reads import MEMBERSHIPS
@@ -30,7 +31,7 @@ async def send(request: web.Request) -> web.Response:
         content,
         request.match_info["txnId"],
     )
-    return web.json_response({"event_id": event_id})
+    return json_response({"event_id": event_id})
 
 
 async def put_state(request: web.Request) -> web.Response:
@@ -44,7 +45,7 @@ async def put_state(request: web.Request) -> web.Response:
         request.match_info.get("stateKey", ""),
         content,
     )
-    return web.json_response({"event_id": event_id})
+    return json_response({"event_id": event_id})
 
 
 async def get_state_event(request: web.Request) -> web.Response:
@@ -60,14 +61,14 @@ async def get_state_event(request: web.Request) -> web.Response:
         request.match_info.get("stateKey", ""),
         as_event=fmt == "event",
     )
-    return web.json_response(body)
+    return json_response(body)
 
 
 async def get_state(request: web.Request) -> web.Response:
     requester = await require_user(request)
     room_id = room_id_param(request)
     events = await handlers(request).state.full_state(viewer(requester), room_id)
-    return web.json_response(events)
+    return json_response(events)
 
 
 async def redact(request: web.Request) -> web.Response:
@@ -83,7 +84,7 @@ async def redact(request: web.Request) -> web.Response:
     redaction_id = await handlers(request).sending.redact(
         requester.user_id, room_id, event_id, content, txn
     )
-    return web.json_response({"event_id": redaction_id})
+    return json_response({"event_id": redaction_id})
 
 
 async def get_event(request: web.Request) -> web.Response:
@@ -91,7 +92,7 @@ async def get_event(request: web.Request) -> web.Response:
     room_id = room_id_param(request)
     event_id = event_id_param(request)
     body = await handlers(request).state.event(viewer(requester), room_id, event_id)
-    return web.json_response(body)
+    return json_response(body)
 
 
 def _membership_param(request: web.Request, name: str) -> str | None:
@@ -112,14 +113,14 @@ async def members(request: web.Request) -> web.Response:
         membership=_membership_param(request, "membership"),
         not_membership=_membership_param(request, "not_membership"),
     )
-    return web.json_response({"chunk": chunk})
+    return json_response({"chunk": chunk})
 
 
 async def joined_members(request: web.Request) -> web.Response:
     requester = await require_user(request)
     room_id = room_id_param(request)
     joined = await handlers(request).state.joined_members(viewer(requester), room_id)
-    return web.json_response({"joined": joined})
+    return json_response({"joined": joined})
 
 
 def routes() -> list[web.RouteDef]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.appkeys import NOTIFIER_KEY
 from homeserver.errors import MatrixError, bad_json
 from homeserver.protocol.errors import UnknownRoomVersion
@@ -33,7 +34,7 @@ async def create_room(request: web.Request) -> web.Response:
     requester = await require_user(request)
     req = parse_create_room(await json_object(request, allow_empty=True))
     room_id = await handlers(request).creator.create_room(requester.user_id, req)
-    return web.json_response({"room_id": room_id})
+    return json_response({"room_id": room_id})
 
 
 async def join_room_id(request: web.Request) -> web.Response:
@@ -41,7 +42,7 @@ async def join_room_id(request: web.Request) -> web.Response:
     room_id = room_id_param(request)
     body = await json_object(request, allow_empty=True)
     await handlers(request).membership.join(requester.user_id, room_id, reason=_reason(body))
-    return web.json_response({"room_id": room_id})
+    return json_response({"room_id": room_id})
 
 
 async def join_any(request: web.Request) -> web.Response:
@@ -51,7 +52,7 @@ async def join_any(request: web.Request) -> web.Response:
     room_id = await membership.resolve_room(request.match_info["roomIdOrAlias"])
     body = await json_object(request, allow_empty=True)
     await membership.join(requester.user_id, room_id, reason=_reason(body))
-    return web.json_response({"room_id": room_id})
+    return json_response({"room_id": room_id})
 
 
 async def knock(request: web.Request) -> web.Response:
@@ -60,7 +61,7 @@ async def knock(request: web.Request) -> web.Response:
     room_id = await membership.resolve_room(request.match_info["roomIdOrAlias"])
     body = await json_object(request, allow_empty=True)
     await membership.knock(requester.user_id, room_id, reason=_reason(body))
-    return web.json_response({"room_id": room_id})
+    return json_response({"room_id": room_id})
 
 
 async def leave(request: web.Request) -> web.Response:
@@ -68,7 +69,7 @@ async def leave(request: web.Request) -> web.Response:
     room_id = room_id_param(request)
     body = await json_object(request, allow_empty=True)
     await handlers(request).membership.leave(requester.user_id, room_id, reason=_reason(body))
-    return web.json_response({})
+    return json_response({})
 
 
 async def forget(request: web.Request) -> web.Response:
@@ -77,7 +78,7 @@ async def forget(request: web.Request) -> web.Response:
     await handlers(request).membership.forget(requester.user_id, room_id)
     # /forget writes memberships directly, not through the event pipeline: tell sync.
     request.app[NOTIFIER_KEY].memberships.invalidate(requester.user_id)
-    return web.json_response({})
+    return json_response({})
 
 
 async def target_action(request: web.Request) -> web.Response:
@@ -100,13 +101,13 @@ async def target_action(request: web.Request) -> web.Response:
         await membership.ban(sender, room_id, target, reason=reason)
     else:
         await membership.unban(sender, room_id, target, reason=reason)
-    return web.json_response({})
+    return json_response({})
 
 
 async def joined_rooms(request: web.Request) -> web.Response:
     requester = await require_user(request)
     rooms = await handlers(request).membership.joined_rooms(requester.user_id)
-    return web.json_response({"joined_rooms": rooms})
+    return json_response({"joined_rooms": rooms})
 
 
 async def upgrade(request: web.Request) -> web.Response:
@@ -131,7 +132,7 @@ async def upgrade(request: web.Request) -> web.Response:
     new_room = await handlers(request).upgrader.upgrade(
         requester.user_id, room_id, version, creators
     )
-    return web.json_response({"replacement_room": new_room})
+    return json_response({"replacement_room": new_room})
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,9 +6,9 @@ spec: client-server "Syncing" (``GET /_matrix/client/v3/sync``) and "Filtering"
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
+from homeserver.api.responses import json_response
 from homeserver.appkeys import FILTERS_KEY, SYNC_HANDLER_KEY
 from homeserver.errors import MatrixError
 from homeserver.sync.handler import PRESENCE_STATES, SyncRequest
@@ -22,10 +22,6 @@ CLIENT_VERSIONS = ("v3", "r0")
 
 def client_paths(suffix: str) -> list[str]:
     return [f"/_matrix/client/{version}{suffix}" for version in CLIENT_VERSIONS]
-
-
-def json_response(body: object) -> web.Response:
-    return web.Response(body=orjson.dumps(body), content_type="application/json")
 
 
 def _bool_param(request: web.Request, name: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from homeserver.api.responses import json_response
+
 SPEC_VERSIONS = ("v1.11", "v1.12", "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18", "v1.19")
 
 UNSTABLE_FEATURES = {
@@ -13,9 +15,7 @@ UNSTABLE_FEATURES = {
 
 
 async def versions(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"versions": list(SPEC_VERSIONS), "unstable_features": UNSTABLE_FEATURES}
-    )
+    return json_response({"versions": list(SPEC_VERSIONS), "unstable_features": UNSTABLE_FEATURES})
 
 
 def routes() -> list[web.RouteDef]:
