@@ -73,6 +73,7 @@ class EventPipeline:
         self.clock = clock
         self.server_name = server_name
         self._locks: dict[str, asyncio.Lock] = {}
+        self._running_txns: dict[TxnKey, asyncio.Future[PersistedEvent]] = {}
         self._stream: StreamCounter | None = None
         # The stream position up to which everything is committed and published.
         self.persisted_upto = 0
@@ -141,15 +142,43 @@ class EventPipeline:
         Raises ``MatrixError``: 404 for an unknown room, 403 ``M_FORBIDDEN`` when the
         auth rules refuse it, 400 ``M_BAD_JSON`` when the event is malformed.
         """
-        if txn is not None:
+        if txn is None:
+            return await self._send(room_id, sender, event_type, content, state_key, None, redacts)
+        # spec: client-server "Transaction identifiers" — the same (device, txnId) gives
+        # the same event: finished ones are in the database, running ones in memory.
+        running = self._running_txns.get(txn)
+        if running is None:
             existing = await self._txn_event(txn)
             if existing is not None:
                 return existing
+            running = self._running_txns.get(txn)  # it may have started meanwhile
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[PersistedEvent] = asyncio.get_running_loop().create_future()
+        self._running_txns[txn] = future
+        try:
+            result = await self._send(room_id, sender, event_type, content, state_key, txn, redacts)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._running_txns[txn]
+
+    async def _send(
+        self,
+        room_id: str,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str | None,
+        txn: TxnKey | None,
+        redacts: str | None,
+    ) -> PersistedEvent:
         async with self._lock(room_id):
-            if txn is not None:  # a retry may have raced us into the lock
-                existing = await self._txn_event(txn)
-                if existing is not None:
-                    return existing
             info = await self.rooms.room(room_id)
             if info is None:
                 raise MatrixError(404, "M_NOT_FOUND", "Unknown room")

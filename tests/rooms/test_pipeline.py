@@ -116,3 +116,20 @@ async def test_state_survives_restart_and_groups_match(rooms: Rooms, clock) -> N
     assert sent.event.prev_event_ids == (last.event.event_id,)
     assert sent.event.depth == last.event.depth + 1
     assert sent.stream_ordering > last.stream_ordering
+
+
+async def test_concurrent_retries_of_one_txn_make_one_event(rooms: Rooms) -> None:
+    import asyncio
+
+    room_id = await rooms.creator.create_room(ALICE, parse_create_room({}))
+    txn = TxnKey(ALICE, "DEV", "same")
+    sends = [
+        rooms.pipeline.send(room_id, ALICE, "m.room.message", {"body": "once"}, txn=txn)
+        for _ in range(5)
+    ]
+    results = await asyncio.gather(*sends)
+    assert len({r.event.event_id for r in results}) == 1
+    bodies = [
+        p.event.content.get("body") for p in rooms.published if p.event.type == "m.room.message"
+    ]
+    assert bodies == ["once"]
