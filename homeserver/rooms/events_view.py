@@ -18,6 +18,7 @@ from homeserver.protocol.events import Event
 from homeserver.storage import events_store, room_reads
 from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.state_store import StateGroupCache
 from homeserver.storage.store import Store
 
 from .client_format import JsonDict, client_event
@@ -41,7 +42,11 @@ class UnsignedExtras:
 
 
 def load_extras(
-    txn: Txn, events: Sequence[StoredEvent], viewer: Viewer, with_prev: bool = True
+    txn: Txn,
+    events: Sequence[StoredEvent],
+    viewer: Viewer,
+    with_prev: bool = True,
+    groups: StateGroupCache | None = None,
 ) -> UnsignedExtras:
     own = [s.event.event_id for s in events if s.event.sender == viewer.user_id]
     txn_ids = (
@@ -51,19 +56,21 @@ def load_extras(
     )
     redaction_ids = [s.redacted_by for s in events if s.redacted_by is not None]
     redactions = events_store.get_events(txn, redaction_ids) if redaction_ids else {}
-    replaced = _replaced_state(txn, events) if with_prev else {}
+    replaced = _replaced_state(txn, events, groups) if with_prev else {}
     return UnsignedExtras(txn_ids, redactions, replaced)
 
 
-def _replaced_state(txn: Txn, events: Sequence[StoredEvent]) -> dict[str, StoredEvent]:
+def _replaced_state(
+    txn: Txn, events: Sequence[StoredEvent], groups: StateGroupCache | None
+) -> dict[str, StoredEvent]:
     """spec: ClientEvent ``unsigned.prev_content`` — for each state event, the event it
     replaced: the state before it, for its key."""
     state = [s for s in events if s.event.is_state and s.state_group_before is not None]
     if not state:
         return {}
     keys = list({s.event.state_tuple for s in state})
-    groups = {s.state_group_before for s in state if s.state_group_before is not None}
-    at = room_reads.state_at_groups(txn, groups, keys)
+    before = {s.state_group_before for s in state if s.state_group_before is not None}
+    at = room_reads.state_at_groups(txn, before, keys, groups)
     prev_ids: dict[str, str] = {}
     for s in state:
         assert s.state_group_before is not None
@@ -114,7 +121,9 @@ class EventRenderer:
     ) -> list[JsonDict]:
         if not events:
             return []
-        extras = await self.store.db.read(load_extras, events, viewer, prev_content)
+        extras = await self.store.db.read(
+            load_extras, events, viewer, prev_content, self.store.state.groups
+        )
         now = self.clock.time_ms()
         return [
             render_client_event(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeserver.errors import MatrixError
-from homeserver.storage import room_reads, state_store
+from homeserver.storage import room_reads
 from homeserver.storage.events_store import StoredEvent
 from homeserver.storage.store import Store
 from homeserver.sync.tokens import StreamToken, TopoToken, is_stream_token
@@ -165,7 +165,9 @@ class MessagesHandler:
         if group is None or not users:
             return []
         keys = [("m.room.member", user) for user in sorted(users)]
-        at = await self.store.db.read(room_reads.state_at_groups, [group], keys)
+        at = await self.store.db.read(
+            room_reads.state_at_groups, [group], keys, self.store.state.groups
+        )
         ids = list(at.get(group, {}).values())
         found = await self.store.events.get_events(ids)
         return await self.renderer.render(
@@ -220,7 +222,7 @@ class MessagesHandler:
     async def state_at(self, group: int | None, viewer: Viewer) -> list[JsonDict]:
         if group is None:
             return []
-        ids = await self.store.db.read(state_store.load_state_group, group)
+        ids = await self.store.state.load_state_group(group)
         found = await self.store.events.get_events(list(ids.values()))
         events = [found[i] for i in ids.values() if i in found]
         return await self.renderer.render(events, viewer, prev_content=False)

@@ -357,6 +357,8 @@ class EventPipeline:
 
         stream, group_after = await self.store.db.write(write)
         # The commit is done: update memory, then announce.
+        if group_after is not None and group_after != info.current_group:
+            self.store.state.groups.put(group_after, new_state)
         info.state = new_state
         info.extremities = [event.event_id]
         info.max_depth = max(info.max_depth, event.depth)

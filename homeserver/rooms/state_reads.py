@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from homeserver.errors import MatrixError
-from homeserver.storage import room_reads, state_store
+from homeserver.storage import room_reads
 from homeserver.storage.events_store import StoredEvent
 from homeserver.storage.store import Store
 
@@ -49,9 +49,7 @@ class StateReader:
         if scope.left_event_id is not None and not scope.world_readable:
             left = await self.store.events.get_event(scope.left_event_id)
             if left is not None and left.state_group_after is not None:
-                return await self.store.db.read(
-                    state_store.load_state_group, left.state_group_after
-                )
+                return await self.store.state.load_state_group(left.state_group_after)
         info = await self.rooms.room(scope.room_id)
         return dict(info.state) if info is not None else {}
 
@@ -98,7 +96,7 @@ class StateReader:
             if last is None or last[1] is None:
                 ids = {}
             else:
-                ids = await self.store.db.read(state_store.load_state_group, last[1])
+                ids = await self.store.state.load_state_group(last[1])
         member_ids = [eid for (typ, _), eid in sorted(ids.items()) if typ == "m.room.member"]
         events = await self._events(member_ids)
         kept = [

@@ -13,6 +13,7 @@ import orjson
 
 from .database import Txn, in_chunks
 from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
+from .state_store import StateGroupCache
 
 StateKey = tuple[str, str]
 Pos = tuple[int, int]
@@ -30,19 +31,50 @@ def state_history(txn: Txn, room_id: str, event_type: str, state_key: str) -> li
     return [_row_to_stored(row) for row in rows]
 
 
+def state_histories(
+    txn: Txn, room_ids: Sequence[str], event_type: str, state_key: str
+) -> dict[str, list[StoredEvent]]:
+    """``state_history`` of many rooms (each in (depth, stream) order), one query
+    per ``IN`` chunk on the ``events_room_state_key`` index."""
+    found: dict[str, list[StoredEvent]] = {room_id: [] for room_id in room_ids}
+    for chunk in in_chunks(room_ids):
+        rows = txn.fetchall(
+            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+            f" WHERE e.room_id IN {txn.in_list(chunk)} AND e.type = ? AND e.state_key = ?"
+            " AND e.outlier = 0 AND e.rejected_reason IS NULL"
+            " ORDER BY e.depth, e.stream_ordering",
+            [*chunk, event_type, state_key],
+        )
+        for row in rows:
+            stored = _row_to_stored(row)
+            found[stored.event.room_id].append(stored)
+    return found
+
+
 def state_at_groups(
-    txn: Txn, group_ids: Iterable[int], keys: Sequence[StateKey]
+    txn: Txn,
+    group_ids: Iterable[int],
+    keys: Sequence[StateKey],
+    cache: StateGroupCache | None = None,
 ) -> dict[int, dict[StateKey, str]]:
     """For each state group, the event ids it holds for ``keys``.
 
-    Groups are deltas over ``prev_group``: walk the chains level by level, one
-    query per level for all groups at once, and resolve each group from its own
-    entries overlaid on its predecessor's.
+    Groups in ``cache`` are answered from it. The others are deltas over
+    ``prev_group``: walk the chains level by level, one query per level for all
+    groups at once, and resolve each group from its own entries overlaid on its
+    predecessor's.
     """
     wanted = set(keys)
+    group_ids = [g for g in group_ids if g is not None]
+    cached: dict[int, dict[StateKey, str]] = {}
+    if cache is not None:
+        for gid in group_ids:
+            state = cache.get(gid)
+            if state is not None:
+                cached[gid] = {key: state[key] for key in wanted if key in state}
     entries: dict[int, dict[StateKey, str]] = {}
     prev: dict[int, int | None] = {}
-    frontier = {g for g in group_ids if g is not None}
+    frontier = {g for g in group_ids if g not in cached}
     while frontier:
         ids = sorted(frontier)
         for row in txn.fetchall(
@@ -78,7 +110,7 @@ def state_at_groups(
             resolved[item] = base
         return resolved[gid]
 
-    return {gid: resolve(gid) for gid in group_ids if gid is not None}
+    return {gid: cached[gid] if gid in cached else resolve(gid) for gid in group_ids}
 
 
 def txn_ids_for(txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]) -> dict[str, str]:

@@ -6,6 +6,8 @@ full snapshots, so reading one touches at most ``MAX_CHAIN`` groups.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from .database import Database, Txn
@@ -15,6 +17,48 @@ StateMap = dict[StateKey, str]
 
 # A new group whose chain would grow past this is written as a full snapshot.
 MAX_CHAIN = 32
+
+
+class StateGroupCache:
+    """Full state maps of state groups, shared by every reader and the writer.
+
+    A group never changes once committed, so entries never go stale. Bounded by the
+    total number of map entries (big rooms have big maps), least recently used out
+    first; thread-safe because reads run on the database's worker threads. Only
+    committed groups go in: group ids of a rolled-back write are handed out again.
+    Maps handed out are copies, so callers may change them.
+    """
+
+    def __init__(self, max_entries: int = 500_000) -> None:
+        self.max_entries = max_entries
+        self._maps: OrderedDict[int, StateMap] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, group_id: int) -> StateMap | None:
+        with self._lock:
+            state = self._maps.get(group_id)
+            if state is None:
+                return None
+            self._maps.move_to_end(group_id)
+        return dict(state)
+
+    def put(self, group_id: int, state: Mapping[StateKey, str]) -> None:
+        if len(state) > self.max_entries:
+            return
+        copy = dict(state)
+        with self._lock:
+            old = self._maps.pop(group_id, None)
+            if old is not None:
+                self._size -= len(old)
+            self._maps[group_id] = copy
+            self._size += len(copy)
+            while self._size > self.max_entries:
+                _, evicted = self._maps.popitem(last=False)
+                self._size -= len(evicted)
+
+    def __len__(self) -> int:
+        return len(self._maps)
 
 
 def next_state_group_id(txn: Txn) -> int:
@@ -54,15 +98,43 @@ def store_state_group(
     return group_id
 
 
-def load_state_group(txn: Txn, group_id: int) -> StateMap:
-    """The full state map of a group (walks its delta chain back to a snapshot)."""
+def group_chain(txn: Txn, group_id: int, max_length: int = MAX_CHAIN + 2) -> list[int]:
+    """The group and the groups it is a delta over, newest first (at most
+    ``max_length``), in one round trip."""
+    rows = txn.fetchall(
+        "WITH RECURSIVE chain(id, prev_group) AS ("
+        " SELECT id, prev_group FROM state_groups WHERE id = ?"
+        " UNION ALL SELECT g.id, g.prev_group FROM state_groups g"
+        " JOIN chain c ON g.id = c.prev_group)"
+        " SELECT id, prev_group FROM chain LIMIT ?",
+        (group_id, max_length),
+    )
+    prev = {row[0]: row[1] for row in rows}
     chain: list[int] = []
-    current: int | None = group_id
-    while current is not None:
+    current: int | None = group_id if group_id in prev else None
+    while current is not None and current in prev and len(chain) < max_length:
         chain.append(current)
-        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
-        if len(chain) > MAX_CHAIN + 1:
-            raise RuntimeError(f"state group chain of {group_id} is longer than {MAX_CHAIN}")
+        current = prev[current]
+    return chain
+
+
+def load_state_group(txn: Txn, group_id: int, cache: StateGroupCache | None = None) -> StateMap:
+    """The full state map of a group: from ``cache``, else its delta chain read back
+    to a snapshot or to a cached group (the result goes into ``cache``)."""
+    if cache is not None and (cached := cache.get(group_id)) is not None:
+        return cached
+    chain = group_chain(txn, group_id)
+    if not chain:
+        return {}
+    if len(chain) > MAX_CHAIN + 1:
+        raise RuntimeError(f"state group chain of {group_id} is longer than {MAX_CHAIN}")
+    state: StateMap = {}
+    if cache is not None:
+        for index, gid in enumerate(chain[1:], start=1):
+            found = cache.get(gid)
+            if found is not None:
+                state, chain = found, chain[:index]
+                break
     rows = txn.fetchall(
         "SELECT group_id, type, state_key, event_id FROM state_group_entries"
         f" WHERE group_id IN {txn.in_list(chain)}",
@@ -71,10 +143,11 @@ def load_state_group(txn: Txn, group_id: int) -> StateMap:
     by_group: dict[int, list[tuple[str, str, str]]] = {}
     for gid, typ, state_key, event_id in rows:
         by_group.setdefault(gid, []).append((typ, state_key, event_id))
-    state: StateMap = {}
-    for gid in reversed(chain):  # snapshot first, newest delta last
+    for gid in reversed(chain):  # snapshot (or cached base) first, newest delta last
         for typ, state_key, event_id in by_group.get(gid, ()):
             state[(typ, state_key)] = event_id
+    if cache is not None:
+        cache.put(group_id, state)
     return state
 
 
@@ -119,9 +192,10 @@ def joined_members(txn: Txn, room_id: str) -> list[str]:
 class StateStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.groups = StateGroupCache()
 
     async def load_state_group(self, group_id: int) -> StateMap:
-        return await self.db.read(load_state_group, group_id)
+        return await self.db.read(load_state_group, group_id, self.groups)
 
     async def get_current_state_ids(self, room_id: str) -> StateMap:
         return await self.db.read(get_current_state_ids, room_id)
