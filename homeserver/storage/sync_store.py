@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
-from .database import Txn, in_chunks
+from .database import Row, Txn, in_chunks
 from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
+from .state_store import StateGroupCache, group_chain
 
 # How many rows one timeline may scan looking for events its filter accepts.
 MAX_TIMELINE_SCAN = 2000
@@ -29,6 +30,56 @@ class Timeline:
     skipped: bool
 
 
+# Rooms per statement of the batched per-room queries (one UNION ALL branch each).
+ROOMS_PER_QUERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A room's timeline range: ``after < stream_ordering <= upto``."""
+
+    room_id: str
+    after: int | None
+    upto: int
+
+
+def _newest_sql(window: Window) -> tuple[str, list[Any]]:
+    """The newest events of one window, newest first, as one indexed range scan
+    (``events_room_stream``) that stops after ``LIMIT ?`` rows."""
+    sql = (
+        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+        " WHERE e.room_id = ? AND e.stream_ordering <= ?"
+        " AND e.outlier = 0 AND e.rejected_reason IS NULL"
+    )
+    params: list[Any] = [window.room_id, window.upto]
+    if window.after is not None:
+        sql += " AND e.stream_ordering > ?"
+        params.append(window.after)
+    return sql + " ORDER BY e.stream_ordering DESC LIMIT ?", params
+
+
+def first_pages(txn: Txn, windows: Sequence[Window], page: int) -> dict[str, list[Row]]:
+    """The first page (newest ``page`` rows) of each window, for many rooms in one
+    round trip: a UNION ALL of per-room ``ORDER BY ... LIMIT`` scans, so each room
+    reads at most ``page`` index entries however big it is (a window function over
+    the rooms would read every event of them)."""
+    found: dict[str, list[Row]] = {w.room_id: [] for w in windows}
+    for start in range(0, len(windows), ROOMS_PER_QUERY):
+        chunk = windows[start : start + ROOMS_PER_QUERY]
+        parts: list[str] = []
+        params: list[Any] = []
+        for index, window in enumerate(chunk):
+            sql, window_params = _newest_sql(window)
+            # The branch number is a literal: it tells the rows of the rooms apart.
+            parts.append(f"SELECT {index} AS branch, b{index}.* FROM ({sql}) AS b{index}")
+            params += [*window_params, page]
+        for row in txn.fetchall(" UNION ALL ".join(parts), params):
+            found[chunk[row[0]].room_id].append(row[1:])
+    for rows in found.values():
+        rows.sort(key=lambda row: row[2], reverse=True)  # stream_ordering, newest first
+    return found
+
+
 def recent_events(
     txn: Txn,
     room_id: str,
@@ -36,25 +87,22 @@ def recent_events(
     upto: int,
     limit: int,
     accept: Callable[[StoredEvent], bool],
+    first_page: list[Row] | None = None,
 ) -> Timeline:
     """The newest ``limit`` events of a room with ``after < stream <= upto`` that
-    ``accept`` takes, oldest first; reads backwards in pages of ``limit + 1`` rows."""
+    ``accept`` takes, oldest first; reads backwards in pages of ``limit + 1`` rows
+    (the first one may come from ``first_pages``)."""
     page = limit + 1
     collected: list[StoredEvent] = []
     skipped = False
     upper = upto
     scanned = 0
     while True:
-        sql = (
-            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
-            " WHERE e.room_id = ? AND e.stream_ordering <= ?"
-            " AND e.outlier = 0 AND e.rejected_reason IS NULL"
-        )
-        params: list[Any] = [room_id, upper]
-        if after is not None:
-            sql += " AND e.stream_ordering > ?"
-            params.append(after)
-        rows = txn.fetchall(sql + " ORDER BY e.stream_ordering DESC LIMIT ?", [*params, page])
+        if first_page is not None:
+            rows, first_page = first_page, None
+        else:
+            sql, params = _newest_sql(Window(room_id, after, upper))
+            rows = txn.fetchall(sql, [*params, page])
         for row in rows:
             stored = _row_to_stored(row)
             if not accept(stored):
@@ -107,29 +155,50 @@ class Summary:
     invited: int
 
 
-def room_summary(txn: Txn, room_id: str, user_id: str, heroes: int = 5) -> Summary:
+def room_summaries(
+    txn: Txn, room_ids: Sequence[str], user_id: str, heroes: int = 5
+) -> dict[str, Summary]:
     """spec: client-server ``GET /sync`` "RoomSummary" — member counts, and the first
-    members (joined or invited, else left or banned) by stream order, not the user."""
-    counts: dict[str, int] = dict(
-        txn.fetchall(
-            "SELECT membership, COUNT(*) FROM current_state WHERE room_id = ?"
-            " AND type = 'm.room.member' GROUP BY membership",
-            (room_id,),
-        )
-    )
-    found: list[str] = []
+    members (joined or invited, else left or banned) by stream order, not the user;
+    for many rooms in a few round trips."""
+    counts: dict[str, dict[str, int]] = {room_id: {} for room_id in room_ids}
+    for chunk in in_chunks(room_ids):
+        for room_id, membership, count in txn.fetchall(
+            "SELECT room_id, membership, COUNT(*) FROM current_state"
+            f" WHERE room_id IN {txn.in_list(chunk)} AND type = 'm.room.member'"
+            " GROUP BY room_id, membership",
+            chunk,
+        ):
+            counts[room_id][membership] = int(count)
+    found: dict[str, list[str]] = {room_id: [] for room_id in room_ids}
     for memberships in (("join", "invite"), ("leave", "ban")):
-        rows = txn.fetchall(
-            "SELECT cs.state_key FROM current_state cs JOIN events e ON e.event_id = cs.event_id"
-            " WHERE cs.room_id = ? AND cs.type = 'm.room.member' AND cs.state_key <> ?"
-            f" AND cs.membership IN {txn.in_list(memberships)}"
-            " ORDER BY e.stream_ordering LIMIT ?",
-            [room_id, user_id, *memberships, heroes],
+        pending = [room_id for room_id, members in found.items() if not members]
+        for start in range(0, len(pending), ROOMS_PER_QUERY):
+            chunk = pending[start : start + ROOMS_PER_QUERY]
+            parts: list[str] = []
+            params: list[Any] = []
+            for index, room_id in enumerate(chunk):
+                # Each branch: one room's first members in stream order (LIMIT per room).
+                parts.append(
+                    f"SELECT b{index}.* FROM (SELECT cs.room_id, cs.state_key,"
+                    " e.stream_ordering FROM current_state cs"
+                    " JOIN events e ON e.event_id = cs.event_id WHERE cs.room_id = ?"
+                    " AND cs.type = 'm.room.member' AND cs.state_key <> ?"
+                    f" AND cs.membership IN {txn.in_list(memberships)}"
+                    f" ORDER BY e.stream_ordering LIMIT ?) AS b{index}"
+                )
+                params += [room_id, user_id, *memberships, heroes]
+            rows = txn.fetchall(" UNION ALL ".join(parts), params)
+            for room_id, state_key, _ in sorted(rows, key=lambda row: row[2]):
+                found[room_id].append(state_key)
+    return {
+        room_id: Summary(
+            found[room_id],
+            counts[room_id].get("join", 0),
+            counts[room_id].get("invite", 0),
         )
-        found = [row[0] for row in rows]
-        if found:
-            break
-    return Summary(found, int(counts.get("join", 0)), int(counts.get("invite", 0)))
+        for room_id in room_ids
+    }
 
 
 def rooms_with_events(txn: Txn, room_ids: Sequence[str], after: int, upto: int) -> set[str]:
@@ -162,17 +231,21 @@ def current_state_ids_for(
 
 
 def state_entries_at(
-    txn: Txn, group: int | None, keys: Sequence[tuple[str, str]]
+    txn: Txn,
+    group: int | None,
+    keys: Sequence[tuple[str, str]],
+    cache: StateGroupCache | None = None,
 ) -> dict[tuple[str, str], str]:
-    """Just ``keys`` of a state group (point lookups along its delta chain), for
-    lazy-loaded members: never reads the whole membership of a big room."""
+    """Just ``keys`` of a state group (from ``cache``, else point lookups along its
+    delta chain), for lazy-loaded members: never reads the whole membership of a big
+    room."""
     if group is None or not keys:
         return {}
-    chain: list[int] = []  # newest first
-    current: int | None = group
-    while current is not None and len(chain) <= 64:
-        chain.append(current)
-        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
+    if cache is not None and (state := cache.get(group)) is not None:
+        return {key: state[key] for key in keys if key in state}
+    chain = group_chain(txn, group, 65)  # newest first
+    if not chain:
+        return {}
     by_type: dict[str, list[str]] = {}
     for typ, state_key in keys:
         by_type.setdefault(typ, []).append(state_key)
@@ -204,13 +277,10 @@ def state_delta(
         return None
     if to_group == from_group:
         return {}
-    newer: list[int] = []  # groups after from_group, newest first
-    current: int | None = to_group
-    while current is not None and current != from_group and len(newer) < max_chain:
-        newer.append(current)
-        current = txn.fetchval("SELECT prev_group FROM state_groups WHERE id = ?", (current,))
-    if current != from_group or from_group is None:
+    chain = group_chain(txn, to_group, max_chain + 1)
+    if from_group is None or from_group not in chain:
         return None
+    newer = chain[: chain.index(from_group)]  # groups after from_group, newest first
     rank = {gid: index for index, gid in enumerate(newer)}
     found: dict[tuple[str, str], tuple[int, str]] = {}
     for gid, typ, state_key, event_id in txn.fetchall(

@@ -284,6 +284,7 @@ class SyncHandler:
             limit,
             self._timeline_accept(sync_filter),
             sync_filter.room.state.lazy_load_members,
+            self.store.state.groups,
         )
         state_ids: dict[str, list[str]] = {}
         wanted: list[str] = []
