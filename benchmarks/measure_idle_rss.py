@@ -1,0 +1,132 @@
+"""Benchmark: idle resident memory (VmRSS) of the Concord server process.
+
+Generates a fresh config (SQLite) in a temporary directory, starts
+``python -m homeserver run`` as a child process, waits for it to settle, sends a few
+ordinary requests (``GET /_matrix/client/versions``, the login flows, a failed
+password login, ``/_matrix/key/v2/server``), waits again, then reads ``VmRSS`` from
+``/proc/<pid>/status`` and stops the server with SIGTERM. Prints each run's kB and
+the median of the runs.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/measure_idle_rss.py [--runs 3] [--port 18110]
+
+Target: at most one third of Synapse's idle RSS on the same machine (123,900 kB
+measured with SQLite), i.e. <= 41,300 kB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SYNAPSE_IDLE_KB = 123_900
+
+
+def _request(url: str, body: dict[str, object] | None = None) -> int:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            resp.read()
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return int(exc.code)
+
+
+def _wait_listening(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            _request(base + "/_matrix/client/versions")
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start listening in time")
+
+
+def vm_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS line")
+
+
+def measure_once(port: int, settle: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="concord-rss-") as tmp:
+        config = Path(tmp) / "config.yaml"
+        python = sys.executable
+        generate = ["generate-config", "--config", str(config), "--port", str(port)]
+        subprocess.run(
+            [python, "-m", "homeserver", *generate],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        proc = subprocess.Popen(
+            [python, "-m", "homeserver", "run", "--config", str(config)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_listening(base, proc, timeout=30)
+            time.sleep(settle)
+            _request(base + "/_matrix/client/versions")
+            _request(base + "/_matrix/client/v3/login")
+            _request(
+                base + "/_matrix/client/v3/login",
+                {
+                    "type": "m.login.password",
+                    "identifier": {"type": "m.id.user", "user": "nobody"},
+                    "password": "wrong password",
+                },
+            )
+            _request(base + "/_matrix/key/v2/server")
+            time.sleep(1.0)
+            return vm_rss_kb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=18110)
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds after start")
+    args = parser.parse_args()
+    results = []
+    for i in range(args.runs):
+        kb = measure_once(args.port, args.settle)
+        results.append(kb)
+        print(f"run {i + 1}: {kb:,} kB", flush=True)
+    median = int(statistics.median(results))
+    ratio = SYNAPSE_IDLE_KB / median
+    print(f"median idle VmRSS: {median:,} kB ({ratio:.2f}x below Synapse's {SYNAPSE_IDLE_KB:,} kB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
