@@ -18,6 +18,7 @@ from typing import Any
 from homeserver.clock import Clock
 from homeserver.errors import MatrixError
 from homeserver.logs import fields
+from homeserver.lru import LruCache
 from homeserver.protocol.auth import check_auth_rules
 from homeserver.protocol.auth_events import auth_types_for_event, check_auth_events
 from homeserver.protocol.builder import MAX_PREV_EVENTS, build_event, event_reference
@@ -74,6 +75,9 @@ class EventPipeline:
         self.server_name = server_name
         self._locks: dict[str, asyncio.Lock] = {}
         self._running_txns: dict[TxnKey, asyncio.Future[PersistedEvent]] = {}
+        # Sends finished by this process: a retry racing the first attempt's commit
+        # finds it here even if its database look-up ran before that commit.
+        self._done_txns: LruCache[TxnKey, PersistedEvent] = LruCache(10_000)
         self._stream: StreamCounter | None = None
         # The stream position up to which everything is committed and published.
         self.persisted_upto = 0
@@ -145,15 +149,18 @@ class EventPipeline:
         if txn is None:
             return await self._send(room_id, sender, event_type, content, state_key, None, redacts)
         # spec: client-server "Transaction identifiers" — the same (device, txnId) gives
-        # the same event: finished ones are in the database, running ones in memory.
-        running = self._running_txns.get(txn)
-        if running is None:
+        # the same event: finished ones are in the database (and, recent ones, in
+        # memory), running ones in memory.
+        known = self._known_txn(txn)
+        if known is None:
             existing = await self._txn_event(txn)
             if existing is not None:
                 return existing
-            running = self._running_txns.get(txn)  # it may have started meanwhile
-        if running is not None:
-            return await asyncio.shield(running)
+            known = self._known_txn(txn)  # it may have started or finished meanwhile
+        if isinstance(known, PersistedEvent):
+            return known
+        if known is not None:
+            return await asyncio.shield(known)
         future: asyncio.Future[PersistedEvent] = asyncio.get_running_loop().create_future()
         self._running_txns[txn] = future
         try:
@@ -164,9 +171,13 @@ class EventPipeline:
             raise
         else:
             future.set_result(result)
+            self._done_txns.set(txn, result)
             return result
         finally:
             del self._running_txns[txn]
+
+    def _known_txn(self, txn: TxnKey) -> PersistedEvent | asyncio.Future[PersistedEvent] | None:
+        return self._done_txns.get(txn) or self._running_txns.get(txn)
 
     async def _send(
         self,

@@ -122,14 +122,17 @@ async def test_concurrent_retries_of_one_txn_make_one_event(rooms: Rooms) -> Non
     import asyncio
 
     room_id = await rooms.creator.create_room(ALICE, parse_create_room({}))
-    txn = TxnKey(ALICE, "DEV", "same")
-    sends = [
-        rooms.pipeline.send(room_id, ALICE, "m.room.message", {"body": "once"}, txn=txn)
-        for _ in range(5)
-    ]
-    results = await asyncio.gather(*sends)
-    assert len({r.event.event_id for r in results}) == 1
+    for round_ in range(10):  # retries land before, during and after the first commit
+        txn = TxnKey(ALICE, "DEV", f"same{round_}")
+        sends = [
+            rooms.pipeline.send(
+                room_id, ALICE, "m.room.message", {"body": f"once{round_}"}, txn=txn
+            )
+            for _ in range(8)
+        ]
+        results = await asyncio.gather(*sends)
+        assert len({r.event.event_id for r in results}) == 1
     bodies = [
         p.event.content.get("body") for p in rooms.published if p.event.type == "m.room.message"
     ]
-    assert bodies == ["once"]
+    assert bodies == [f"once{i}" for i in range(10)]
