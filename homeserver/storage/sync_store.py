@@ -30,8 +30,12 @@ class Timeline:
     skipped: bool
 
 
-# Rooms per statement of the batched per-room queries (one UNION ALL branch each).
+# Rooms per statement of the batched timeline query (one UNION ALL branch each).
 ROOMS_PER_QUERY = 100
+
+# Rooms with at most this many candidate heroes have theirs read together (all their
+# candidates in one query); bigger rooms get a query each that stops at ``heroes`` rows.
+SMALL_ROOM_MEMBERS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +47,17 @@ class Window:
     upto: int
 
 
-def _newest_sql(window: Window) -> tuple[str, list[Any]]:
+def _newest_sql(window: Window, join_rooms: bool = True) -> tuple[str, list[Any]]:
     """The newest events of one window, newest first, as one indexed range scan
-    (``events_room_stream``) that stops after ``LIMIT ?`` rows."""
+    (``events_room_stream``) that stops after ``LIMIT ?`` rows. Without
+    ``join_rooms`` the room version column is NULL."""
+    columns = _EVENT_COLUMNS
+    source = "events e JOIN rooms r ON r.room_id = e.room_id"
+    if not join_rooms:
+        columns = columns.replace("r.room_version", "NULL AS room_version")
+        source = "events e"
     sql = (
-        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+        f"SELECT {columns} FROM {source}"
         " WHERE e.room_id = ? AND e.stream_ordering <= ?"
         " AND e.outlier = 0 AND e.rejected_reason IS NULL"
     )
@@ -60,23 +70,40 @@ def _newest_sql(window: Window) -> tuple[str, list[Any]]:
 
 def first_pages(txn: Txn, windows: Sequence[Window], page: int) -> dict[str, list[Row]]:
     """The first page (newest ``page`` rows) of each window, for many rooms in one
-    round trip: a UNION ALL of per-room ``ORDER BY ... LIMIT`` scans, so each room
-    reads at most ``page`` index entries however big it is (a window function over
-    the rooms would read every event of them)."""
+    round trip: a UNION ALL of per-room ``ORDER BY ... LIMIT`` index range scans
+    (``events_room_stream``), so each room reads at most ``page`` rows however big it
+    is (a window function over the rooms would read all their events). The branches
+    leave out the join with ``rooms``, which makes the statement much slower to plan;
+    room versions come in a second, small query."""
     found: dict[str, list[Row]] = {w.room_id: [] for w in windows}
     for start in range(0, len(windows), ROOMS_PER_QUERY):
         chunk = windows[start : start + ROOMS_PER_QUERY]
         parts: list[str] = []
         params: list[Any] = []
         for index, window in enumerate(chunk):
-            sql, window_params = _newest_sql(window)
+            sql, window_params = _newest_sql(window, join_rooms=False)
             # The branch number is a literal: it tells the rows of the rooms apart.
             parts.append(f"SELECT {index} AS branch, b{index}.* FROM ({sql}) AS b{index}")
             params += [*window_params, page]
         for row in txn.fetchall(" UNION ALL ".join(parts), params):
             found[chunk[row[0]].room_id].append(row[1:])
-    for rows in found.values():
+    versions = _room_versions(txn, [w.room_id for w in windows if found[w.room_id]])
+    for room_id, rows in found.items():
         rows.sort(key=lambda row: row[2], reverse=True)  # stream_ordering, newest first
+        version = versions.get(room_id)
+        rows[:] = [(*row[:8], version, *row[9:]) for row in rows]
+    return found
+
+
+def _room_versions(txn: Txn, room_ids: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in in_chunks(room_ids):
+        found.update(
+            txn.fetchall(
+                f"SELECT room_id, room_version FROM rooms WHERE room_id IN {txn.in_list(chunk)}",
+                chunk,
+            )
+        )
     return found
 
 
@@ -172,25 +199,36 @@ def room_summaries(
             counts[room_id][membership] = int(count)
     found: dict[str, list[str]] = {room_id: [] for room_id in room_ids}
     for memberships in (("join", "invite"), ("leave", "ban")):
-        pending = [room_id for room_id, members in found.items() if not members]
-        for start in range(0, len(pending), ROOMS_PER_QUERY):
-            chunk = pending[start : start + ROOMS_PER_QUERY]
-            parts: list[str] = []
-            params: list[Any] = []
-            for index, room_id in enumerate(chunk):
-                # Each branch: one room's first members in stream order (LIMIT per room).
-                parts.append(
-                    f"SELECT b{index}.* FROM (SELECT cs.room_id, cs.state_key,"
-                    " e.stream_ordering FROM current_state cs"
-                    " JOIN events e ON e.event_id = cs.event_id WHERE cs.room_id = ?"
-                    " AND cs.type = 'm.room.member' AND cs.state_key <> ?"
+        # Rooms with no member of these memberships need no query at all.
+        sizes = {
+            room_id: sum(counts[room_id].get(m, 0) for m in memberships)
+            for room_id, members in found.items()
+            if not members
+        }
+        small = [room_id for room_id, size in sizes.items() if 0 < size <= SMALL_ROOM_MEMBERS]
+        for chunk in in_chunks(small):
+            rows = txn.fetchall(
+                "SELECT cs.room_id, cs.state_key FROM current_state cs"
+                " JOIN events e ON e.event_id = cs.event_id"
+                f" WHERE cs.room_id IN {txn.in_list(chunk)} AND cs.type = 'm.room.member'"
+                f" AND cs.state_key <> ? AND cs.membership IN {txn.in_list(memberships)}"
+                " ORDER BY e.stream_ordering",
+                [*chunk, user_id, *memberships],
+            )
+            for room_id, state_key in rows:
+                if len(found[room_id]) < heroes:
+                    found[room_id].append(state_key)
+        for room_id, size in sizes.items():
+            if size > SMALL_ROOM_MEMBERS:
+                rows = txn.fetchall(
+                    "SELECT cs.state_key FROM current_state cs"
+                    " JOIN events e ON e.event_id = cs.event_id"
+                    " WHERE cs.room_id = ? AND cs.type = 'm.room.member' AND cs.state_key <> ?"
                     f" AND cs.membership IN {txn.in_list(memberships)}"
-                    f" ORDER BY e.stream_ordering LIMIT ?) AS b{index}"
+                    " ORDER BY e.stream_ordering LIMIT ?",
+                    [room_id, user_id, *memberships, heroes],
                 )
-                params += [room_id, user_id, *memberships, heroes]
-            rows = txn.fetchall(" UNION ALL ".join(parts), params)
-            for room_id, state_key, _ in sorted(rows, key=lambda row: row[2]):
-                found[room_id].append(state_key)
+                found[room_id] = [row[0] for row in rows]
     return {
         room_id: Summary(
             found[room_id],
