@@ -65,22 +65,16 @@ class RoomAccess:
 
         Unknown rooms answer 403 too: a user cannot tell them from rooms they are not in.
         """
+        readable = await self.readable_room(room_id)
+        return await self.store.db.read(reader_scope, room_id, user_id, readable)
+
+    async def readable_room(self, room_id: str) -> bool:
+        """Whether the room is ``world_readable`` (403 for an unknown room); the rest of
+        the check is ``reader_scope``, which a handler may run in its own read."""
         info = await self.rooms.room(room_id)
         if info is None:
             raise forbidden()
-        readable = await self.world_readable(room_id)
-        row = await self.store.db.read(room_reads.local_membership, user_id, room_id)
-        membership: str | None = None
-        left_event: str | None = None
-        if row is not None and not row[2]:
-            membership, event_id, _ = row
-            if membership in ("leave", "ban"):
-                left_event = event_id
-        if membership == "join" or readable:
-            return ReadScope(room_id, user_id, membership, readable, None)
-        if left_event is not None:
-            return ReadScope(room_id, user_id, membership, readable, left_event)
-        raise forbidden()
+        return await self.world_readable(room_id)
 
     async def visible(self, scope: ReadScope, events: Sequence[StoredEvent]) -> list[StoredEvent]:
         """The events of ``scope.room_id`` the user may see, in the given order."""
@@ -92,6 +86,23 @@ class RoomAccess:
     async def checker(self, scope: ReadScope) -> Callable[[StoredEvent], bool]:
         """A visibility predicate for ``scope`` with the histories loaded once."""
         return await self.store.db.read(visibility_checker, scope.room_id, scope.user_id)
+
+
+def reader_scope(txn: Txn, room_id: str, user_id: str, world_readable: bool) -> ReadScope:
+    """The user's view of a known room (see ``RoomAccess.require_reader``), from their
+    local membership; 403 when they may not read it."""
+    row = room_reads.local_membership(txn, user_id, room_id)
+    membership: str | None = None
+    left_event: str | None = None
+    if row is not None and not row[2]:
+        membership, event_id, _ = row
+        if membership in ("leave", "ban"):
+            left_event = event_id
+    if membership == "join" or world_readable:
+        return ReadScope(room_id, user_id, membership, world_readable, None)
+    if left_event is not None:
+        return ReadScope(room_id, user_id, membership, world_readable, left_event)
+    raise forbidden()
 
 
 def visibility_checker(txn: Txn, room_id: str, user_id: str) -> Callable[[StoredEvent], bool]:

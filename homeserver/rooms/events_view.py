@@ -124,6 +124,16 @@ class EventRenderer:
         extras = await self.store.db.read(
             load_extras, events, viewer, prev_content, self.store.state.groups
         )
+        return self.render_loaded(events, extras, include_room_id=include_room_id)
+
+    def render_loaded(
+        self,
+        events: Sequence[StoredEvent],
+        extras: UnsignedExtras,
+        *,
+        include_room_id: bool = True,
+    ) -> list[JsonDict]:
+        """``render`` with the extras already read (``load_extras`` in the caller's read)."""
         now = self.clock.time_ms()
         return [
             render_client_event(

@@ -14,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeserver.errors import MatrixError
-from homeserver.storage import room_reads
+from homeserver.storage import events_store, room_reads
+from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.state_store import StateGroupCache
 from homeserver.storage.store import Store
 from homeserver.sync.tokens import StreamToken, TopoToken, is_stream_token
 
-from .access import ReadScope, RoomAccess
+from .access import ReadScope, RoomAccess, reader_scope, visibility_checker
 from .client_format import JsonDict
 from .event_filter import EventFilter
-from .events_view import EventRenderer, Viewer
+from .events_view import EventRenderer, UnsignedExtras, Viewer, load_extras
 
 Pos = tuple[int, int]
 
@@ -51,6 +53,146 @@ def _token(gap: Pos) -> str:
     return TopoToken(*gap).encode()
 
 
+def gap_for(txn: Txn, room_id: str, token: str) -> Pos:
+    """The gap a ``from``/``to``/``at`` token names (400 ``M_INVALID_PARAM`` if bad)."""
+    if is_stream_token(token):
+        position = StreamToken.parse(token).room_events
+        last = room_reads.last_event_upto_stream(txn, room_id, position)
+        return START if last is None else (last[0], last[1] + 1)
+    topo = TopoToken.parse(token)
+    return (topo.depth, topo.stream)
+
+
+def leave_cap(txn: Txn, scope: ReadScope) -> Pos | None:
+    """The gap after the user's leave, beyond which they see nothing of the room."""
+    if scope.left_event_id is None or scope.world_readable:
+        return None
+    found = room_reads.topo_position(txn, scope.left_event_id)
+    if found is None:
+        return None
+    depth, stream = found[1]
+    return (depth, stream + 1)
+
+
+def _after(pos: Pos, backwards: bool) -> Pos:
+    """The gap past ``pos`` in the direction of travel."""
+    return pos if backwards else (pos[0], pos[1] + 1)
+
+
+def read_page(
+    txn: Txn,
+    room_id: str,
+    start: Pos,
+    *,
+    backwards: bool,
+    limit: int,
+    to: Pos | None,
+    flt: EventFilter,
+    check: Callable[[StoredEvent], bool],
+) -> Page:
+    """Up to ``limit`` events from the gap ``start`` that ``flt`` and ``check`` take."""
+    events: list[StoredEvent] = []
+    if limit <= 0:
+        return Page(events, None, False)
+    cursor = start
+    last: Pos | None = None
+    fetch = max(limit, 20)
+    for _ in range(MAX_ROUNDS):
+        batch = events_store.paginate_room(txn, room_id, cursor, backwards, fetch, to)
+        for stored in batch:
+            last = _pos(stored)
+            if flt.matches_event(stored.event) and check(stored):
+                events.append(stored)
+                if len(events) >= limit:
+                    return Page(events, _after(last, backwards), False)
+        if len(batch) < fetch:
+            return Page(events, _after(last, backwards) if last else None, True)
+        assert last is not None
+        cursor = _after(last, backwards)
+    return Page(events, _after(last, backwards) if last else None, False)
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesQuery:
+    viewer: Viewer
+    room_id: str
+    world_readable: bool
+    from_token: str | None
+    to_token: str | None
+    backwards: bool
+    limit: int
+    flt: EventFilter
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedMessages:
+    start: Pos
+    page: Page
+    extras: UnsignedExtras
+    members: list[StoredEvent]  # lazy loading: the senders' member events
+    member_extras: UnsignedExtras | None
+
+
+def load_messages(
+    txn: Txn, query: MessagesQuery, groups: StateGroupCache | None = None
+) -> LoadedMessages:
+    """Everything one ``/messages`` page needs, in one read (each ``db.read`` is a
+    thread hop, and on PostgreSQL each of its statements a round trip): the user's
+    access, the gaps the tokens name, the page, and what rendering it needs."""
+    viewer, room_id, backwards = query.viewer, query.room_id, query.backwards
+    scope = reader_scope(txn, room_id, viewer.user_id, query.world_readable)
+    cap = leave_cap(txn, scope)
+    if query.from_token is not None:
+        start = gap_for(txn, room_id, query.from_token)
+    elif backwards:
+        start = cap or _room_end(txn, room_id)
+    else:
+        start = START
+    to = gap_for(txn, room_id, query.to_token) if query.to_token is not None else None
+    if cap is not None:
+        if backwards:
+            start = min(start, cap)
+        else:
+            to = cap if to is None else min(to, cap)
+    check = visibility_checker(txn, room_id, viewer.user_id)
+    page = read_page(
+        txn,
+        room_id,
+        start,
+        backwards=backwards,
+        limit=query.limit,
+        to=to,
+        flt=query.flt,
+        check=check,
+    )
+    extras = load_extras(txn, page.events, viewer, True, groups)
+    members: list[StoredEvent] = []
+    member_extras: UnsignedExtras | None = None
+    if query.flt.lazy_load_members and page.events:
+        oldest = page.events[-1] if backwards else page.events[0]
+        senders = {s.event.sender for s in page.events}
+        members = _members_at(txn, oldest.state_group_before, senders, groups)
+        member_extras = load_extras(txn, members, viewer, False, groups)
+    return LoadedMessages(start, page, extras, members, member_extras)
+
+
+def _room_end(txn: Txn, room_id: str) -> Pos:
+    last = room_reads.room_end(txn, room_id)
+    return START if last is None else (last[0], last[1] + 1)
+
+
+def _members_at(
+    txn: Txn, group: int | None, users: set[str], groups: StateGroupCache | None
+) -> list[StoredEvent]:
+    """The member events of ``users`` in state group ``group`` (lazy loading)."""
+    if group is None or not users:
+        return []
+    keys = [("m.room.member", user) for user in sorted(users)]
+    ids = list(room_reads.state_at_groups(txn, [group], keys, groups).get(group, {}).values())
+    found = events_store.get_events(txn, ids) if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 class MessagesHandler:
     def __init__(self, store: Store, access: RoomAccess, renderer: EventRenderer) -> None:
         self.store = store
@@ -58,27 +200,10 @@ class MessagesHandler:
         self.renderer = renderer
 
     async def gap_for(self, room_id: str, token: str) -> Pos:
-        """The gap a ``from``/``to``/``at`` token names (400 ``M_INVALID_PARAM`` if bad)."""
-        if is_stream_token(token):
-            position = StreamToken.parse(token).room_events
-            last = await self.store.db.read(room_reads.last_event_upto_stream, room_id, position)
-            return START if last is None else (last[0], last[1] + 1)
-        topo = TopoToken.parse(token)
-        return (topo.depth, topo.stream)
-
-    async def room_end(self, room_id: str) -> Pos:
-        last = await self.store.db.read(room_reads.room_end, room_id)
-        return START if last is None else (last[0], last[1] + 1)
+        return await self.store.db.read(gap_for, room_id, token)
 
     async def leave_cap(self, scope: ReadScope) -> Pos | None:
-        """The gap after the user's leave, beyond which they see nothing of the room."""
-        if scope.left_event_id is None or scope.world_readable:
-            return None
-        found = await self.store.db.read(room_reads.topo_position, scope.left_event_id)
-        if found is None:
-            return None
-        depth, stream = found[1]
-        return (depth, stream + 1)
+        return await self.store.db.read(leave_cap, scope)
 
     async def page(
         self,
@@ -91,30 +216,16 @@ class MessagesHandler:
         flt: EventFilter,
         check: Callable[[StoredEvent], bool],
     ) -> Page:
-        events: list[StoredEvent] = []
-        if limit <= 0:
-            return Page(events, None, False)
-        cursor = start
-        last: Pos | None = None
-        fetch = max(limit, 20)
-        for _ in range(MAX_ROUNDS):
-            batch = await self.store.events.paginate_room(room_id, cursor, backwards, fetch, to)
-            for stored in batch:
-                last = _pos(stored)
-                if flt.matches_event(stored.event) and check(stored):
-                    events.append(stored)
-                    if len(events) >= limit:
-                        return Page(events, self._after(last, backwards), False)
-            if len(batch) < fetch:
-                return Page(events, self._after(last, backwards) if last else None, True)
-            assert last is not None
-            cursor = self._after(last, backwards)
-        return Page(events, self._after(last, backwards) if last else None, False)
-
-    @staticmethod
-    def _after(pos: Pos, backwards: bool) -> Pos:
-        """The gap past ``pos`` in the direction of travel."""
-        return pos if backwards else (pos[0], pos[1] + 1)
+        return await self.store.db.read(
+            read_page,
+            room_id,
+            start,
+            backwards=backwards,
+            limit=limit,
+            to=to,
+            flt=flt,
+            check=check,
+        )
 
     async def messages(
         self,
@@ -127,52 +238,31 @@ class MessagesHandler:
         limit: int,
         flt: EventFilter,
     ) -> JsonDict:
-        scope = await self.access.require_reader(viewer.user_id, room_id)
-        cap = await self.leave_cap(scope)
-        if from_token is not None:
-            start = await self.gap_for(room_id, from_token)
-        elif backwards:
-            start = cap or await self.room_end(room_id)
-        else:
-            start = START
-        to = await self.gap_for(room_id, to_token) if to_token is not None else None
-        if cap is not None:
-            if backwards:
-                start = min(start, cap)
-            else:
-                to = cap if to is None else min(to, cap)
-        check = await self.access.checker(scope)
-        page = await self.page(
-            room_id, start, backwards=backwards, limit=limit, to=to, flt=flt, check=check
+        readable = await self.access.readable_room(room_id)
+        query = MessagesQuery(
+            viewer, room_id, readable, from_token, to_token, backwards, limit, flt
         )
+        loaded = await self.store.db.read(load_messages, query, self.store.state.groups)
+        page = loaded.page
         body: JsonDict = {
-            "chunk": await self.renderer.render(page.events, viewer),
-            "start": from_token if from_token is not None else _token(start),
+            "chunk": self.renderer.render_loaded(page.events, loaded.extras),
+            "start": from_token if from_token is not None else _token(loaded.start),
         }
         has_more = not page.exhausted or (not backwards and bool(page.events))
         if page.next_gap is not None and has_more:
             body["end"] = _token(page.next_gap)
-        if flt.lazy_load_members and page.events:
-            oldest = page.events[-1] if backwards else page.events[0]
-            senders = {s.event.sender for s in page.events}
-            body["state"] = await self.members_at(oldest.state_group_before, senders, viewer)
+        if loaded.member_extras is not None:
+            body["state"] = self.renderer.render_loaded(loaded.members, loaded.member_extras)
+        elif flt.lazy_load_members and page.events:
+            body["state"] = []
         return body
 
     async def members_at(
         self, group: int | None, users: set[str], viewer: Viewer
     ) -> list[JsonDict]:
         """The member events of ``users`` in state group ``group`` (lazy loading)."""
-        if group is None or not users:
-            return []
-        keys = [("m.room.member", user) for user in sorted(users)]
-        at = await self.store.db.read(
-            room_reads.state_at_groups, [group], keys, self.store.state.groups
-        )
-        ids = list(at.get(group, {}).values())
-        found = await self.store.events.get_events(ids)
-        return await self.renderer.render(
-            [found[i] for i in ids if i in found], viewer, prev_content=False
-        )
+        members = await self.store.db.read(_members_at, group, users, self.store.state.groups)
+        return await self.renderer.render(members, viewer, prev_content=False)
 
     async def context(
         self, viewer: Viewer, room_id: str, event_id: str, *, limit: int, flt: EventFilter

@@ -118,12 +118,19 @@ def txn_ids_for(txn: Txn, user_id: str, device_id: str, event_ids: Sequence[str]
     ``unsigned.transaction_id``)."""
     found: dict[str, str] = {}
     for chunk in in_chunks(event_ids):
+        # Looked up by event id (``txn_ids_event``), the device filtered here: with
+        # ``user_id = ? AND device_id = ?`` in the WHERE clause a planner may take the
+        # primary key instead and read every transaction id the device ever sent.
         rows = txn.fetchall(
-            "SELECT event_id, txn_id FROM txn_ids WHERE user_id = ? AND device_id = ?"
-            f" AND event_id IN {txn.in_list(chunk)}",
-            [user_id, device_id, *chunk],
+            "SELECT event_id, txn_id, user_id, device_id FROM txn_ids"
+            f" WHERE event_id IN {txn.in_list(chunk)}",
+            chunk,
         )
-        found.update((event_id, txn_id) for event_id, txn_id in rows)
+        found.update(
+            (event_id, txn_id)
+            for event_id, txn_id, user, device in rows
+            if user == user_id and device == device_id
+        )
     return found
 
 
