@@ -30,9 +30,6 @@ class Timeline:
     skipped: bool
 
 
-# Rooms per statement of the batched timeline query (one UNION ALL branch each).
-ROOMS_PER_QUERY = 100
-
 # Rooms with at most this many candidate heroes have theirs read together (all their
 # candidates in one query); bigger rooms get a query each that stops at ``heroes`` rows.
 SMALL_ROOM_MEMBERS = 50
@@ -47,17 +44,11 @@ class Window:
     upto: int
 
 
-def _newest_sql(window: Window, join_rooms: bool = True) -> tuple[str, list[Any]]:
+def _newest_sql(window: Window) -> tuple[str, list[Any]]:
     """The newest events of one window, newest first, as one indexed range scan
-    (``events_room_stream``) that stops after ``LIMIT ?`` rows. Without
-    ``join_rooms`` the room version column is NULL."""
-    columns = _EVENT_COLUMNS
-    source = "events e JOIN rooms r ON r.room_id = e.room_id"
-    if not join_rooms:
-        columns = columns.replace("r.room_version", "NULL AS room_version")
-        source = "events e"
+    (``events_room_stream``) that stops after ``LIMIT ?`` rows."""
     sql = (
-        f"SELECT {columns} FROM {source}"
+        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
         " WHERE e.room_id = ? AND e.stream_ordering <= ?"
         " AND e.outlier = 0 AND e.rejected_reason IS NULL"
     )
@@ -68,30 +59,56 @@ def _newest_sql(window: Window, join_rooms: bool = True) -> tuple[str, list[Any]
     return sql + " ORDER BY e.stream_ordering DESC LIMIT ?", params
 
 
+# "No lower bound" for a window's ``after`` in SQL (stream orderings are far above it).
+_NO_LOWER = -(2**62)
+
+
 def first_pages(txn: Txn, windows: Sequence[Window], page: int) -> dict[str, list[Row]]:
-    """The first page (newest ``page`` rows) of each window, for many rooms in one
-    round trip: a UNION ALL of per-room ``ORDER BY ... LIMIT`` index range scans
-    (``events_room_stream``), so each room reads at most ``page`` rows however big it
-    is (a window function over the rooms would read all their events). The branches
-    leave out the join with ``rooms``, which makes the statement much slower to plan;
-    room versions come in a second, small query."""
+    """The first page (newest ``page`` rows, as ``recent_events`` reads them) of each
+    window, for many rooms in three round trips whatever their number.
+
+    Every room is read through ``events_room_stream`` ranges that stop after ``page``
+    entries however big the room is (a window function over the rooms would read all
+    their events): first, per room, the stream ordering of its ``page``-th newest event
+    (a scalar ``LIMIT 1 OFFSET`` subquery); then the rows from there on, one plain
+    index range per room. The branches leave out ``ORDER BY``/``LIMIT`` and the join
+    with ``rooms``, which would make the statement many times slower to plan on
+    PostgreSQL; room versions come in a small query of their own.
+    """
     found: dict[str, list[Row]] = {w.room_id: [] for w in windows}
-    for start in range(0, len(windows), ROOMS_PER_QUERY):
-        chunk = windows[start : start + ROOMS_PER_QUERY]
-        parts: list[str] = []
-        params: list[Any] = []
-        for index, window in enumerate(chunk):
-            sql, window_params = _newest_sql(window, join_rooms=False)
-            # The branch number is a literal: it tells the rows of the rooms apart.
-            parts.append(f"SELECT {index} AS branch, b{index}.* FROM ({sql}) AS b{index}")
-            params += [*window_params, page]
-        for row in txn.fetchall(" UNION ALL ".join(parts), params):
-            found[chunk[row[0]].room_id].append(row[1:])
+    columns = _EVENT_COLUMNS.replace("r.room_version", "NULL AS room_version")
+    branch = (
+        f"SELECT e.room_id, {columns} FROM events e WHERE e.room_id = ?"
+        " AND e.stream_ordering >= ? AND e.stream_ordering <= ?"
+        " AND e.outlier = 0 AND e.rejected_reason IS NULL"
+    )
+    for chunk in in_chunks(windows):
+        values: list[Any] = []
+        for window in chunk:
+            after = _NO_LOWER if window.after is None else window.after
+            values += [window.room_id, window.upto, after]
+        low: dict[str, int] = dict(
+            txn.fetchall(
+                "SELECT v.column1, COALESCE(("
+                " SELECT c.stream_ordering FROM events c WHERE c.room_id = v.column1"
+                " AND c.stream_ordering <= v.column2 AND c.stream_ordering > v.column3"
+                " AND c.outlier = 0 AND c.rejected_reason IS NULL"
+                " ORDER BY c.stream_ordering DESC LIMIT 1 OFFSET ?), v.column3 + 1)"
+                " FROM (VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)) + ") AS v",
+                [page - 1, *values],
+            )
+        )
+        ranges: list[Any] = []
+        for window in chunk:
+            ranges += [window.room_id, low[window.room_id], window.upto]
+        for row in txn.fetchall(" UNION ALL ".join([branch] * len(chunk)), ranges):
+            found[row[0]].append(row[1:])
     versions = _room_versions(txn, [w.room_id for w in windows if found[w.room_id]])
     for room_id, rows in found.items():
-        rows.sort(key=lambda row: row[2], reverse=True)  # stream_ordering, newest first
         version = versions.get(room_id)
-        rows[:] = [(*row[:8], version, *row[9:]) for row in rows]
+        # Like the join with ``rooms`` would: no events of a room missing there.
+        rows[:] = [] if version is None else [(*row[:8], version, *row[9:]) for row in rows]
+        rows.sort(key=lambda row: row[2], reverse=True)  # stream_ordering, newest first
     return found
 
 
