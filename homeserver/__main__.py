@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import logging
 import signal
 import sys
@@ -106,6 +105,8 @@ def register_user(config: Config, username: str, password: str | None, admin: bo
     from homeserver.storage.accounts_store import AccountsStore
 
     if password is None:
+        import getpass  # only here: it brings termios into every server process
+
         password = getpass.getpass("Password: ")
         if getpass.getpass("Confirm password: ") != password:
             print("error: the passwords do not match", file=sys.stderr)
