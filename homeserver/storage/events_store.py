@@ -169,24 +169,31 @@ def paginate_room(
     or after it, oldest first (spec: client-server "GET /rooms/{roomId}/messages" —
     chunk order follows ``dir``). ``to_topo`` is a gap the page stops at.
     """
+    # Row-value comparisons, so that both engines read ``events_room_topo`` as one range
+    # from the gap on and stop at the LIMIT (an OR of depth conditions made PostgreSQL
+    # read and sort every event before the gap); the plain depth bound helps SQLite.
     depth, stream = from_topo
     if backwards:
-        where = "(e.depth < ? OR (e.depth = ? AND e.stream_ordering < ?))"
+        where = "e.depth <= ? AND (e.depth, e.stream_ordering) < (?, ?)"
         order = "e.depth DESC, e.stream_ordering DESC"
     else:
-        where = "(e.depth > ? OR (e.depth = ? AND e.stream_ordering >= ?))"
+        where = "e.depth >= ? AND (e.depth, e.stream_ordering) >= (?, ?)"
         order = "e.depth ASC, e.stream_ordering ASC"
     params: list[Any] = [room_id, depth, depth, stream]
     bound = ""
     if to_topo is not None:
         to_depth, to_stream = to_topo
         if backwards:
-            bound = " AND (e.depth > ? OR (e.depth = ? AND e.stream_ordering >= ?))"
+            bound = " AND e.depth >= ? AND (e.depth, e.stream_ordering) >= (?, ?)"
         else:
-            bound = " AND (e.depth < ? OR (e.depth = ? AND e.stream_ordering < ?))"
+            bound = " AND e.depth <= ? AND (e.depth, e.stream_ordering) < (?, ?)"
         params += [to_depth, to_depth, to_stream]
+    # The room version once (a scalar subquery), not a join per row read.
+    columns = _EVENT_COLUMNS.replace(
+        "r.room_version", "(SELECT r.room_version FROM rooms r WHERE r.room_id = e.room_id)"
+    )
     rows = txn.fetchall(
-        f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+        f"SELECT {columns} FROM events e"
         f" WHERE e.room_id = ? AND {where}{bound}"
         " AND e.outlier = 0 AND e.rejected_reason IS NULL"
         f" ORDER BY {order} LIMIT ?",
