@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from homeserver.metrics import CONTENT_TYPE, Metrics
+from homeserver.metrics import Metrics
 
 METRICS_KEY = web.AppKey("metrics", Metrics)
 
@@ -14,8 +15,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[METRICS_KEY].registry.expose()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+    body = generate_latest(request.app[METRICS_KEY].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def routes() -> list[web.RouteDef]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from homeserver.appkeys import (
     ACCOUNT_DATA_KEY,
@@ -23,7 +24,6 @@ from homeserver.appkeys import (
     STORE_KEY,
     SYNC_HANDLER_KEY,
 )
-from homeserver.metrics import MetricFamily
 from homeserver.sync.account_data import AccountDataHandler
 from homeserver.sync.filters import FilterHandler
 from homeserver.sync.handler import SyncHandler
@@ -40,13 +40,12 @@ class _SyncMetrics:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    def collect(self) -> Iterator[MetricFamily]:
-        notifier = self.notifier
-        yield MetricFamily(
-            "concord_sync_wakeups", "Long-polling syncs woken by news", "counter", notifier.wakeups
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "concord_sync_wakeups", "Long-polling syncs woken by news", value=self.notifier.wakeups
         )
-        yield MetricFamily(
-            "concord_sync_waiting", "Syncs parked waiting for news", "gauge", notifier.waiting
+        yield GaugeMetricFamily(
+            "concord_sync_waiting", "Syncs parked waiting for news", value=self.notifier.waiting
         )
 
 
