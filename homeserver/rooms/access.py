@@ -108,21 +108,20 @@ def reader_scope(txn: Txn, room_id: str, user_id: str, world_readable: bool) -> 
 def visibility_checker(txn: Txn, room_id: str, user_id: str) -> Callable[[StoredEvent], bool]:
     """Which events of the room the user may see (spec: "Room History Visibility"), from
     the user's membership history and the room's history visibility history."""
-    members = room_reads.state_history(txn, room_id, "m.room.member", user_id)
-    visibility = room_reads.state_history(txn, room_id, "m.room.history_visibility", "")
-    return _checker(user_id, members, visibility)
+    return visibility_checkers(txn, [room_id], user_id)[room_id]
 
 
 def visibility_checkers(
     txn: Txn, room_ids: Sequence[str], user_id: str
 ) -> dict[str, Callable[[StoredEvent], bool]]:
-    """``visibility_checker`` for many rooms, with two queries for all of them."""
+    """``visibility_checker`` for many rooms, with one query for all of them."""
     if not room_ids:
         return {}
-    members = room_reads.state_histories(txn, room_ids, "m.room.member", user_id)
-    visibility = room_reads.state_histories(txn, room_ids, "m.room.history_visibility", "")
+    member, visibility = ("m.room.member", user_id), ("m.room.history_visibility", "")
+    histories = room_reads.state_histories(txn, room_ids, [member, visibility])
     return {
-        room_id: _checker(user_id, members[room_id], visibility[room_id]) for room_id in room_ids
+        room_id: _checker(user_id, histories[(room_id, member)], histories[(room_id, visibility)])
+        for room_id in room_ids
     }
 
 

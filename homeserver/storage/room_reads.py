@@ -32,22 +32,30 @@ def state_history(txn: Txn, room_id: str, event_type: str, state_key: str) -> li
 
 
 def state_histories(
-    txn: Txn, room_ids: Sequence[str], event_type: str, state_key: str
-) -> dict[str, list[StoredEvent]]:
-    """``state_history`` of many rooms (each in (depth, stream) order), one query
-    per ``IN`` chunk on the ``events_room_state_key`` index."""
-    found: dict[str, list[StoredEvent]] = {room_id: [] for room_id in room_ids}
+    txn: Txn, room_ids: Sequence[str], keys: Sequence[StateKey]
+) -> dict[tuple[str, StateKey], list[StoredEvent]]:
+    """``state_history`` of each of ``keys`` in each room (each in (depth, stream)
+    order), in one statement per ``IN`` chunk: a UNION ALL with a branch per key on
+    the ``events_room_state_key`` index."""
+    found: dict[tuple[str, StateKey], list[StoredEvent]] = {
+        (room_id, key): [] for room_id in room_ids for key in keys
+    }
     for chunk in in_chunks(room_ids):
-        rows = txn.fetchall(
-            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
+        branch = (
+            f"SELECT {_EVENT_COLUMNS}, e.depth FROM events e"
+            " JOIN rooms r ON r.room_id = e.room_id"
             f" WHERE e.room_id IN {txn.in_list(chunk)} AND e.type = ? AND e.state_key = ?"
             " AND e.outlier = 0 AND e.rejected_reason IS NULL"
-            " ORDER BY e.depth, e.stream_ordering",
-            [*chunk, event_type, state_key],
         )
+        params: list[Any] = []
+        for typ, state_key in keys:
+            params += [*chunk, typ, state_key]
+        rows = txn.fetchall(" UNION ALL ".join([branch] * len(keys)), params)
+        rows.sort(key=lambda row: (row[-1], row[2]))  # (depth, stream_ordering)
         for row in rows:
-            stored = _row_to_stored(row)
-            found[stored.event.room_id].append(stored)
+            stored = _row_to_stored(row[:-1])
+            event = stored.event
+            found[(event.room_id, (event.type, event.state_key or ""))].append(stored)
     return found
 
 
