@@ -29,7 +29,7 @@ class StateGroupCache:
     Maps handed out are copies, so callers may change them.
     """
 
-    def __init__(self, max_entries: int = 500_000) -> None:
+    def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
         self._maps: OrderedDict[int, StateMap] = OrderedDict()
         self._size = 0

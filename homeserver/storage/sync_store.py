@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from .database import Row, Txn, in_chunks
+from .database import IN_LIST_CHUNK, Row, Txn, in_chunks
 from .events_store import _EVENT_COLUMNS, StoredEvent, _row_to_stored
 from .state_store import StateGroupCache, group_chain
 
@@ -275,14 +275,17 @@ def current_state_ids_for(
 ) -> dict[tuple[str, str], str]:
     """Current state event ids of ``room_id`` for just ``keys`` (stripped state)."""
     found: dict[tuple[str, str], str] = {}
-    for typ, state_key in keys:
-        event_id = txn.fetchval(
-            "SELECT event_id FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?",
-            (room_id, typ, state_key),
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), IN_LIST_CHUNK // 2):
+        chunk = wanted[start : start + IN_LIST_CHUNK // 2]
+        # One statement for all the keys: each arm is a primary-key lookup.
+        arms = " OR ".join(["(type = ? AND state_key = ?)"] * len(chunk))
+        rows = txn.fetchall(
+            f"SELECT type, state_key, event_id FROM current_state WHERE room_id = ? AND ({arms})",
+            [room_id, *(part for key in chunk for part in key)],
         )
-        if event_id is not None:
-            found[(typ, state_key)] = str(event_id)
-    return found
+        found.update(((typ, state_key), str(event_id)) for typ, state_key, event_id in rows)
+    return {key: found[key] for key in wanted if key in found}  # in the order asked
 
 
 def state_entries_at(
