@@ -61,11 +61,14 @@ def _newest_sql(window: Window) -> tuple[str, list[Any]]:
 
 # "No lower bound" for a window's ``after`` in SQL (stream orderings are far above it).
 _NO_LOWER = -(2**62)
+# The batched read takes three statements: fewer windows than that are read one by one.
+_BATCH_FROM = 3
 
 
 def first_pages(txn: Txn, windows: Sequence[Window], page: int) -> dict[str, list[Row]]:
     """The first page (newest ``page`` rows, as ``recent_events`` reads them) of each
-    window, for many rooms in three round trips whatever their number.
+    window, for many rooms in three round trips whatever their number (a query per
+    room for up to ``_BATCH_FROM`` rooms).
 
     Every room is read through ``events_room_stream`` ranges that stop after ``page``
     entries however big the room is (a window function over the rooms would read all
@@ -75,6 +78,12 @@ def first_pages(txn: Txn, windows: Sequence[Window], page: int) -> dict[str, lis
     with ``rooms``, which would make the statement many times slower to plan on
     PostgreSQL; room versions come in a small query of their own.
     """
+    if len(windows) <= _BATCH_FROM:  # an incremental sync of a room or two
+        pages: dict[str, list[Row]] = {}
+        for window in windows:
+            sql, params = _newest_sql(window)
+            pages[window.room_id] = txn.fetchall(sql, [*params, page])
+        return pages
     found: dict[str, list[Row]] = {w.room_id: [] for w in windows}
     columns = _EVENT_COLUMNS.replace("r.room_version", "NULL AS room_version")
     branch = (
