@@ -192,13 +192,21 @@ def paginate_room(
     columns = _EVENT_COLUMNS.replace(
         "r.room_version", "(SELECT r.room_version FROM rooms r WHERE r.room_id = e.room_id)"
     )
-    rows = txn.fetchall(
+    sql = (
         f"SELECT {columns} FROM events e"
         f" WHERE e.room_id = ? AND {where}{bound}"
         " AND e.outlier = 0 AND e.rejected_reason IS NULL"
-        f" ORDER BY {order} LIMIT ?",
-        [*params, limit],
     )
+    # First within a depth span of twice the page: a planner that sorts what the range
+    # holds (as PostgreSQL does without table statistics) sorts that span, not the
+    # room's history. ``limit`` rows from it are the page (any event past the span
+    # comes after all of them); fewer, and the unbounded read decides.
+    span = 2 * limit
+    near = " AND e.depth > ?" if backwards else " AND e.depth < ?"
+    near_params = [*params, depth - span if backwards else depth + span, limit]
+    rows = txn.fetchall(f"{sql}{near} ORDER BY {order} LIMIT ?", near_params)
+    if len(rows) < limit:
+        rows = txn.fetchall(f"{sql} ORDER BY {order} LIMIT ?", [*params, limit])
     return [_row_to_stored(row) for row in rows]
 
 
