@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeserver.protocol.auth import check_auth_rules
+from homeserver.protocol.auth_chain import EventLookup
 from homeserver.protocol.auth_events import StateKey, auth_types_for_event, check_auth_events
 from homeserver.protocol.canonical import unpadded_base64
 from homeserver.protocol.errors import CanonicalJsonError
 from homeserver.protocol.events import Event, content_hash
-from homeserver.protocol.room_versions import RoomVersion
+from homeserver.protocol.room_versions import V11, RoomVersion
 
 ALICE = "@alice:a.example"  # the creator
 ADMIN = "@admin:a.example"  # power level 100 (not a creator)
@@ -188,3 +189,25 @@ def standard_room(version: RoomVersion, join_rule: str = "public") -> RoomBuilde
     if join_rule != "public":
         room.set_join_rule(join_rule)
     return room
+
+
+def auth_dag_lookup(edges: Mapping[str, list[str]], event_type: str) -> EventLookup:
+    """An ``EventLookup`` over bare ``event_type`` state events whose auth_events are
+    ``edges`` (name -> parent names): just enough event for the auth-graph walks."""
+    events = {}
+    for name, parents in edges.items():
+        pdu = {
+            "type": event_type,
+            "state_key": "",
+            "sender": "@a:x",
+            "room_id": "!r:x",
+            "content": {},
+            "origin_server_ts": 0,
+            "depth": 1,
+            "prev_events": [],
+            "auth_events": parents,
+            "hashes": {"sha256": "x"},
+            "signatures": {},
+        }
+        events[name] = Event(pdu, V11, event_id=name)
+    return EventLookup(events.get)

@@ -25,6 +25,7 @@ from homeserver.protocol.state_res import resolve_state
 from homeserver.protocol.state_res_auth import REAL_AUTH_RULES, AuthRules
 from homeserver.protocol.state_res_v2 import _Resolver, is_power_event
 
+from .room_builder import auth_dag_lookup
 from .test_state_res_room import ALICE, BOB, CHARLIE, ForkingRoom
 
 # -- a bare DAG: only auth_events matter to the helpers ----------------------------------
@@ -196,31 +197,12 @@ def test_power_events() -> None:
     assert not is_power_event(topic)
 
 
-def _power_dag(edges: dict[str, list[str]]) -> EventLookup:
-    """Like ``dag`` but every node is an m.room.power_levels event."""
-    events = {}
-    for name, parents in edges.items():
-        pdu = {
-            "type": "m.room.power_levels",
-            "state_key": "",
-            "sender": "@a:x",
-            "room_id": "!r:x",
-            "content": {},
-            "origin_server_ts": 0,
-            "depth": 1,
-            "prev_events": [],
-            "auth_events": parents,
-            "hashes": {"sha256": "x"},
-            "signatures": {},
-        }
-        events[name] = Event(pdu, V11, event_id=name)
-    return EventLookup(events.get)
-
-
 @pytest.mark.parametrize("version", [V11, V12])
 def test_auth_event_loops_raise_instead_of_hanging(version: RoomVersion) -> None:
     # Ids that are not hashes (v1/v2) or a broken store can make auth events loop.
-    lookup = _power_dag({"p1": ["p2"], "p2": ["p1"], "p3": ["p1"], "e": ["p3"], "m": []})
+    lookup = auth_dag_lookup(
+        {"p1": ["p2"], "p2": ["p1"], "p3": ["p1"], "e": ["p3"], "m": []}, "m.room.power_levels"
+    )
     resolver = _Resolver(version, lookup, REAL_AUTH_RULES)
     with pytest.raises(StateResolutionError, match="loop"):
         resolver.mainline_sorted(["e"], "p1")  # the mainline itself loops

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from homeserver.protocol.auth_chain import (
-    EventLookup,
     ancestors,
     auth_difference,
     conflicted_subgraph,
@@ -26,6 +25,7 @@ from homeserver.protocol.events import Event
 from homeserver.protocol.room_versions import V1, V2, V11, V12, RoomVersion
 from homeserver.protocol.state_res import resolve_state
 
+from .room_builder import auth_dag_lookup
 from .test_state_res_room import ALICE, BOB, CHARLIE, EVELYN, ZARA, Branch, ForkingRoom
 
 USERS = [ALICE, BOB, CHARLIE, ZARA, EVELYN]
@@ -149,26 +149,6 @@ def random_dags(draw: st.DrawFn) -> dict[str, list[str]]:
     return edges
 
 
-def _lookup(edges: dict[str, list[str]]) -> EventLookup:
-    events = {}
-    for name, parents in edges.items():
-        pdu = {
-            "type": "m.room.topic",
-            "state_key": "",
-            "sender": "@a:x",
-            "room_id": "!r:x",
-            "content": {},
-            "origin_server_ts": 0,
-            "depth": 1,
-            "prev_events": [],
-            "auth_events": parents,
-            "hashes": {"sha256": "x"},
-            "signatures": {},
-        }
-        events[name] = Event(pdu, V11, event_id=name)
-    return EventLookup(events.get)
-
-
 def _naive_chain(edges: dict[str, list[str]], node: str) -> set[str]:
     out: set[str] = set()
     for parent in edges[node]:
@@ -182,7 +162,7 @@ def test_auth_helpers_match_the_definitions(
     edges: dict[str, list[str]], data: st.DataObject
 ) -> None:
     nodes = sorted(edges)
-    lookup = _lookup(edges)
+    lookup = auth_dag_lookup(edges, "m.room.topic")
     subsets = st.lists(st.sampled_from(nodes), max_size=5, unique=True)
 
     start = data.draw(subsets)
