@@ -27,8 +27,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -38,6 +36,7 @@ from homeserver.protocol.signing import SigningKey  # noqa: E402
 from homeserver.storage.database import Database  # noqa: E402
 from homeserver.storage.migrations import migrate  # noqa: E402
 from tests.conftest import PG_ADMIN_DSN  # noqa: E402
+from tests.support.http_client import TestClient  # noqa: E402
 from tests.support.matrix_client import SERVER, Http, User, q, request  # noqa: E402
 
 
@@ -119,8 +118,8 @@ async def bench_engine(engine: str, args: argparse.Namespace) -> dict[str, float
         )
         key = SigningKey.from_seed(SERVER, "a_bench", b"\x02" * 32)
         app = build_app(config, key, db)
-        http: Http = TestClient(TestServer(app))
-        await http.start_server()
+        http: Http = TestClient(app)
+        await http.start()
         try:
             user = await register(http, "bencher")
             sem = asyncio.Semaphore(4)

@@ -40,10 +40,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SYNAPSE_IDLE_KB = 123_900
+sys.path.insert(0, str(ROOT))
+SYNAPSE_IDLE_KB = {"sqlite": 123_900, "postgres": 121_800}
 
 
 def _request(url: str, body: dict[str, object] | None = None) -> int:
@@ -80,15 +84,39 @@ def vm_rss_kb(pid: int) -> int:
     raise RuntimeError("no VmRSS line")
 
 
+def rss_by_mapping(pid: int) -> Counter[str]:
+    """VmRSS split by what is mapped: each shared library, ``[heap]``, ``[anon]``."""
+    totals: Counter[str] = Counter()
+    mapping = "[anon]"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if not fields[0].endswith(":"):
+            mapping = fields[5] if len(fields) > 5 else "[anon]"
+        elif fields[0] == "Rss:":
+            totals[mapping] += int(fields[1])
+    return totals
+
+
+@contextmanager
+def _postgres_dsn() -> Iterator[str]:
+    from tests.integration.server_process import fresh_postgres_database
+
+    with fresh_postgres_database("concord_rss_") as dsn:
+        yield dsn
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def measure_once(port: int, settle: float) -> int:
+def measure_once(port: int, settle: float, engine: str, breakdown: bool) -> int:
     if not _port_is_free(port):
         raise RuntimeError(f"port {port} is already in use; pass another with --port")
-    with tempfile.TemporaryDirectory(prefix="concord-rss-") as tmp:
+    dsn_context = _postgres_dsn() if engine == "postgres" else nullcontext("")
+    with tempfile.TemporaryDirectory(prefix="concord-rss-") as tmp, dsn_context as dsn:
         config = Path(tmp) / "config.yaml"
         python = sys.executable
         generate = ["generate-config", "--config", str(config), "--port", str(port)]
@@ -98,6 +126,9 @@ def measure_once(port: int, settle: float) -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        if dsn:
+            with config.open("a") as out:
+                out.write(f"\ndatabase:\n  engine: postgres\n  dsn: {json.dumps(dsn)}\n")
         proc = subprocess.Popen(
             [python, "-m", "homeserver", "run", "--config", str(config)],
             cwd=ROOT,
@@ -120,6 +151,9 @@ def measure_once(port: int, settle: float) -> int:
             )
             _request(base + "/_matrix/key/v2/server")
             time.sleep(1.0)
+            if breakdown:
+                for mapping, kb in rss_by_mapping(proc.pid).most_common(15):
+                    print(f"  {kb:7,} kB  {mapping}")
             return vm_rss_kb(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -135,15 +169,21 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=18110)
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after start")
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--breakdown", action="store_true", help="RSS by mapping, per run")
     args = parser.parse_args()
     results = []
     for i in range(args.runs):
-        kb = measure_once(args.port, args.settle)
+        kb = measure_once(args.port, args.settle, args.engine, args.breakdown)
         results.append(kb)
         print(f"run {i + 1}: {kb:,} kB", flush=True)
     median = int(statistics.median(results))
-    ratio = SYNAPSE_IDLE_KB / median
-    print(f"median idle VmRSS: {median:,} kB ({ratio:.2f}x below Synapse's {SYNAPSE_IDLE_KB:,} kB)")
+    synapse = SYNAPSE_IDLE_KB[args.engine]
+    ratio = synapse / median
+    print(
+        f"median idle VmRSS ({args.engine}): {median:,} kB "
+        f"({ratio:.2f}x below Synapse's {synapse:,} kB; target 3x)"
+    )
     return 0
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.clock import Clock
+from homeserver.http import web
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.signing import SigningKey, make_server_keys_response
 

@@ -15,8 +15,6 @@ import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
 from homeserver.config import Config, ConfigError, load_config
 from homeserver.keyfile import KeyFileError, load_signing_key, write_new_signing_key
 from homeserver.logs import fields, setup_logging
@@ -66,19 +64,15 @@ def generate_config(config_path: Path, server_name: str, host: str, port: int) -
 
 async def serve(config: Config) -> None:
     from homeserver.app import build_app
+    from homeserver.http.server import Server
 
     signing_key = load_signing_key(config.signing_key_path, config.server_name)
     db = open_database(config.database)
     app = build_app(config, signing_key, db)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
     listener = config.client_listener
-    site = web.TCPSite(runner, listener.host, listener.port, shutdown_timeout=10)
-    await site.start()
-    port = listener.port
-    server = getattr(site, "_server", None)
-    if port == 0 and server is not None and server.sockets:
-        port = server.sockets[0].getsockname()[1]
+    server = Server(app, listener.host, listener.port, shutdown_timeout=10)
+    await server.start()
+    port = server.port
     host = listener.host if ":" not in listener.host else f"[{listener.host}]"
     url = f"http://{host}:{port}/"
     log.info("listening", extra=fields(url=url, server_name=config.server_name))
@@ -92,8 +86,8 @@ async def serve(config: Config) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
-        # Draining: stops accepting, lets in-flight requests finish, runs cleanup_ctx.
-        await runner.cleanup()
+        # Draining: stops accepting, lets in-flight requests finish, runs cleanup hooks.
+        await server.stop()
         log.info("stopped")
 
 

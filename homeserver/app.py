@@ -1,11 +1,9 @@
-"""Composition root: builds the aiohttp application and wires every part.
+"""Composition root: builds the HTTP application and wires every part.
 
 Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 """
 
 from __future__ import annotations
-
-from aiohttp import web
 
 from federation import keys_server
 from homeserver.api import ops
@@ -28,6 +26,7 @@ from homeserver.appkeys import (
 )
 from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
+from homeserver.http import web
 from homeserver.metrics import Metrics
 from homeserver.protocol.signing import SigningKey
 from homeserver.ratelimit import TokenBucketLimiter
@@ -43,7 +42,7 @@ from homeserver.storage.store import Store
 def build_app(
     config: Config, signing_key: SigningKey, db: Database, *, clock: Clock | None = None
 ) -> web.Application:
-    """The whole server as one aiohttp application over an open, migrated ``db``.
+    """The whole server as one HTTP application over an open, migrated ``db``.
 
     The app owns ``db`` from here on and closes it on cleanup.
     """

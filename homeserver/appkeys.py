@@ -3,10 +3,9 @@ modules can reach their dependencies without importing the composition root."""
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.clock import Clock
 from homeserver.config import Config
+from homeserver.http import web
 from homeserver.protocol.signing import SigningKey
 from homeserver.rooms.aliases import AliasDirectory
 from homeserver.rooms.bus import EventBus

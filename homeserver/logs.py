@@ -37,8 +37,6 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # aiohttp's access log duplicates our request metrics; keep it at warning.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 def fields(**values: Any) -> dict[str, Any]:

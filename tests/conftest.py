@@ -18,6 +18,9 @@ import pytest
 from homeserver.storage.database import Database
 from homeserver.storage.migrations import migrate
 
+# The `serve_app` fixture: an application on our HTTP server, reached over loopback.
+pytest_plugins = ["tests.support.http_client"]
+
 PG_ADMIN_DSN = os.environ.get("CONCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 

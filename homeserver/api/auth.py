@@ -10,12 +10,11 @@ spec: client-server "Using access tokens": ``Authorization: Bearer <token>`` (or
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.accounts.authenticator import Authenticator
 from homeserver.accounts.errors import missing_token
 from homeserver.accounts.requester import Requester
 from homeserver.errors import MatrixError
+from homeserver.http import web
 
 __all__ = ["AUTH_KEY", "Authenticator", "Requester", "access_token", "require_user"]
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
-
 from homeserver.errors import MatrixError
+from homeserver.http import web
+from homeserver.http.web import Handler, Middleware
 from homeserver.ratelimit import TokenBucketLimiter
 
 # Paths whose abuse costs the most (password hashing, account creation): per IP.

@@ -10,11 +10,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
-
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
+from homeserver.http import web
+from homeserver.http.web import Middleware
 from homeserver.logs import fields
 from homeserver.metrics import Metrics
 
@@ -71,8 +70,7 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
             status = exc.status
             raise
         finally:
-            route = request.match_info.route.resource
-            endpoint = route.canonical if route is not None else "unmatched"
+            endpoint = request.route or "unmatched"
             metrics.request_latency.labels(request.method, endpoint, str(status)).observe(
                 time.perf_counter() - start
             )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from homeserver.http import web
 from homeserver.metrics import Metrics
 
 METRICS_KEY = web.AppKey("metrics", Metrics)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
-
 from homeserver.errors import MatrixError, bad_json
+from homeserver.http import web
 
 
 async def json_object(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:

@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from aiohttp import web
 
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode("utf-8")
+from homeserver.http import web
 
 
 def json_response(
@@ -19,4 +16,6 @@ def json_response(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
-    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+    return web.Response(
+        body=orjson.dumps(data), status=status, headers=headers, content_type="application/json"
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signedjson.key
 import signedjson.sign
-from aiohttp.test_utils import TestClient
 
 from homeserver.app import build_app
 from homeserver.config import Config, parse_config
@@ -13,16 +12,17 @@ from homeserver.storage.migrations import migrate
 from homeserver.storage.sqlite import SqliteDatabase
 
 from ..conftest import FakeClock
+from ..support.http_client import TestClient
 
 
-async def make_client(aiohttp_client, config, signing_key, clock=None) -> TestClient:
+async def make_client(serve_app, config, signing_key, clock=None) -> TestClient:
     db = SqliteDatabase(config.data_dir / "t.db")
     migrate(db)
-    return await aiohttp_client(build_app(config, signing_key, db, clock=clock or FakeClock()))
+    return await serve_app(build_app(config, signing_key, db, clock=clock or FakeClock()))
 
 
-async def test_versions_lists_spec_versions(aiohttp_client, config, signing_key) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_versions_lists_spec_versions(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     resp = await client.get("/_matrix/client/versions")
     assert resp.status == 200
     body = await resp.json()
@@ -32,10 +32,10 @@ async def test_versions_lists_spec_versions(aiohttp_client, config, signing_key)
 
 
 async def test_server_keys_are_self_signed(
-    aiohttp_client, config: Config, signing_key: SigningKey
+    serve_app, config: Config, signing_key: SigningKey
 ) -> None:
     clock = FakeClock(1_700_000_000_000)
-    client = await make_client(aiohttp_client, config, signing_key, clock)
+    client = await make_client(serve_app, config, signing_key, clock)
     resp = await client.get("/_matrix/key/v2/server")
     assert resp.status == 200
     body = await resp.json()
@@ -51,10 +51,10 @@ async def test_server_keys_are_self_signed(
 
 
 async def test_server_keys_resigned_when_half_validity_passed(
-    aiohttp_client, config: Config, signing_key: SigningKey
+    serve_app, config: Config, signing_key: SigningKey
 ) -> None:
     clock = FakeClock(1_700_000_000_000)
-    client = await make_client(aiohttp_client, config, signing_key, clock)
+    client = await make_client(serve_app, config, signing_key, clock)
     first = await (await client.get("/_matrix/key/v2/server")).json()
     clock.now_ms += config.key_valid_for_ms // 2 + 1
     second = await (await client.get("/_matrix/key/v2/server")).json()
@@ -62,15 +62,15 @@ async def test_server_keys_resigned_when_half_validity_passed(
     assert second["valid_until_ts"] > clock.now_ms
 
 
-async def test_health(aiohttp_client, config, signing_key) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_health(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     resp = await client.get("/health")
     assert resp.status == 200
     assert await resp.text() == "OK"
 
 
-async def test_metrics_count_requests_by_endpoint(aiohttp_client, config, signing_key) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_metrics_count_requests_by_endpoint(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     await client.get("/_matrix/client/versions")
     await client.get("/_matrix/client/versions")
     text = await (await client.get("/metrics")).text()
@@ -83,8 +83,8 @@ async def test_metrics_count_requests_by_endpoint(aiohttp_client, config, signin
     assert line.endswith(" 2.0")
 
 
-async def test_unknown_endpoint_is_matrix_error(aiohttp_client, config, signing_key) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_unknown_endpoint_is_matrix_error(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     resp = await client.get("/_matrix/client/v3/nonexistent")
     assert resp.status == 404
     assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
@@ -93,16 +93,14 @@ async def test_unknown_endpoint_is_matrix_error(aiohttp_client, config, signing_
     assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
 
 
-async def test_cors_preflight(aiohttp_client, config, signing_key) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_cors_preflight(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     resp = await client.options("/_matrix/client/versions")
     assert resp.status == 204
     assert "Authorization" in resp.headers["Access-Control-Allow-Headers"]
 
 
-async def test_rate_limited_requests_get_m_limit_exceeded(
-    aiohttp_client, tmp_path, signing_key
-) -> None:
+async def test_rate_limited_requests_get_m_limit_exceeded(serve_app, tmp_path, signing_key) -> None:
     config = parse_config(
         {
             "server_name": "test.local",
@@ -111,7 +109,7 @@ async def test_rate_limited_requests_get_m_limit_exceeded(
         source="t.yaml",
         base_dir=tmp_path,
     )
-    client = await make_client(aiohttp_client, config, signing_key)
+    client = await make_client(serve_app, config, signing_key)
     statuses = []
     for _ in range(3):
         resp = await client.post("/_matrix/client/v3/login", json={"type": "m.login.password"})
@@ -123,10 +121,8 @@ async def test_rate_limited_requests_get_m_limit_exceeded(
     assert body["retry_after_ms"] > 0
 
 
-async def test_oversized_body_is_refused_before_reading(
-    aiohttp_client, config, signing_key
-) -> None:
-    client = await make_client(aiohttp_client, config, signing_key)
+async def test_oversized_body_is_refused_before_reading(serve_app, config, signing_key) -> None:
+    client = await make_client(serve_app, config, signing_key)
     big = b"{" + b" " * (config.max_request_body_bytes + 10) + b"}"
     resp = await client.post("/_matrix/client/v3/createRoom", data=big)
     assert resp.status == 413

@@ -9,16 +9,16 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from aiohttp import web
-from aiohttp.test_utils import TestClient
+from homeserver.http import web
 
 from ..conftest import FakeClock
+from .http_client import TestClient
 
 SERVER = "test.local"
 V3 = "/_matrix/client/v3"
 PASSWORD = "correct horse"
 
-Http = TestClient[web.Request, web.Application]
+Http = TestClient
 
 
 class Reply:

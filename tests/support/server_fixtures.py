@@ -16,6 +16,7 @@ from homeserver.protocol.signing import SigningKey
 from homeserver.storage.database import Database
 
 from ..conftest import FakeClock
+from .http_client import ServeApp
 from .matrix_client import SERVER, Server, User
 
 MakeServer = Callable[..., Awaitable[Server]]
@@ -29,7 +30,7 @@ def server_config() -> dict[str, Any]:
 
 @pytest.fixture
 def make_server(
-    aiohttp_client: Any,
+    serve_app: ServeApp,
     database: Database,
     clock: FakeClock,
     tmp_path: Path,
@@ -52,7 +53,7 @@ def make_server(
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)
         key = SigningKey.from_seed(SERVER, "a_test", b"\x01" * 32)
         app = build_app(config, key, database, clock=clock)
-        http = await aiohttp_client(app)
+        http = await serve_app(app)
         return Server(http, app, clock)
 
     return make

@@ -6,13 +6,12 @@ spec: client-server "Current account information", "Password management",
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.accounts.errors import missing_param
 from homeserver.accounts.passwords import validate_new_password
 from homeserver.api.auth import require_user
 from homeserver.api.request_body import json_object, opt_bool
 from homeserver.api.responses import json_response
+from homeserver.http import web
 
 from .accounts_common import accounts, paths
 

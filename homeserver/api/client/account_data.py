@@ -7,10 +7,9 @@ spec: client-server "Client Config" (``/user/{userId}/account_data/{type}``,
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.appkeys import ACCOUNT_DATA_KEY
+from homeserver.http import web
 
 from ..auth import require_user
 from ..request_body import json_object

@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.accounts.service import Accounts, build_accounts
 from homeserver.api.auth import AUTH_KEY
 from homeserver.clock import Clock
 from homeserver.config import Config
+from homeserver.http import web
 from homeserver.storage.store import Store
 
 from . import account, devices, login, logout, refresh, register

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.accounts.service import Accounts
+from homeserver.http import web
 
 ACCOUNTS_KEY = web.AppKey("accounts", Accounts)
 

@@ -5,12 +5,11 @@ spec: client-server "Device management".
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.auth import require_user
 from homeserver.api.request_body import json_object, opt_str
 from homeserver.api.responses import json_response
 from homeserver.errors import bad_json
+from homeserver.http import web
 
 from .accounts_common import accounts, paths
 from .register import MAX_DISPLAY_NAME_LENGTH

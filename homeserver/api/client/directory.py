@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
+from homeserver.http import web
 from homeserver.rooms.directory import MAX_PUBLIC_ROOMS_LIMIT, PublicRoomsQuery
 
 from ..auth import require_user

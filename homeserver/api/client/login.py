@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.accounts.login import DeviceRequest
 from homeserver.api.request_body import json_object, opt_bool, opt_str
 from homeserver.api.responses import json_response
+from homeserver.http import web
 
 from .accounts_common import accounts, paths
 from .register import MAX_DISPLAY_NAME_LENGTH, device_id_param

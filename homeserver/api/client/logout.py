@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.auth import require_user
 from homeserver.api.responses import json_response
+from homeserver.http import web
 
 from .accounts_common import accounts, paths
 

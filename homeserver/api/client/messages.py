@@ -6,10 +6,9 @@ Context".
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
+from homeserver.http import web
 from homeserver.rooms.event_filter import EventFilter
 from homeserver.rooms.messages import DEFAULT_LIMIT, MAX_LIMIT
 

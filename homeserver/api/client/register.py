@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from homeserver.accounts.errors import invalid_param, missing_param
 from homeserver.accounts.passwords import validate_new_password
 from homeserver.accounts.registration import RegistrationRequest
 from homeserver.api.request_body import json_object, opt_bool, opt_str
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
+from homeserver.http import web
 
 from .accounts_common import accounts, paths
 

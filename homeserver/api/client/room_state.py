@@ -7,10 +7,9 @@ spec: client-server "Sending events to a room", "Getting events for a room",
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
+from homeserver.http import web
 from homeserver.rooms.pipeline import TxnKey
 from homeserver.rooms.state_reads import MEMBERSHIPS
 

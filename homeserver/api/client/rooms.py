@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.appkeys import NOTIFIER_KEY
 from homeserver.errors import MatrixError, bad_json
+from homeserver.http import web
 from homeserver.protocol.errors import UnknownRoomVersion
 from homeserver.protocol.room_versions import room_version
 from homeserver.rooms.creation import parse_create_room

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiohttp import web
-
 from homeserver.errors import MatrixError
+from homeserver.http import web
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_room_id
 from homeserver.rooms.access import RoomAccess

@@ -7,8 +7,6 @@ directory and room creator are in place.
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.appkeys import (
     ALIASES_KEY,
     CLOCK_KEY,
@@ -17,6 +15,7 @@ from homeserver.appkeys import (
     ROOMS_KEY,
     STORE_KEY,
 )
+from homeserver.http import web
 from homeserver.rooms.access import RoomAccess
 from homeserver.rooms.directory import DirectoryHandler
 from homeserver.rooms.events_view import EventRenderer

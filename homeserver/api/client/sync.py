@@ -6,11 +6,10 @@ spec: client-server "Syncing" (``GET /_matrix/client/v3/sync``) and "Filtering"
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
 from homeserver.appkeys import FILTERS_KEY, SYNC_HANDLER_KEY
 from homeserver.errors import MatrixError
+from homeserver.http import web
 from homeserver.sync.handler import PRESENCE_STATES, SyncRequest
 from homeserver.sync.tokens import StreamToken
 

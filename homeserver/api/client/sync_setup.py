@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from homeserver.appkeys import (
@@ -24,6 +23,7 @@ from homeserver.appkeys import (
     STORE_KEY,
     SYNC_HANDLER_KEY,
 )
+from homeserver.http import web
 from homeserver.sync.account_data import AccountDataHandler
 from homeserver.sync.filters import FilterHandler
 from homeserver.sync.handler import SyncHandler

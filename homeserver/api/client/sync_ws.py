@@ -36,10 +36,10 @@ import logging
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
 
 from homeserver.appkeys import FILTERS_KEY, SYNC_HANDLER_KEY
 from homeserver.errors import MatrixError
+from homeserver.http import web
 from homeserver.sync.filtering import SyncFilter, parse_filter
 from homeserver.sync.handler import MAX_TIMEOUT_MS, SyncRequest
 from homeserver.sync.tokens import StreamToken
@@ -148,7 +148,7 @@ class _Session:
         pusher: asyncio.Task[None] | None = None
         try:
             async for message in self.ws:
-                if message.type != WSMsgType.TEXT:
+                if not isinstance(message.data, str):
                     continue  # binary frames carry nothing in this protocol
                 try:
                     req = await self.parse(message.data)

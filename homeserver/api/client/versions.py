@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from homeserver.api.responses import json_response
+from homeserver.http import web
 
 SPEC_VERSIONS = ("v1.11", "v1.12", "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18", "v1.19")
 
