@@ -71,8 +71,8 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
             raise
         finally:
             endpoint = request.route or "unmatched"
-            metrics.request_latency.labels(request.method, endpoint, str(status)).observe(
-                time.perf_counter() - start
+            metrics.request_latency.observe(
+                time.perf_counter() - start, (request.method, endpoint, str(status))
             )
 
     return record

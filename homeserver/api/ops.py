@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
 from homeserver.http import web
-from homeserver.metrics import Metrics
+from homeserver.metrics import CONTENT_TYPE, Metrics
 
 METRICS_KEY = web.AppKey("metrics", Metrics)
 
@@ -15,8 +13,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS_KEY].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    body = request.app[METRICS_KEY].registry.exposition()
+    return web.Response(body=body, content_type=CONTENT_TYPE)
 
 
 def routes() -> list[web.RouteDef]:

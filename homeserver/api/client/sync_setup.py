@@ -8,10 +8,6 @@ pipeline has read its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
 from homeserver.appkeys import (
     ACCOUNT_DATA_KEY,
     BUS_KEY,
@@ -24,6 +20,7 @@ from homeserver.appkeys import (
     SYNC_HANDLER_KEY,
 )
 from homeserver.http import web
+from homeserver.metrics import GaugeFunction
 from homeserver.sync.account_data import AccountDataHandler
 from homeserver.sync.filters import FilterHandler
 from homeserver.sync.handler import SyncHandler
@@ -32,21 +29,6 @@ from homeserver.sync.notifier import Notifier
 
 from .. import ops
 from . import account_data, sync, sync_ws
-
-
-class _SyncMetrics:
-    """DESIGN.md "Operations": sync wake-ups, read from the notifier at scrape time."""
-
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
-
-    def collect(self) -> Iterator[Metric]:
-        yield CounterMetricFamily(
-            "concord_sync_wakeups", "Long-polling syncs woken by news", value=self.notifier.wakeups
-        )
-        yield GaugeMetricFamily(
-            "concord_sync_waiting", "Syncs parked waiting for news", value=self.notifier.waiting
-        )
 
 
 def setup(app: web.Application) -> Notifier:
@@ -63,7 +45,21 @@ def setup(app: web.Application) -> Notifier:
 
     app.on_startup.append(start_notifier)
     if ops.METRICS_KEY in app:
-        app[ops.METRICS_KEY].registry.register(_SyncMetrics(notifier))
+        # DESIGN.md "Operations": sync wake-ups, read from the notifier at scrape time.
+        registry = app[ops.METRICS_KEY].registry
+        registry.register(
+            GaugeFunction(
+                "concord_sync_wakeups",
+                "Long-polling syncs woken by news",
+                lambda: notifier.wakeups,
+                kind="counter",
+            )
+        )
+        registry.register(
+            GaugeFunction(
+                "concord_sync_waiting", "Syncs parked waiting for news", lambda: notifier.waiting
+            )
+        )
     for module in (sync, sync_ws, account_data):
         app.add_routes(module.routes())
     return notifier
