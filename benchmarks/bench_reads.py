@@ -35,9 +35,9 @@ from homeserver.config import parse_config  # noqa: E402
 from homeserver.protocol.signing import SigningKey  # noqa: E402
 from homeserver.storage.database import Database  # noqa: E402
 from homeserver.storage.migrations import migrate  # noqa: E402
-from tests.conftest import PG_ADMIN_DSN  # noqa: E402
 from tests.support.http_client import TestClient  # noqa: E402
 from tests.support.matrix_client import SERVER, Http, User, q, request  # noqa: E402
+from tests.support.pg_admin import PG_ADMIN_DSN, pg_run  # noqa: E402
 
 
 @asynccontextmanager
@@ -50,20 +50,16 @@ async def fresh_database(engine: str) -> AsyncIterator[Database]:
             migrate(sqlite_db)
             yield sqlite_db
         return
-    import psycopg
-
     from homeserver.storage.postgres import PostgresDatabase
 
     name = "concord_bench_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    pg_run(f'CREATE DATABASE "{name}"')
     try:
         pg_db = PostgresDatabase(PG_ADMIN_DSN.rpartition("/")[0] + "/" + name)
         migrate(pg_db)
         yield pg_db
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def register(http: Http, username: str) -> User:

@@ -43,10 +43,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.integration.server_process import (  # noqa: E402
-    PG_ADMIN_DSN,
     ConcordServer,
     fresh_postgres_database,
 )
+from tests.support.pg_admin import pg_run  # noqa: E402
 
 BENCH_DIR = REPO / ".bench"
 SHARED_BENCH = Path(os.environ.get("CONCORD_SHARED_BENCH", REPO.parent / "shared" / "bench"))
@@ -328,13 +328,10 @@ def bench_synapse(engine: str, run_id: str, scenario_args: list[str], out: Path)
 
 
 def drop_postgres_database(name: str) -> None:
-    import psycopg
+    import psycopg2
 
-    with (
-        contextlib.suppress(psycopg.Error),
-        psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin,
-    ):
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with contextlib.suppress(psycopg2.Error):
+        pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- the table ----------------------------------------------------------------------------

@@ -18,10 +18,11 @@ import pytest
 from homeserver.storage.database import Database
 from homeserver.storage.migrations import migrate
 
+from .support.pg_admin import PG_ADMIN_DSN, pg_run
+
 # The `serve_app` fixture: an application on our HTTP server, reached over loopback.
 pytest_plugins = ["tests.support.http_client"]
 
-PG_ADMIN_DSN = os.environ.get("CONCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 
@@ -52,25 +53,20 @@ def _pg_dsn_for(name: str) -> str:
 def _create_database(prefix: str) -> str:
     """A new, empty database named ``prefix`` + a random suffix; skips the test when
     PostgreSQL is unreachable (fails it with REQUIRE_POSTGRES=1)."""
-    import psycopg
+    import psycopg2
 
     name = prefix + uuid.uuid4().hex[:12]
     try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
+        pg_run(f'CREATE DATABASE "{name}"')
+    except psycopg2.OperationalError as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     return name
 
 
 def _drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -106,18 +102,16 @@ def shared_postgres_dsn() -> Iterator[str]:
 
 
 def _empty_tables(dsn: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                " AND tablename <> 'schema_version'"
-            )
-        ]
-        if tables:
-            conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+    tables = [
+        row[0]
+        for row in pg_run(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'schema_version'",
+            dsn,
+        )
+    ]
+    if tables:
+        pg_run("TRUNCATE " + ", ".join(f'"{t}"' for t in tables), dsn)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ FORBIDDEN_IN_PURE = frozenset(
         "sqlite3",
         "psycopg",
         "psycopg_pool",
+        "psycopg2",
         "socket",
         "ssl",
         "select",

@@ -46,7 +46,7 @@ async def _not_found(request: Request) -> StreamResponse:
 
 
 async def _method_not_allowed(request: Request) -> StreamResponse:
-    raise HTTPMethodNotAllowed()
+    raise HTTPMethodNotAllowed(allowed=request.app.router.allowed_methods(request.raw_path))
 
 
 class Application:

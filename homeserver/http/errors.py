@@ -3,6 +3,7 @@ turns them into Matrix errors, and whatever escapes becomes a plain response."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from http import HTTPStatus
 
 
@@ -11,6 +12,7 @@ class HTTPException(Exception):
 
     def __init__(self, reason: str | None = None) -> None:
         self.reason = reason or HTTPStatus(self.status).phrase
+        self.headers: dict[str, str] = {}  # sent with the plain response it becomes
         super().__init__(self.reason)
 
 
@@ -24,6 +26,12 @@ class HTTPNotFound(HTTPException):
 
 class HTTPMethodNotAllowed(HTTPException):
     status = 405
+
+    def __init__(self, reason: str | None = None, *, allowed: Iterable[str] = ()) -> None:
+        super().__init__(reason)
+        self.allowed = list(allowed)
+        # RFC 9110 §15.5.6: a 405 MUST list the target's methods in Allow.
+        self.headers["Allow"] = ", ".join(self.allowed)
 
 
 class HTTPRequestEntityTooLarge(HTTPException):

@@ -8,7 +8,7 @@ paths: ``/rooms/%21abc%3Aexample.org/...``). ``GET`` routes answer ``HEAD`` too.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -106,16 +106,15 @@ class Router:
 
     def resolve(self, method: str, raw_path: str) -> Match:
         lookup = "GET" if method == "HEAD" else method
+        other_method: Match | None = None
         handlers = self._static.get(raw_path)
         if handlers is not None:
-            return Match(handlers.get(lookup), {}, raw_path)
-        other_method: Match | None = None
-        for entry in self._dynamic:
-            if not raw_path.startswith(entry.prefix):
-                continue
-            found = entry.pattern.fullmatch(raw_path)
-            if found is None:
-                continue
+            handler = handlers.get(lookup)
+            if handler is not None:
+                return Match(handler, {}, raw_path)
+            # A pattern matching this path may still have the method.
+            other_method = Match(None, {}, raw_path)
+        for entry, found in self._matching(raw_path):
             handler = entry.handlers.get(lookup)
             if handler is None:
                 other_method = other_method or Match(None, {}, entry.path)
@@ -123,6 +122,23 @@ class Router:
             params = {name: unquote(value) for name, value in found.groupdict().items()}
             return Match(handler, params, entry.path)
         return other_method or NOT_FOUND
+
+    def allowed_methods(self, raw_path: str) -> list[str]:
+        """Every method some route takes for ``raw_path`` (``Allow``, RFC 9110 §10.2.1)."""
+        methods = set(self._static.get(raw_path, ()))
+        for entry, _ in self._matching(raw_path):
+            methods.update(entry.handlers)
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
+
+    def _matching(self, raw_path: str) -> Iterator[tuple[_Dynamic, re.Match[str]]]:
+        for entry in self._dynamic:
+            if not raw_path.startswith(entry.prefix):
+                continue
+            found = entry.pattern.fullmatch(raw_path)
+            if found is not None:
+                yield entry, found
 
     def routes(self) -> list[tuple[str, str]]:
         """(method, path) of every route, for tests and introspection."""

@@ -34,6 +34,7 @@ MAX_HEADER_FIELDS = 128
 MAX_QUEUED = 16  # pipelined requests waiting before reading pauses
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_UNWIND_S = 1.0  # on stop, for cancelled handlers to finish
 
 
 class _Refuse(Exception):
@@ -72,6 +73,8 @@ class HttpProtocol(asyncio.Protocol):
         self._upgrade_buffer = bytearray()
         self._websocket: WebSocketResponse | None = None
         self._head_sent = False
+        self._refusal: _Refuse | None = None  # to send once earlier requests are answered
+        self._peer_done = False  # the peer half-closed: close once its requests are answered
         self.stopping = False
 
     # -- asyncio.Protocol ----------------------------------------------------------------
@@ -124,6 +127,10 @@ class HttpProtocol(asyncio.Protocol):
             self._refuse(400, "Bad Request")
 
     def eof_received(self) -> bool | None:
+        if self.busy and self._websocket is None and not self._upgrading:
+            # A half-close (RFC 9293 §3.6): the peer still reads what it asked for.
+            self._peer_done = True
+            return True
         return None  # close our side too
 
     def pause_writing(self) -> None:
@@ -158,20 +165,37 @@ class HttpProtocol(asyncio.Protocol):
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > MAX_HEADER_BYTES or len(self._headers) >= MAX_HEADER_FIELDS:
             raise _Refuse(431, "Request Header Fields Too Large")
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        # llhttp drops the whitespace before a value, not after (RFC 9112 §5.1: neither is
+        # part of the value).
+        self._headers.append((name.decode("latin-1"), value.decode("latin-1").rstrip(" \t")))
 
     def on_headers_complete(self) -> None:
+        version = self._parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            # llhttp takes a request-line without a version as HTTP/0.9 (RFC 9112 §3: an
+            # invalid request-line) and parses HTTP/2.0 (RFC 9110 §15.6.6: 505).
+            if version.startswith("0."):
+                raise _Refuse(400, "Bad Request")
+            raise _Refuse(505, "HTTP Version Not Supported")
+        names = [name.lower() for name, _ in self._headers]
+        if version == "1.1" and names.count("host") != 1:
+            # RFC 9112 §3.2: no Host, or more than one, MUST be answered 400.
+            raise _Refuse(400, "Bad Request")
         limit = self.app.client_max_size
-        for name, value in self._headers:
-            lower = name.lower()
+        expect_continue = False
+        for lower, (_, value) in zip(names, self._headers, strict=True):
             if lower == "content-length" and value.isdigit() and int(value) > limit:
-                # Answered now (413 through the application), body never read.
+                # Answered now (413 through the application), body never read; RFC 9110
+                # §10.1.1: a final status instead of 100 (Continue).
                 self._body_too_large = True
                 self._discard = True
                 self._enqueue(keep_alive=False)
                 raise _Refuse(0, "early 413")
-            if lower == "expect" and value.lower() == "100-continue" and self.transport:
-                self.transport.write(_CONTINUE)
+            if lower == "expect" and value.lower() == "100-continue":
+                expect_continue = True
+        if expect_continue and version == "1.1" and self.transport:
+            # RFC 9110 §10.1.1: an HTTP/1.0 request's 100-continue MUST be ignored.
+            self.transport.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         if self._body_too_large:
@@ -238,7 +262,9 @@ class HttpProtocol(asyncio.Protocol):
         finally:
             self._task = None
         if not self.closed:
-            if self.stopping:
+            if self._refusal is not None:
+                self._send_refusal(self._refusal)
+            elif self.stopping or self._peer_done:
                 self.close()
             else:
                 self._arm_idle_timer()
@@ -248,7 +274,10 @@ class HttpProtocol(asyncio.Protocol):
         try:
             response = await self.app.handle(request)
         except HTTPException as exc:
-            response = Response(status=exc.status, text=exc.reason)
+            if self._head_sent:
+                self.close()  # too late for this status: the body ends unfinished
+                return
+            response = Response(status=exc.status, text=exc.reason, headers=exc.headers)
         except (ConnectionError, asyncio.CancelledError):
             if self.closed:
                 return
@@ -267,6 +296,7 @@ class HttpProtocol(asyncio.Protocol):
             if isinstance(response, Response) and not response.prepared:
                 self.write(response.encode(request))
             else:
+                await response.prepare(request)  # when the handler did not
                 await response.write_eof()
             await self.drain()
         except ConnectionError:
@@ -321,20 +351,23 @@ class HttpProtocol(asyncio.Protocol):
     def _refuse(self, status: int, reason: str) -> None:
         """Answer a request the parser refused (an early 413 is already queued), close."""
         self._discard = True
-        if status and not self.busy and self.transport is not None:
-            text = reason.encode("latin-1")
-            self.transport.write(
-                b"HTTP/1.1 %d %b\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                b"Content-Length: %d\r\nConnection: close\r\n\r\n%b"
-                % (status, text, len(text), text)
-            )
-            self.close()
-        elif status:
-            # Earlier requests are still being answered: close once they are.
-            for queued in self._queue:
-                queued.keep_alive = False
-            if self._task is None:
-                self.close()
+        if not status:
+            return
+        if self.busy:
+            # Earlier requests are still being answered: refuse after them, in order
+            # (RFC 9112 §9.3.2).
+            self._refusal = _Refuse(status, reason)
+        else:
+            self._send_refusal(_Refuse(status, reason))
+
+    def _send_refusal(self, refusal: _Refuse) -> None:
+        text = refusal.reason.encode("latin-1")
+        self.write(
+            b"HTTP/1.1 %d %b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%b"
+            % (refusal.status, text, len(text), text)
+        )
+        self.close()
 
 
 class Server:
@@ -377,23 +410,33 @@ class Server:
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish (up to ``shutdown_timeout``),
         close every connection, then run the application's shutdown and cleanup."""
+        deadline = self.loop.time() + self.shutdown_timeout
         if self._server is not None:
             self._server.close()
+        closing: list[asyncio.Task[None]] = []
         for connection in list(self.connections):
             connection.stopping = True
             if connection._websocket is not None:
-                await connection._websocket.close(code=1001, message=b"server shutting down")
+                # Every closing handshake at once (RFC 6455 §7.4.1 1001: going away).
+                going_away = connection._websocket.close(code=1001, message=b"server shutting down")
+                closing.append(self.loop.create_task(going_away))
             elif not connection.busy:
                 connection.close()
+        if closing:
+            await asyncio.wait(closing, timeout=self.shutdown_timeout)
         await self.app.shutdown()
-        deadline = self.loop.time() + self.shutdown_timeout
         while any(c.busy for c in self.connections) and self.loop.time() < deadline:
             await asyncio.sleep(0.05)
+        unfinished = [task for task in closing if not task.done()]
         for connection in list(self.connections):
             task = connection._task
             if task is not None:
                 task.cancel()
+                unfinished.append(task)
             connection.close()
+        if unfinished:
+            # Handlers unwind before the cleanup hooks close what they use.
+            await asyncio.wait(unfinished, timeout=_UNWIND_S)
         if self._server is not None:
             await self._server.wait_closed()
         await self.app.cleanup()

@@ -74,6 +74,13 @@ def _valid_key(key: str) -> bool:
         return False
 
 
+def _valid_close_code(code: int) -> bool:
+    """A code a Close frame may carry (RFC 6455 §7.4): 1000-1003 and 1007-1014 are
+    assigned (1004 reserved; 1005, 1006, 1015 never sent), 3000-4999 registered or
+    private; the rest of 0-2999 is unassigned or unused."""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
 def _unmask(payload: bytes, mask: bytes) -> bytes:
     length = len(payload)
     if not length:
@@ -241,6 +248,12 @@ class WebSocketResponse(StreamResponse):
         code = WSCloseCode.OK.value
         if len(payload) >= 2:
             code = struct.unpack_from("!H", payload)[0]
+            if not _valid_close_code(code):
+                raise _ProtocolError(WSCloseCode.PROTOCOL_ERROR, "bad close code")
+            try:
+                payload[2:].decode("utf-8")  # the reason (RFC 6455 §5.5.1)
+            except UnicodeDecodeError:
+                raise _ProtocolError(WSCloseCode.INVALID_TEXT, "reason is not UTF-8") from None
         elif len(payload) == 1:
             raise _ProtocolError(WSCloseCode.PROTOCOL_ERROR, "bad close frame")
         self.close_code = code

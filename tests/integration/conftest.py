@@ -33,12 +33,12 @@ def server(
 
 @contextlib.contextmanager
 def _postgres_database() -> Iterator[str]:
-    import psycopg
+    import psycopg2
 
     try:
         manager = fresh_postgres_database()
         dsn = manager.__enter__()
-    except psycopg.OperationalError as exc:
+    except psycopg2.OperationalError as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")

@@ -28,7 +28,8 @@ from typing import Any
 
 import yaml
 
-PG_ADMIN_DSN = os.environ.get("CONCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.support.pg_admin import PG_ADMIN_DSN, pg_run
+
 REPO = Path(__file__).resolve().parents[2]
 _URL_MARK = ": open "
 
@@ -211,15 +212,11 @@ def _pg_dsn_for(name: str) -> str:
 def fresh_postgres_database(prefix: str = "concord_it_") -> Iterator[str]:
     """An empty PostgreSQL database; yields its DSN and drops it afterwards.
 
-    Raises ``psycopg.OperationalError`` when PostgreSQL is unreachable.
+    Raises ``psycopg2.OperationalError`` when PostgreSQL is unreachable.
     """
-    import psycopg
-
     name = prefix + uuid.uuid4().hex[:12]
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    pg_run(f'CREATE DATABASE "{name}"')
     try:
         yield _pg_dsn_for(name)
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

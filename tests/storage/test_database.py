@@ -107,3 +107,54 @@ async def test_state_groups_snapshot_bounds_the_chain(database: Database) -> Non
     )
     assert max(chains) < state_store.MAX_CHAIN
     assert chains.count(0) >= 3  # snapshots were written along the way
+
+
+async def test_executemany_inserts_every_row_across_chunks(database: Database) -> None:
+    # On PostgreSQL this becomes multi-row INSERTs of MULTIROW_CHUNK rows each.
+    rows = [("@a:x", i, f'{{"n": {i}}}') for i in range(1234)]
+
+    def put(txn: Txn) -> None:
+        txn.executemany("INSERT INTO filters (user_id, filter_id, json) VALUES (?, ?, ?)", rows)
+
+    await database.write(put)
+    stored = await database.read(
+        lambda t: t.fetchall("SELECT user_id, filter_id, json FROM filters ORDER BY filter_id")
+    )
+    assert [tuple(r) for r in stored] == rows
+
+
+async def test_executemany_with_no_rows_does_nothing(database: Database) -> None:
+    def put(txn: Txn) -> None:
+        txn.executemany("INSERT INTO filters (user_id, filter_id, json) VALUES (?, ?, ?)", [])
+
+    await database.write(put)
+    assert await database.read(lambda t: t.fetchval("SELECT COUNT(*) FROM filters")) == 0
+
+
+async def test_a_dropped_connection_is_replaced(postgres_dsn: str) -> None:
+    from homeserver.storage.postgres import PostgresDatabase
+
+    db = PostgresDatabase(postgres_dsn, readers=1)
+    try:
+        backend = await db.read(lambda t: t.fetchval("SELECT pg_backend_pid()"))
+        await db.write(lambda t: t.execute(f"SELECT pg_terminate_backend({int(backend)})"))
+        with pytest.raises(Exception):  # noqa: B017 - the driver's error for a lost link
+            await db.read(lambda t: t.fetchval("SELECT 1"))
+        assert await db.read(lambda t: t.fetchval("SELECT 1")) == 1
+    finally:
+        await db.close()
+
+
+def test_multirow_insert_statements() -> None:
+    from homeserver.storage.postgres import multirow
+
+    assert (
+        multirow("INSERT INTO t (a, b) VALUES (?, ?)", 3)
+        == "INSERT INTO t (a, b) VALUES (%s, %s), (%s, %s), (%s, %s)"
+    )
+    assert (
+        multirow("INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING", 2)
+        == "INSERT INTO t (a) VALUES (%s), (%s) ON CONFLICT DO NOTHING"
+    )
+    assert multirow("UPDATE t SET a = ? WHERE b = ?", 2) is None
+    assert multirow("INSERT INTO t (a) SELECT x FROM y WHERE z = ?", 2) is None
