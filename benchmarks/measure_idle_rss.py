@@ -1,29 +1,28 @@
 """Benchmark: idle resident memory (VmRSS) of the Concord server process.
 
-Generates a fresh config (SQLite) in a temporary directory, starts
-``python -m homeserver run`` as a child process, waits for it to settle, sends a few
-ordinary requests (``GET /_matrix/client/versions``, the login flows, a failed
-password login, ``/_matrix/key/v2/server``), waits again, then reads ``VmRSS`` from
-``/proc/<pid>/status`` and stops the server with SIGTERM. Prints each run's kB and
-the median of the runs.
+Generates a fresh config (SQLite, or PostgreSQL with ``--engine postgres`` in a fresh
+database) in a temporary directory, starts ``python -m homeserver run`` as a child
+process, waits for it to settle, sends a few ordinary requests (``GET
+/_matrix/client/versions``, the login flows, a failed password login,
+``/_matrix/key/v2/server``), waits again, then reads ``VmRSS`` from
+``/proc/<pid>/status`` and stops the server with SIGTERM. Prints each run's kB and the
+median of the runs; ``--breakdown`` adds RSS by mapping (each shared library, the C
+heap, anonymous memory: mostly Python objects).
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/measure_idle_rss.py [--runs 3] [--port 18110]
+    .venv/bin/python benchmarks/measure_idle_rss.py [--runs 3] [--engine postgres]
 
-Target: at most one third of Synapse's idle RSS on the same machine (123,900 kB
-measured with SQLite), i.e. <= 41,300 kB.
+Target: at most one third of Synapse's idle RSS on the same machine (123,900 kB measured
+with SQLite, 121,800 kB with PostgreSQL).
 
-Where the memory is (kB of VmRSS, Python 3.11, measured by importing in start-up
-order; about 46,000 in all): the bare interpreter with site 11,000; asyncio 9,600 (of
-which ``ssl`` with OpenSSL's libcrypto/libssl 5,200); the ``aiohttp`` package 14,200
-(its ``__init__`` imports the client too: two SSL contexts built at import, one with the
-system CA bundle, ~2,000; email, http, urllib.request, attrs, multidict, yarl; the
-/etc/mime.types database) and ``aiohttp.web`` 2,200; yaml 900, nacl 1,200, sqlite3 1,000
-(mostly libsqlite3's pages), orjson 400, bcrypt 400; Concord's own ~120 modules 3,700;
-the open database, app, listener and first requests 1,500. aiohttp and the libraries
-the server cannot do without come to ~40,800 before any of Concord's code, so the
-target is out of reach while the server runs on aiohttp.
+Where the memory is (kB, Python 3.11, SQLite, ~33,000 in all): the interpreter with
+``site`` ~11,000; asyncio with ``ssl`` (OpenSSL's libcrypto/libssl) ~7,400; yaml 1,400;
+PyNaCl with cffi ~1,200; sqlite3 ~1,200; our ~130 modules ~4,000; bcrypt, orjson,
+httptools, logging, argparse the rest. PostgreSQL adds psycopg2 with its bundled libpq
+and OpenSSL (~6,400) and its connections. Not here on purpose: aiohttp (~14,000 with its
+client, which its ``__init__`` always imports), prometheus-client (~3,000: it imports an
+HTTP server, a WSGI server and urllib.request) and psycopg 3 (6,000 more than psycopg2).
 """
 
 from __future__ import annotations
