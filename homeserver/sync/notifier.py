@@ -39,6 +39,7 @@ class Notifier:
         self._by_user: dict[str, set[asyncio.Future[None]]] = {}
         self._by_room: dict[str, set[asyncio.Future[None]]] = {}
         self.wakeups = 0
+        self.released = False
 
     def start(self, room_position: int, account_data_position: int) -> None:
         """Set the streams' current positions (read from the database at start).
@@ -92,6 +93,13 @@ class Notifier:
                 future.set_result(None)
                 self.wakeups += 1
 
+    def release_all(self) -> None:
+        """At shutdown: every parked long-poll answers now, and none parks again, so
+        the server drains at once instead of waiting out their timeouts."""
+        self.released = True
+        for waiters in list(self._by_user.values()):
+            self._wake(set(waiters))
+
     # ------------------------------------------------------------------ consumers
 
     def has_news(self, user_id: str, rooms: AbstractSet[str], since: StreamToken) -> bool:
@@ -113,7 +121,7 @@ class Notifier:
         """
         if self.has_news(user_id, rooms, since):
             return True
-        if timeout <= 0:
+        if timeout <= 0 or self.released:
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._by_user.setdefault(user_id, set()).add(future)

@@ -90,6 +90,27 @@ async def test_long_poll_wakes_on_send(server: Server, alice: User, bob: User) -
     assert "concord_sync_waiting 0.0" in metrics
 
 
+async def test_shutdown_answers_parked_long_polls_at_once(
+    server: Server, alice: User, bob: User
+) -> None:
+    room = await alice.create_room(preset="public_chat")
+    (await bob.join(room)).ok()
+    since = (await bob.sync())["next_batch"]
+    poll = asyncio.create_task(bob.sync(since, timeout=30_000))
+    notifier = server.app[NOTIFIER_KEY]
+    while notifier.waiting == 0:
+        await asyncio.sleep(0.005)
+    loop = asyncio.get_running_loop()
+    stopping = loop.time()
+    assert server.http.server is not None
+    await asyncio.wait_for(server.http.server.stop(), 5)
+    body = await asyncio.wait_for(poll, 5)
+    # Answered (empty, at a token it may resume from), well before the drain's limit.
+    assert loop.time() - stopping < 0.5
+    assert body["next_batch"]
+    assert notifier.waiting == 0
+
+
 async def test_long_poll_times_out_empty(server: Server, alice: User) -> None:
     room = await alice.create_room()
     since = (await alice.sync())["next_batch"]

@@ -44,6 +44,11 @@ def setup(app: web.Application) -> Notifier:
         notifier.start(app[PIPELINE_KEY].persisted_upto, await store.account_data.max_stream_id())
 
     app.on_startup.append(start_notifier)
+
+    async def release_long_polls(app: web.Application) -> None:
+        notifier.release_all()
+
+    app.on_shutdown.append(release_long_polls)
     if ops.METRICS_KEY in app:
         # DESIGN.md "Operations": sync wake-ups, read from the notifier at scrape time.
         registry = app[ops.METRICS_KEY].registry
