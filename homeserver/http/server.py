@@ -75,6 +75,7 @@ class HttpProtocol(asyncio.Protocol):
         self._head_sent = False
         self._refusal: _Refuse | None = None  # to send once earlier requests are answered
         self._peer_done = False  # the peer half-closed: close once its requests are answered
+        self._continue_pending = False  # a 100 (Continue) to send after earlier responses
         self.stopping = False
 
     # -- asyncio.Protocol ----------------------------------------------------------------
@@ -193,9 +194,13 @@ class HttpProtocol(asyncio.Protocol):
                 raise _Refuse(0, "early 413")
             if lower == "expect" and value.lower() == "100-continue":
                 expect_continue = True
-        if expect_continue and version == "1.1" and self.transport:
-            # RFC 9110 §10.1.1: an HTTP/1.0 request's 100-continue MUST be ignored.
-            self.transport.write(_CONTINUE)
+        # RFC 9110 §10.1.1: an HTTP/1.0 request's 100-continue MUST be ignored.
+        if expect_continue and version == "1.1":
+            if self.busy:
+                # Not inside an earlier response: after it (RFC 9112 §9.3.2).
+                self._continue_pending = True
+            else:
+                self.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         if self._body_too_large:
@@ -224,6 +229,7 @@ class HttpProtocol(asyncio.Protocol):
             after_scheme = path.partition("://")[2]
             path = "/" + after_scheme.partition("/")[2] if after_scheme else "/"
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        self._continue_pending = False  # the content came without it
         request = Request(
             method=self._parser.get_method().decode("ascii"),
             raw_path=path,
@@ -267,6 +273,9 @@ class HttpProtocol(asyncio.Protocol):
             elif self.stopping or self._peer_done:
                 self.close()
             else:
+                if self._continue_pending:
+                    self._continue_pending = False
+                    self.write(_CONTINUE)
                 self._arm_idle_timer()
 
     async def _respond(self, request: Request) -> None:
