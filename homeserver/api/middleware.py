@@ -43,8 +43,10 @@ async def matrix_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return error_response(exc)
     except web.HTTPRequestEntityTooLarge:
         return error_response(MatrixError(413, "M_TOO_LARGE", "Request body is too large"))
-    except web.HTTPMethodNotAllowed:
-        return error_response(MatrixError(405, "M_UNRECOGNIZED", "Method not allowed"))
+    except web.HTTPMethodNotAllowed as exc:
+        response = error_response(MatrixError(405, "M_UNRECOGNIZED", "Method not allowed"))
+        response.headers.update(exc.headers)  # RFC 9110 §15.5.6: Allow
+        return response
     except web.HTTPNotFound:
         return error_response(MatrixError(404, "M_UNRECOGNIZED", "Unrecognized request"))
     except web.HTTPException:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 75.0  # idle keep-alive connections are closed after this
+READ_TIMEOUT_S = 60.0  # a request's head and body must arrive within this
 MAX_URL_BYTES = 16 * 1024  # `/sync?filter=<inline JSON>` can be long
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADER_FIELDS = 128
@@ -69,6 +70,8 @@ class HttpProtocol(asyncio.Protocol):
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._reading_head = True
+        self._head_bytes = 0
         self._upgrading = False
         self._upgrade_buffer = bytearray()
         self._websocket: WebSocketResponse | None = None
@@ -111,8 +114,14 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self._discard:
             return
+        if self._reading_head:
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
+            if self._reading_head and self._head_bytes > MAX_URL_BYTES + MAX_HEADER_BYTES:
+                # httptools holds a header field until it ends: a head still unfinished
+                # past the limits is refused as it arrives, whatever its shape.
+                self._refuse(431, "Request Header Fields Too Large")
         except httptools.HttpParserUpgrade as upgrade:
             self._upgrading = True
             self._upgrade_buffer += data[upgrade.args[0] :]
@@ -147,7 +156,9 @@ class HttpProtocol(asyncio.Protocol):
     # -- httptools callbacks ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        self._cancel_idle_timer()
+        # From here the whole request must arrive in time (a trickling client is dropped).
+        self._arm_timer(READ_TIMEOUT_S)
+        self._reading_head = True
         self._url = []
         self._url_bytes = 0
         self._headers = []
@@ -171,6 +182,8 @@ class HttpProtocol(asyncio.Protocol):
         self._headers.append((name.decode("latin-1"), value.decode("latin-1").rstrip(" \t")))
 
     def on_headers_complete(self) -> None:
+        self._reading_head = False
+        self._head_bytes = 0
         version = self._parser.get_http_version()
         if version not in ("1.0", "1.1"):
             # llhttp takes a request-line without a version as HTTP/0.9 (RFC 9112 §3: an
@@ -215,6 +228,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self._cancel_idle_timer()
         upgrade = self._parser.should_upgrade()
         self._enqueue(keep_alive=self._parser.should_keep_alive() and not upgrade)
 
@@ -349,8 +363,11 @@ class HttpProtocol(asyncio.Protocol):
     # -- timers -------------------------------------------------------------------------
 
     def _arm_idle_timer(self) -> None:
+        self._arm_timer(KEEPALIVE_S)
+
+    def _arm_timer(self, seconds: float) -> None:
         self._cancel_idle_timer()
-        self._idle_timer = self.loop.call_later(KEEPALIVE_S, self.close)
+        self._idle_timer = self.loop.call_later(seconds, self.close)
 
     def _cancel_idle_timer(self) -> None:
         if self._idle_timer is not None:
@@ -397,6 +414,7 @@ class Server:
         self.shutdown_timeout = shutdown_timeout
         self.backlog = backlog
         self.loop = asyncio.get_running_loop()
+        self._stopped = False
         self.connections: set[HttpProtocol] = set()
         self._server: asyncio.Server | None = None
 
@@ -418,7 +436,11 @@ class Server:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish (up to ``shutdown_timeout``),
-        close every connection, then run the application's shutdown and cleanup."""
+        close every connection, then run the application's shutdown and cleanup.
+        Stopping twice is stopping once."""
+        if self._stopped:
+            return
+        self._stopped = True
         deadline = self.loop.time() + self.shutdown_timeout
         if self._server is not None:
             self._server.close()

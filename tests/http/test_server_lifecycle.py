@@ -4,6 +4,7 @@ drains requests in flight (RFC 9112 §9.6 on closing connections)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -247,3 +248,46 @@ async def test_idle_keep_alive_connection_times_out(
         assert 0.1 < time.monotonic() - started < 2.0
         response = await busy.read_response()
         assert (response.status, response.body) == (200, b"finally")
+
+
+async def test_a_trickling_request_is_dropped_after_the_read_timeout(
+    start_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client that starts a request and never finishes it holds nothing for long
+    # (a slowloris): the head and body must arrive within READ_TIMEOUT_S.
+    monkeypatch.setattr(server_module, "READ_TIMEOUT_S", 0.3)
+    server = await start_server(lifecycle_app(Events()))
+    async with await RawConnection.open(server.port) as conn:
+        await conn.send(b"GET /greet HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+        started = time.monotonic()
+        for _ in range(3):
+            await asyncio.sleep(0.05)
+            await conn.send(b"a")
+        await conn.expect_closed()
+        assert 0.2 < time.monotonic() - started < 2.0
+
+
+async def test_a_head_growing_past_the_limits_is_refused_before_it_ends(
+    start_server: StartServer,
+) -> None:
+    # One endless header field: refused while it is still arriving, not buffered whole.
+    server = await start_server(lifecycle_app(Events()))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"GET /greet HTTP/1.1\r\nHost: x\r\nX-Huge: ")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(12):
+                writer.write(b"a" * 8192)
+                await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)  # until the server closes
+        assert answer.startswith(b"HTTP/1.1 431 ")
+    finally:
+        writer.transport.abort()
+
+
+async def test_stopping_twice_is_stopping_once(start_server: StartServer) -> None:
+    events = Events()
+    server = await start_server(lifecycle_app(events))
+    await server.stop()
+    await server.stop()
+    assert events.log == ["startup", "shutdown", "cleanup"]

@@ -90,6 +90,7 @@ async def test_unknown_endpoint_is_matrix_error(serve_app, config, signing_key) 
     assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
     resp = await client.post("/_matrix/client/versions")
     assert resp.status == 405
+    assert "GET" in resp.headers["Allow"]  # RFC 9110 §15.5.6
     assert (await resp.json())["errcode"] == "M_UNRECOGNIZED"
 
 
