@@ -23,6 +23,7 @@ from homeserver.storage.events_store import StoredEvent
 from homeserver.storage.store import Store
 
 from . import render
+from .extensions import SyncContext, SyncExtension
 from .filtering import SyncFilter
 from .memberships import UserRooms
 from .notifier import Notifier
@@ -58,21 +59,52 @@ class SyncResult:
     )
     account_data: list[JsonDict] = field(default_factory=list)
     rooms_visited: int = 0
+    # Filled by extensions (homeserver/sync/extensions.py).
+    presence: list[JsonDict] = field(default_factory=list)
+    to_device: list[JsonDict] = field(default_factory=list)
+    device_lists_changed: list[str] = field(default_factory=list)
+    device_lists_left: list[str] = field(default_factory=list)
+    one_time_keys_count: dict[str, int] = field(default_factory=dict)
+    unused_fallback_key_types: list[str] | None = None
 
     @property
     def empty(self) -> bool:
-        return not self.account_data and not any(self.rooms.values())
+        """Nothing a client needs to see (counts alone are not news)."""
+        return not (
+            self.account_data
+            or any(self.rooms.values())
+            or self.presence
+            or self.to_device
+            or self.device_lists_changed
+            or self.device_lists_left
+        )
+
+    def joined_room(self, room_id: str) -> JsonDict:
+        """The ``rooms.join`` entry of ``room_id``, created empty if the room had no news."""
+        entry = self.rooms["join"].get(room_id)
+        if entry is None:
+            entry = self.rooms["join"][room_id] = {
+                "timeline": {"events": [], "limited": False},
+                "state": {"events": []},
+                "account_data": {"events": []},
+                "ephemeral": {"events": []},
+            }
+        entry.setdefault("ephemeral", {"events": []})
+        return entry
 
     def to_json(self) -> JsonDict:
-        return {
+        body: JsonDict = {
             "next_batch": self.next_batch.encode(),
             "rooms": self.rooms,
             "account_data": {"events": self.account_data},
-            "presence": {"events": []},
-            "to_device": {"events": []},
-            "device_lists": {"changed": [], "left": []},
-            "device_one_time_keys_count": {},
+            "presence": {"events": self.presence},
+            "to_device": {"events": self.to_device},
+            "device_lists": {"changed": self.device_lists_changed, "left": self.device_lists_left},
+            "device_one_time_keys_count": self.one_time_keys_count,
         }
+        if self.unused_fallback_key_types is not None:
+            body["device_unused_fallback_key_types"] = self.unused_fallback_key_types
+        return body
 
 
 class SyncHandler:
@@ -90,6 +122,12 @@ class SyncHandler:
         self.notifier = notifier
         self.clock = clock
         self.max_timeout_ms = max_timeout_ms
+        self.extensions: list[SyncExtension] = []
+
+    def add_extension(self, extension: SyncExtension) -> None:
+        """Another stream in every sync response (and in the notifier's tokens)."""
+        self.extensions.append(extension)
+        self.notifier.extensions.append(extension)
 
     async def sync(self, req: SyncRequest) -> SyncResult:
         """One ``/sync`` answer: immediately when there is news (or for an initial or
@@ -103,8 +141,12 @@ class SyncHandler:
             user_rooms = await self._memberships(req.user_id)
             since = result.next_batch
             remaining = deadline - loop.time()
-            woken = await self.notifier.wait(req.user_id, user_rooms.joined, since, remaining)
-            if not woken and not self.notifier.has_news(req.user_id, user_rooms.joined, since):
+            woken = await self.notifier.wait(
+                req.user_id, user_rooms.joined, since, remaining, req.device_id
+            )
+            if not woken and not self.notifier.has_news(
+                req.user_id, user_rooms.joined, since, req.device_id
+            ):
                 # Nothing for this user up to now: the token may move to the present.
                 result.next_batch = self.notifier.current_token(since)
                 return result
@@ -143,6 +185,12 @@ class SyncHandler:
         ]
         if plans:
             await self._build_rooms(req, plans, items, result)
+        if self.extensions:
+            ctx = SyncContext(
+                req.user_id, req.device_id, user_rooms.joined, since, token, req.full_state
+            )
+            for extension in self.extensions:
+                await extension.fill(req, ctx, result)
         return result
 
     async def _memberships(self, user_id: str) -> UserRooms:

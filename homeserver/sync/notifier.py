@@ -18,12 +18,14 @@ the user whose membership it changed; account data wakes its user. No polling.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
 from homeserver.rooms.bus import PersistedEvent
 from homeserver.storage.rooms_store import Membership
 
 from .change_cache import StreamChangeCache
+from .extensions import SyncExtension
 from .memberships import MembershipCache
 from .tokens import StreamToken
 
@@ -40,6 +42,7 @@ class Notifier:
         self._by_room: dict[str, set[asyncio.Future[None]]] = {}
         self.wakeups = 0
         self.released = False
+        self.extensions: list[SyncExtension] = []
 
     def start(self, room_position: int, account_data_position: int) -> None:
         """Set the streams' current positions (read from the database at start).
@@ -57,10 +60,16 @@ class Notifier:
 
     def current_token(self, since: StreamToken | None = None) -> StreamToken:
         base = since or StreamToken()
-        return base.advance(
-            room_events=max(self.room_position, base.room_events),
-            account_data=max(self.account_data_position, base.account_data),
-        )
+        positions = {
+            "room_events": max(self.room_position, base.room_events),
+            "account_data": max(self.account_data_position, base.account_data),
+        }
+        for extension in self.extensions:
+            if extension.stream is not None:
+                positions[extension.stream] = max(
+                    extension.position(), getattr(base, extension.stream)
+                )
+        return base.advance(**positions)
 
     # ------------------------------------------------------------------ producers
 
@@ -87,6 +96,21 @@ class Notifier:
         self.account_data.record(user_id, stream_id)
         self._wake(set(self._by_user.get(user_id, ())))
 
+    def on_stream(
+        self,
+        *,
+        users: Iterable[str] = (),
+        rooms: Iterable[str] = (),
+    ) -> None:
+        """An extension's stream moved (after its write committed): wake the long-polls
+        of ``users`` and of everyone in ``rooms``."""
+        woken: set[asyncio.Future[None]] = set()
+        for user_id in users:
+            woken |= self._by_user.get(user_id, set())
+        for room_id in rooms:
+            woken |= self._by_room.get(room_id, set())
+        self._wake(woken)
+
     def _wake(self, waiters: set[asyncio.Future[None]]) -> None:
         for future in waiters:
             if not future.done():
@@ -102,24 +126,34 @@ class Notifier:
 
     # ------------------------------------------------------------------ consumers
 
-    def has_news(self, user_id: str, rooms: AbstractSet[str], since: StreamToken) -> bool:
+    def has_news(
+        self, user_id: str, rooms: AbstractSet[str], since: StreamToken, device_id: str = ""
+    ) -> bool:
         """Whether anything the user may see changed after ``since`` (may err on yes)."""
         if self.member_changes.has_changed(user_id, since.room_events):
             return True
         if self.account_data.has_changed(user_id, since.account_data):
             return True
+        for extension in self.extensions:
+            if extension.has_news(user_id, device_id, rooms, since):
+                return True
         changed = self.rooms.changed_among(rooms, since.room_events)
         return changed is None or bool(changed)
 
     async def wait(
-        self, user_id: str, rooms: AbstractSet[str], since: StreamToken, timeout: float
+        self,
+        user_id: str,
+        rooms: AbstractSet[str],
+        since: StreamToken,
+        timeout: float,
+        device_id: str = "",
     ) -> bool:
         """Wait up to ``timeout`` seconds for news after ``since``; True if woken.
 
         The check and the registration happen without an ``await`` in between, so
         an event published meanwhile cannot be missed.
         """
-        if self.has_news(user_id, rooms, since):
+        if self.has_news(user_id, rooms, since, device_id):
             return True
         if timeout <= 0 or self.released:
             return False

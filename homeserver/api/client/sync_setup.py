@@ -19,6 +19,7 @@ from homeserver.appkeys import (
     STORE_KEY,
     SYNC_HANDLER_KEY,
 )
+from homeserver.ephemeral.typing import TypingTracker
 from homeserver.http import web
 from homeserver.metrics import GaugeFunction
 from homeserver.sync.account_data import AccountDataHandler
@@ -28,7 +29,7 @@ from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 
 from .. import ops
-from . import account_data, sync, sync_ws
+from . import account_data, sync, sync_ws, typing
 
 
 def setup(app: web.Application) -> Notifier:
@@ -44,6 +45,8 @@ def setup(app: web.Application) -> Notifier:
         notifier.start(app[PIPELINE_KEY].persisted_upto, await store.account_data.max_stream_id())
 
     app.on_startup.append(start_notifier)
+    typing_tracker = app[typing.TYPING_KEY] = TypingTracker(notifier, app[CLOCK_KEY])
+    app[SYNC_HANDLER_KEY].add_extension(typing_tracker)
 
     async def release_long_polls(app: web.Application) -> None:
         notifier.release_all()
@@ -65,6 +68,6 @@ def setup(app: web.Application) -> Notifier:
                 "concord_sync_waiting", "Syncs parked waiting for news", lambda: notifier.waiting
             )
         )
-    for module in (sync, sync_ws, account_data):
+    for module in (sync, sync_ws, account_data, typing):
         app.add_routes(module.routes())
     return notifier
