@@ -19,6 +19,7 @@ from homeserver.appkeys import (
     STORE_KEY,
     SYNC_HANDLER_KEY,
 )
+from homeserver.ephemeral.receipts import ReceiptsHandler
 from homeserver.ephemeral.typing import TypingTracker
 from homeserver.http import web
 from homeserver.metrics import GaugeFunction
@@ -29,7 +30,7 @@ from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 
 from .. import ops
-from . import account_data, sync, sync_ws, typing
+from . import account_data, receipts, sync, sync_ws, typing
 
 
 def setup(app: web.Application) -> Notifier:
@@ -47,6 +48,15 @@ def setup(app: web.Application) -> Notifier:
     app.on_startup.append(start_notifier)
     typing_tracker = app[typing.TYPING_KEY] = TypingTracker(notifier, app[CLOCK_KEY])
     app[SYNC_HANDLER_KEY].add_extension(typing_tracker)
+    receipts_handler = app[receipts.RECEIPTS_KEY] = ReceiptsHandler(
+        store, notifier, app[ACCOUNT_DATA_KEY], app[CLOCK_KEY]
+    )
+    app[SYNC_HANDLER_KEY].add_extension(receipts_handler)
+
+    async def start_receipts(app: web.Application) -> None:
+        await receipts_handler.start()
+
+    app.on_startup.append(start_receipts)
 
     async def release_long_polls(app: web.Application) -> None:
         notifier.release_all()
@@ -68,6 +78,6 @@ def setup(app: web.Application) -> Notifier:
                 "concord_sync_waiting", "Syncs parked waiting for news", lambda: notifier.waiting
             )
         )
-    for module in (sync, sync_ws, account_data, typing):
+    for module in (sync, sync_ws, account_data, typing, receipts):
         app.add_routes(module.routes())
     return notifier
