@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .presence_store import PresenceStore
 from .receipts_store import ReceiptsStore
 from .rooms_store import RoomsStore
 from .state_store import StateStore
@@ -27,6 +28,7 @@ class Store:
         self.account_data = AccountDataStore(db)
         self.filters = FiltersStore(db)
         self.receipts = ReceiptsStore(db)
+        self.presence = PresenceStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,9 @@ class SyncHandler:
         self.clock = clock
         self.max_timeout_ms = max_timeout_ms
         self.extensions: list[SyncExtension] = []
+        # Run as each sync request starts, before its token is minted (presence marks
+        # the user as here, so their own change lands in this response's window).
+        self.request_hooks: list[Callable[[SyncRequest], Awaitable[None]]] = []
 
     def add_extension(self, extension: SyncExtension) -> None:
         """Another stream in every sync response (and in the notifier's tokens)."""
@@ -157,6 +160,8 @@ class SyncHandler:
 
     async def current_sync(self, req: SyncRequest) -> SyncResult:
         """What changed for the user between ``req.since`` and now (no waiting)."""
+        for hook in self.request_hooks:
+            await hook(req)
         user_rooms = await self._memberships(req.user_id)
         # No await between the snapshot and the positions: they describe one instant.
         token = self.notifier.current_token(req.since)

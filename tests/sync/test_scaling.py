@@ -59,8 +59,10 @@ async def test_incremental_sync_visits_only_changed_rooms(server: Server, alice:
         first = await alice.sync()
     assert set(first["rooms"]["join"]) == set(rooms)
     # All the rooms' timelines and state in a bounded number of reads (batched), not
-    # one read (or more) per room.
-    assert len(initial_reads) <= 5, initial_reads
+    # one read (or more) per room; the other streams (receipts, presence, ...) add a
+    # read or two each, also whatever the number of rooms.
+    assert len(initial_reads) <= 10, initial_reads
+    assert "load_rooms" in initial_reads and initial_reads.count("load_rooms") == 1
 
     since = first["next_batch"]
     await alice.send(rooms[137], "only here")

@@ -31,8 +31,11 @@ async def test_initial_sync_shape(alice: User) -> None:
     await alice.send(room, "hello")
     body = await alice.sync()
     assert body["next_batch"].startswith("s")
-    for key in ("presence", "account_data", "to_device"):
+    for key in ("account_data", "to_device"):
         assert body[key] == {"events": []}
+    # Syncing marks the user online; they see their own presence.
+    (own,) = body["presence"]["events"]
+    assert own["sender"] == alice.user_id and own["content"]["presence"] == "online"
     assert body["device_lists"] == {"changed": [], "left": []}
     assert body["device_one_time_keys_count"] == {}
     assert set(body["rooms"]) == {"join", "invite", "leave", "knock"}

@@ -12,6 +12,7 @@ from homeserver.appkeys import (
     ACCOUNT_DATA_KEY,
     BUS_KEY,
     CLOCK_KEY,
+    CONFIG_KEY,
     FILTERS_KEY,
     NOTIFIER_KEY,
     PIPELINE_KEY,
@@ -19,6 +20,7 @@ from homeserver.appkeys import (
     STORE_KEY,
     SYNC_HANDLER_KEY,
 )
+from homeserver.ephemeral.presence import PresenceHandler
 from homeserver.ephemeral.receipts import ReceiptsHandler
 from homeserver.ephemeral.typing import TypingTracker
 from homeserver.http import web
@@ -30,7 +32,7 @@ from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 
 from .. import ops
-from . import account_data, receipts, sync, sync_ws, typing
+from . import account_data, presence, receipts, sync, sync_ws, typing
 
 
 def setup(app: web.Application) -> Notifier:
@@ -57,6 +59,21 @@ def setup(app: web.Application) -> Notifier:
         await receipts_handler.start()
 
     app.on_startup.append(start_receipts)
+    presence_handler = app[presence.PRESENCE_KEY] = PresenceHandler(
+        store, notifier, app[CLOCK_KEY], app[CONFIG_KEY].server_name
+    )
+    app[SYNC_HANDLER_KEY].add_extension(presence_handler)
+    app[SYNC_HANDLER_KEY].request_hooks.append(presence_handler.on_sync_request)
+    app[BUS_KEY].subscribe(presence_handler.on_event)
+
+    async def start_presence(app: web.Application) -> None:
+        await presence_handler.start()
+
+    async def stop_presence(app: web.Application) -> None:
+        await presence_handler.stop()
+
+    app.on_startup.append(start_presence)
+    app.on_shutdown.append(stop_presence)
 
     async def release_long_polls(app: web.Application) -> None:
         notifier.release_all()
@@ -78,6 +95,6 @@ def setup(app: web.Application) -> Notifier:
                 "concord_sync_waiting", "Syncs parked waiting for news", lambda: notifier.waiting
             )
         )
-    for module in (sync, sync_ws, account_data, typing, receipts):
+    for module in (sync, sync_ws, account_data, typing, receipts, presence):
         app.add_routes(module.routes())
     return notifier
