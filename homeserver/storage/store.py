@@ -13,6 +13,7 @@ from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
 from .rooms_store import RoomsStore
+from .search_store import SearchStore
 from .state_store import StateStore
 
 
@@ -25,6 +26,7 @@ class Store:
         self.rooms = RoomsStore(db)
         self.account_data = AccountDataStore(db)
         self.filters = FiltersStore(db)
+        self.search = SearchStore(db)
 
     async def close(self) -> None:
         await self.db.close()
