@@ -66,12 +66,18 @@ async def check_finds_bodies_names_and_topics(alice: User) -> None:
     assert isinstance(result["rank"], float) and result["rank"] > 0
     assert found["count"] == 1 and "zephyr" in found["highlights"]
     assert "context" not in result
+    # Rendered as for /messages: the sending device sees its transaction id.
+    assert result["result"]["unsigned"]["transaction_id"].startswith("t")
     # Case-insensitive, every word must match, each as a word prefix.
     assert ids(await search(alice, "ZEPHYR BLOWS")) == [message]
     assert ids(await search(alice, "zeph")) == [message]
     assert ids(await search(alice, "café")) == [message]
     assert ids(await search(alice, "zephyr missing")) == []
     assert ids(await search(alice, "ephyr")) == []  # a prefix, not any substring
+    # Query syntax of either engine is plain text here.
+    assert ids(await search(alice, "zephyr:* & !| 'blows'")) == [message]
+    assert ids(await search(alice, 'NOT "zephyr" OR (blows* NEAR')) == []
+    assert ids(await search(alice, "Zephyr AND blows")) == []  # "and" is a word too
     prefixed = await search(alice, "blo")
     assert ids(prefixed) == [message] and prefixed["highlights"] == ["blo", "blows"]
     # Names and topics.
@@ -386,6 +392,11 @@ async def test_redacted_messages_are_no_longer_found(
     found = await search(alice, "durian", keys=["content.body"])
     assert ids(found) == [kept] and found["count"] == 1
     assert ids(await search(alice, "regret")) == []
+    # In context, the redacted event shows as redacted, with the redaction in unsigned.
+    found = await search(alice, "kept", event_context={"after_limit": 1})
+    (shown,) = found["results"][0]["context"]["events_after"]
+    assert shown["event_id"] == gone and shown["content"] == {}
+    assert shown["unsigned"]["redacted_because"]["event_id"] == redaction.body["event_id"]
     # A redacted room name is no longer found either.
     name_event = (await search(alice, "den"))["results"][0]["result"]["event_id"]
     assert (await alice.call("PUT", f"/rooms/{q(room)}/redact/{q(name_event)}/r2", {})).ok()
