@@ -27,12 +27,13 @@ from homeserver.protocol.events import Event
 from homeserver.protocol.redaction import redact
 from homeserver.protocol.room_versions import EventIdFormat, RoomVersion
 from homeserver.protocol.signing import SigningKey
-from homeserver.storage import events_store, rooms_store, state_store
+from homeserver.storage import events_store, rooms_store, search_store, state_store
 from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
 from .bus import EventBus, PersistedEvent
 from .room_state import RoomInfo, RoomStateCache, StateKey
+from .search_text import index_entry
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +315,7 @@ class EventPipeline:
         )
         now = self.clock.time_ms()
         stream_counter = self._stream
+        search_entry = index_entry(event)
 
         def write(t: Txn) -> tuple[int, int | None]:
             stream = stream_counter.next()
@@ -341,6 +343,8 @@ class EventPipeline:
                     relates_to=_relates_to(event),
                 ),
             )
+            if search_entry is not None:
+                search_store.index_event(t, stream, *search_entry)
             events_store.set_forward_extremities(t, info.room_id, [event.event_id])
             if changed:
                 memberships = {event.state_key or "": membership} if membership else {}
@@ -364,6 +368,7 @@ class EventPipeline:
                     event.event_id,
                     redact(redaction_target.pdu, info.version),
                 )
+                search_store.unindex_event(t, redaction_target.event_id)
             return stream, group_after
 
         stream, group_after = await self.store.db.write(write)

@@ -1,7 +1,11 @@
 """Numbered schema migrations, applied at start, written once for both databases.
 
 Files are ``schema/NNNN_name.sql``. The few dialect differences are spelled as
-markers replaced per dialect: ``{BLOB}`` (BLOB / BYTEA), ``{BIGINT}``.
+markers replaced per dialect: ``{BLOB}`` (BLOB / BYTEA), ``{BIGINT}``. What cannot be
+one statement for both (a full-text index: an FTS5 virtual table on SQLite, a
+``tsvector`` column with a GIN index on PostgreSQL) goes in dialect blocks: a line
+``-- dialect: sqlite`` or ``-- dialect: postgres`` starts statements for that engine
+only, ``-- dialect: all`` returns to shared ones (until the next such line).
 Statements are separated by lines holding only ``;``-terminated SQL (we split on
 ``;\n``), so keep semicolons out of string literals.
 """
@@ -36,12 +40,33 @@ def migration_files() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
     numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"two migrations share a number: {numbers}")
     return found
 
 
+_DIALECT_LINE = re.compile(r"^--\s*dialect:\s*(\S+)\s*$")
+
+
+def select_dialect(sql: str, dialect: str) -> str:
+    """``sql`` without the lines of the other engines' dialect blocks."""
+    kept: list[str] = []
+    keep = True
+    for line in sql.splitlines(keepends=True):
+        match = _DIALECT_LINE.match(line.strip())
+        if match is None:
+            if keep:
+                kept.append(line)
+            continue
+        name = match.group(1)
+        if name != "all" and name not in _MARKERS:
+            raise RuntimeError(f"unknown dialect in a migration: {name!r}")
+        keep = name in ("all", dialect)
+    return "".join(kept)
+
+
 def render(sql: str, dialect: str) -> list[str]:
+    sql = select_dialect(sql, dialect)
     for marker, replacement in _MARKERS[dialect].items():
         sql = sql.replace(marker, replacement)
     statements = [part.strip() for part in sql.split(";\n")]
@@ -52,10 +77,12 @@ def render(sql: str, dialect: str) -> list[str]:
 
 def _apply(txn: Txn, dialect: str) -> list[str]:
     txn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    current = txn.fetchval("SELECT MAX(version) FROM schema_version") or 0
+    # Each migration is applied once, by number: branches developed in parallel take
+    # numbers ahead of each other, so a lower number may arrive after a higher one.
+    done = {row[0] for row in txn.fetchall("SELECT version FROM schema_version")}
     applied = []
     for number, name, sql in migration_files():
-        if number <= current:
+        if number in done:
             continue
         for statement in render(sql, dialect):
             txn.execute(statement)

@@ -15,6 +15,7 @@ from .filters_store import FiltersStore
 from .presence_store import PresenceStore
 from .receipts_store import ReceiptsStore
 from .rooms_store import RoomsStore
+from .search_store import SearchStore
 from .state_store import StateStore
 
 
@@ -29,6 +30,7 @@ class Store:
         self.filters = FiltersStore(db)
         self.receipts = ReceiptsStore(db)
         self.presence = PresenceStore(db)
+        self.search = SearchStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -3,9 +3,9 @@
 //   node scenario.mjs http://127.0.0.1:8008 [--start-client]
 //
 // register -> login -> createRoom -> invite -> /sync sees the invite -> join -> send
-// (txnId idempotency) -> /sync -> /messages backwards and forwards -> redact -> leave
-// -> logout. With --start-client, a third user also runs the SDK's own sync loop
-// (startClient) and scrolls back through the room, like Element does.
+// (txnId idempotency) -> /sync -> /messages backwards and forwards -> redact -> search
+// -> leave -> logout. With --start-client, a third user also runs the SDK's own sync
+// loop (startClient) and scrolls back through the room, like Element does.
 //
 // Exits 0 on success; on failure prints "FAIL <step>: <what>" and exits 1.
 import { randomBytes } from "node:crypto";
@@ -263,6 +263,31 @@ await step("bob sees the redaction", async () => {
   const ev = await bob.fetchRoomEvent(roomId, victim);
   check(Object.keys(ev.content ?? {}).length === 0, `content not stripped: ${JSON.stringify(ev)}`);
   check(ev.unsigned?.redacted_because, "no unsigned.redacted_because on the redacted event");
+});
+
+await step("POST /search finds the messages, not the redacted one", async () => {
+  const body = {
+    search_categories: {
+      room_events: {
+        search_term: "SAYS",
+        order_by: "recent",
+        filter: { rooms: [roomId], limit: 3 },
+        event_context: { before_limit: 1, after_limit: 1 },
+      },
+    },
+  };
+  const first = (await bob.search({ body })).search_categories.room_events;
+  check(first.next_batch, `no next_batch: ${JSON.stringify(first)}`);
+  const rest = (await bob.search({ body, next_batch: first.next_batch })).search_categories
+    .room_events;
+  const got = [...first.results, ...rest.results].map((r) => r.result.event_id);
+  const expected = sent.slice(1).map((s) => s.id).reverse();
+  check(
+    JSON.stringify(got) === JSON.stringify(expected),
+    `search results ${JSON.stringify(got)} != ${JSON.stringify(expected)}`,
+  );
+  check(first.count === 5 && first.highlights.includes("says"), JSON.stringify(first));
+  check(Array.isArray(first.results[0].context?.events_before), "no context in the results");
 });
 
 await step("bob leaves", async () => {
