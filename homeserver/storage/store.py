@@ -12,8 +12,12 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .openid_store import OpenIdStore
+from .profiles_store import ProfilesStore
+from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .state_store import StateStore
+from .user_directory_store import UserDirectoryStore
 
 
 class Store:
@@ -25,6 +29,10 @@ class Store:
         self.rooms = RoomsStore(db)
         self.account_data = AccountDataStore(db)
         self.filters = FiltersStore(db)
+        self.profiles = ProfilesStore(db)
+        self.user_directory = UserDirectoryStore(db)
+        self.openid = OpenIdStore(db)
+        self.reports = ReportsStore(db)
 
     async def close(self) -> None:
         await self.db.close()
