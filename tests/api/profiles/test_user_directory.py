@@ -148,7 +148,18 @@ async def test_the_index_rebuilds_from_scratch(server: Server, alice: User, bob:
 
     await store.db.write(wipe)
     assert await found(alice, "builder") == set()
-    # Without a stored position the index starts over from the first event.
+    # Without a stored position the index starts over from the first event, in
+    # batches that each move the stored position on.
+    positions = []
+    more = True
+    while more:
+        position, more = await store.user_directory.catch_up("test.local", batch=2)
+        positions.append(position)
+    assert len(positions) >= 3 and positions == sorted(set(positions))
+    assert await found(alice, "builder") == {bob.user_id}
+    assert positions[-1] == server.app[PIPELINE_KEY].persisted_upto
+    assert await store.user_directory.position() == positions[-1]
+    # Catching up again finds nothing new.
+    assert await store.user_directory.catch_up("test.local") == (positions[-1], False)
     await server.app[USER_HANDLERS_KEY].directory.catch_up()
     assert await found(alice, "builder") == {bob.user_id}
-    assert await store.user_directory.position() == server.app[PIPELINE_KEY].persisted_upto
