@@ -4,6 +4,7 @@ users emit carry their profile."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -167,3 +168,15 @@ async def test_a_refresh_never_undoes_a_membership_change(server: Server, alice:
             if_state=(("m.room.member", alice.user_id), join_id),
         )
     assert (await member(alice, room, alice.user_id))["membership"] == "leave"
+
+
+async def test_quick_renames_leave_every_room_with_the_last_name(alice: User) -> None:
+    rooms = [await alice.create_room() for _ in range(3)]
+    path = f"/profile/{q(alice.user_id)}/displayname"
+    replies = await asyncio.gather(
+        *(alice.call("PUT", path, {"displayname": f"name {i}"}) for i in range(5))
+    )
+    assert all(reply.ok() == {} for reply in replies)
+    final = (await alice.call("GET", path)).ok()["displayname"]
+    for room in rooms:
+        assert (await member(alice, room, alice.user_id))["displayname"] == final
