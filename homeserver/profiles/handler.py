@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -99,6 +99,10 @@ class ProfileHandler:
         # One propagation per user at a time, each sending the profile as it is then:
         # two quick renames cannot leave a room with the older name.
         self._propagating = KeyedLock()
+        # Told (user id, new profile) after a name or avatar change reached the rooms:
+        # spec "Events on Change of Profile Information" wants a presence update with
+        # the new values too; presence subscribes here.
+        self.member_fields_changed: list[Callable[[str, JsonDict], Awaitable[None]]] = []
 
     def is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
@@ -162,6 +166,11 @@ class ProfileHandler:
         log.info("profile changed", extra=fields(user_id=user_id, field=key))
         if _member_fields(change.before) != _member_fields(change.after):
             await self.propagate(user_id)
+            for listener in self.member_fields_changed:
+                try:
+                    await listener(user_id, change.after)
+                except Exception:
+                    log.exception("profile listener failed", extra=fields(user_id=user_id))
 
     # ------------------------------------------------------------------ propagation
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from homeserver.api.client.profiles_common import USER_HANDLERS_KEY
 from homeserver.appkeys import PIPELINE_KEY
 from homeserver.rooms.pipeline import StateChanged
 
@@ -180,3 +181,30 @@ async def test_quick_renames_leave_every_room_with_the_last_name(alice: User) ->
     final = (await alice.call("GET", path)).ok()["displayname"]
     for room in rooms:
         assert (await member(alice, room, alice.user_id))["displayname"] == final
+
+
+async def test_listeners_hear_name_and_avatar_changes(server: Server, alice: User) -> None:
+    heard: list[tuple[str, dict[str, Any]]] = []
+
+    async def listener(user_id: str, profile: dict[str, Any]) -> None:
+        heard.append((user_id, profile))
+
+    async def broken(user_id: str, profile: dict[str, Any]) -> None:
+        raise RuntimeError("a broken listener must not fail the request")
+
+    handlers = server.app[USER_HANDLERS_KEY].profiles
+    handlers.member_fields_changed += [broken, listener]
+    await set_field(alice, "displayname", "Alice L")
+    await set_field(alice, "im.concord.description", "not a member field")
+    await set_field(alice, "avatar_url", "mxc://test.local/a")
+    assert heard == [
+        (alice.user_id, {"displayname": "Alice L"}),
+        (
+            alice.user_id,
+            {
+                "displayname": "Alice L",
+                "im.concord.description": "not a member field",
+                "avatar_url": "mxc://test.local/a",
+            },
+        ),
+    ]
