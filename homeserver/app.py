@@ -5,9 +5,10 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from federation import keys_server
+from federation import keys_server, openid_userinfo
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import profiles_setup as profiles_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
 from homeserver.api.client import sync_setup as sync_routes
@@ -98,6 +99,8 @@ def build_app(
     rooms_routes.setup(app)
     search_routes.setup(app)
     sync_routes.setup(app)
+    users = profiles_routes.setup(app)
+    openid_userinfo.setup(app, users.openid)
     keys_server.setup(
         app,
         keys_server.KeyServer(

@@ -16,6 +16,7 @@ from homeserver.errors import MatrixError
 from homeserver.protocol.errors import InvalidIdentifier, UnknownRoomVersion
 from homeserver.protocol.ids import parse_user_id, room_alias
 from homeserver.protocol.room_versions import DEFAULT_ROOM_VERSION, RoomVersion, room_version
+from homeserver.storage import room_reads
 
 from .aliases import AliasDirectory
 from .pipeline import EventPipeline
@@ -152,6 +153,11 @@ class RoomCreator:
         self.pipeline = pipeline
         self.aliases = aliases
 
+    async def _profile(self, user_id: str) -> dict[str, Any]:
+        if not self.pipeline.is_local(user_id):
+            return {}
+        return await self.pipeline.store.db.read(room_reads.profile, user_id)
+
     async def create_room(self, creator: str, req: CreateRoomRequest) -> str:
         """Create the room and return its id."""
         version = req.room_version
@@ -174,7 +180,10 @@ class RoomCreator:
         room_id = created.event.room_id
         send = self.pipeline.send
 
-        await send(room_id, creator, "m.room.member", {"membership": "join"}, state_key=creator)
+        # spec: "Events on Change of Profile Information" — our users' member events
+        # carry their name and avatar.
+        join = {"membership": "join", **await self._profile(creator)}
+        await send(room_id, creator, "m.room.member", join, state_key=creator)
         levels = default_power_levels(version, creator, req.preset, req.invite)
         if req.power_level_content_override:
             levels.update(req.power_level_content_override)
@@ -208,7 +217,7 @@ class RoomCreator:
         if req.visibility == "public":
             await self.aliases.set_visibility(room_id, public=True)
         for invitee in req.invite:
-            invite: dict[str, Any] = {"membership": "invite"}
+            invite: dict[str, Any] = {"membership": "invite", **await self._profile(invitee)}
             if req.is_direct:
                 invite["is_direct"] = True
             await send(room_id, creator, "m.room.member", invite, state_key=invitee)

@@ -15,6 +15,7 @@ from homeserver.errors import MatrixError
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.events import Event
 from homeserver.protocol.ids import parse_room_alias, parse_room_id, parse_user_id
+from homeserver.protocol.profile_fields import MEMBER_FIELDS
 from homeserver.storage import room_reads
 from homeserver.storage.store import Store
 
@@ -23,6 +24,9 @@ from .pipeline import EventPipeline
 from .room_state import RoomStateCache
 
 RESTRICTED_RULES = ("restricted", "knock_restricted")
+# Keys a profile refresh does not carry over from the join it replaces: they belonged
+# to that join (its reason, the restricted-join authoriser).
+_NOT_CARRIED = ("reason", "join_authorised_via_users_server", *MEMBER_FIELDS)
 
 
 def _forbidden(message: str) -> MatrixError:
@@ -118,6 +122,31 @@ class MembershipHandler:
         await self._send(room_id, user_id, user_id, content)
         return room_id
 
+    async def refresh_profile(self, user_id: str, room_id: str, profile: dict[str, Any]) -> bool:
+        """spec: client-server "Events on Change of Profile Information" — a new join
+        carrying ``profile``'s ``displayname``/``avatar_url``, the rest of the current
+        join's content kept. False when the user is not joined or nothing changed; the
+        pipeline raises ``StateChanged`` if their membership moved meanwhile (a leave
+        must not be undone by a profile change) and ``MatrixError`` if refused.
+        """
+        current = await self.member_event(room_id, user_id)
+        if current is None or current.membership != "join":
+            return False
+        content = {k: v for k, v in current.content.items() if k not in _NOT_CARRIED}
+        content["membership"] = "join"
+        content.update((k, profile[k]) for k in MEMBER_FIELDS if isinstance(profile.get(k), str))
+        if content == dict(current.content):
+            return False
+        await self.pipeline.send(
+            room_id,
+            user_id,
+            "m.room.member",
+            content,
+            state_key=user_id,
+            if_state=(("m.room.member", user_id), current.event_id),
+        )
+        return True
+
     async def _restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
         """spec: client-server "Restricted rooms" — a local member with the power to
         invite vouches for a user who is in one of the allowed rooms."""
@@ -199,7 +228,9 @@ class MembershipHandler:
             raise _forbidden(f"{target} is already in the room")
         if current == "ban":
             raise _forbidden(f"{target} is banned from the room")
-        await self._send(room_id, sender, target, _with_reason({"membership": "invite"}, reason))
+        # As Synapse does: the invite shows the invitee's own name and avatar.
+        content = {"membership": "invite", **await self._profile(target)}
+        await self._send(room_id, sender, target, _with_reason(content, reason))
 
     async def kick(
         self, sender: str, room_id: str, target: str, *, reason: str | None = None

@@ -47,6 +47,13 @@ class TxnKey:
     txn_id: str
 
 
+class StateChanged(MatrixError):
+    """A send conditional on a state entry (``if_state``) found it changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "M_UNKNOWN", message)
+
+
 class StreamCounter:
     """Positions of the room-events stream, handed out by the single writer."""
 
@@ -141,14 +148,19 @@ class EventPipeline:
         state_key: str | None = None,
         txn: TxnKey | None = None,
         redacts: str | None = None,
+        if_state: tuple[StateKey, str] | None = None,
     ) -> PersistedEvent:
         """Build, authorise and persist a local event in ``room_id``.
 
         Raises ``MatrixError``: 404 for an unknown room, 403 ``M_FORBIDDEN`` when the
-        auth rules refuse it, 400 ``M_BAD_JSON`` when the event is malformed.
+        auth rules refuse it, 400 ``M_BAD_JSON`` when the event is malformed;
+        ``StateChanged`` when ``if_state`` (a state key and the event id it must still
+        hold, checked under the room lock) no longer holds.
         """
         if txn is None:
-            return await self._send(room_id, sender, event_type, content, state_key, None, redacts)
+            return await self._send(
+                room_id, sender, event_type, content, state_key, None, redacts, if_state
+            )
         # spec: client-server "Transaction identifiers" — the same (device, txnId) gives
         # the same event: finished ones are in the database (and, recent ones, in
         # memory), running ones in memory.
@@ -165,7 +177,9 @@ class EventPipeline:
         future: asyncio.Future[PersistedEvent] = asyncio.get_running_loop().create_future()
         self._running_txns[txn] = future
         try:
-            result = await self._send(room_id, sender, event_type, content, state_key, txn, redacts)
+            result = await self._send(
+                room_id, sender, event_type, content, state_key, txn, redacts, if_state
+            )
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning without waiters
@@ -189,11 +203,14 @@ class EventPipeline:
         state_key: str | None,
         txn: TxnKey | None,
         redacts: str | None,
+        if_state: tuple[StateKey, str] | None = None,
     ) -> PersistedEvent:
         async with self._lock(room_id):
             info = await self.rooms.room(room_id)
             if info is None:
                 raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
+            if if_state is not None and info.state.get(if_state[0]) != if_state[1]:
+                raise StateChanged(f"{if_state[0]} changed in {room_id}")
             version = info.version
             keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
             state_events = await self.rooms.state_events(room_id, keys)

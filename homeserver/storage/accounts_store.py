@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .database import Database, Row, Txn
+from .profiles_store import set_profile_field
 
 
 class UserExistsError(Exception):
@@ -90,7 +91,10 @@ class AccountsStore:
         is_admin: bool = False,
         appservice_id: str | None = None,
     ) -> UserRecord:
-        """Create an account with a fresh account UUID; ``UserExistsError`` if taken."""
+        """Create an account with a fresh account UUID; ``UserExistsError`` if taken.
+
+        The profile starts with the localpart as display name, as Synapse does.
+        """
         account_uuid = str(uuid.uuid4())
 
         def txn(t: Txn) -> None:
@@ -102,6 +106,7 @@ class AccountsStore:
                 " deactivated, is_admin, appservice_id) VALUES (?, ?, ?, ?, 0, ?, ?)",
                 (user_id, account_uuid, password_hash, now_ms, int(is_admin), appservice_id),
             )
+            set_profile_field(t, user_id, "displayname", user_id[1:].partition(":")[0])
 
         await self.db.write(txn)
         return UserRecord(user_id, account_uuid, password_hash, now_ms, False, is_admin)

@@ -12,11 +12,15 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .openid_store import OpenIdStore
 from .presence_store import PresenceStore
+from .profiles_store import ProfilesStore
 from .receipts_store import ReceiptsStore
+from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
 from .state_store import StateStore
+from .user_directory_store import UserDirectoryStore
 
 
 class Store:
@@ -31,6 +35,10 @@ class Store:
         self.receipts = ReceiptsStore(db)
         self.presence = PresenceStore(db)
         self.search = SearchStore(db)
+        self.profiles = ProfilesStore(db)
+        self.user_directory = UserDirectoryStore(db)
+        self.openid = OpenIdStore(db)
+        self.reports = ReportsStore(db)
 
     async def close(self) -> None:
         await self.db.close()

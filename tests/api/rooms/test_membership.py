@@ -63,7 +63,8 @@ async def check_invite_only_room_needs_an_invite(alice: User, bob: User) -> None
     assert reply.status == 403 and reply.errcode == "M_FORBIDDEN"
     assert (await alice.act("invite", room, bob.user_id, reason="come")).ok() == {}
     invite = await alice.call("GET", f"/rooms/{q(room)}/state/m.room.member/{q(bob.user_id)}")
-    assert invite.ok() == {"membership": "invite", "reason": "come"}
+    # The invite carries the invitee's own profile, as Synapse's do.
+    assert invite.ok() == {"membership": "invite", "reason": "come", "displayname": "bob"}
     assert (await bob.join(room)).ok() == {"room_id": room}
     # Inviting a member is refused.
     reply = await alice.act("invite", room, bob.user_id)

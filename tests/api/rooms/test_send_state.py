@@ -167,7 +167,11 @@ async def test_members_and_joined_members(alice: User, bob: User, carol: User) -
     await bob.join(room)
     await alice.act("invite", room, carol.user_id)
     joined = (await bob.call("GET", f"/rooms/{q(room)}/joined_members")).ok()["joined"]
-    assert joined == {alice.user_id: {"display_name": "Alice A"}, bob.user_id: {}}
+    # Bob's join carries his profile: the localpart is his display name since registration.
+    assert joined == {
+        alice.user_id: {"display_name": "Alice A"},
+        bob.user_id: {"display_name": "bob"},
+    }
     members = (await bob.call("GET", f"/rooms/{q(room)}/members")).ok()["chunk"]
     assert {m["state_key"]: m["content"]["membership"] for m in members} == {
         alice.user_id: "join",

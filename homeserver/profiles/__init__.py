@@ -1,0 +1,1 @@
+"""User profiles (fields, propagation into rooms) and the user directory."""
