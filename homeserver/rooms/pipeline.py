@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from homeserver.protocol.events import Event
 from homeserver.protocol.redaction import redact
 from homeserver.protocol.room_versions import EventIdFormat, RoomVersion
 from homeserver.protocol.signing import SigningKey
-from homeserver.storage import events_store, rooms_store, state_store
+from homeserver.storage import events_store, relations_store, rooms_store, state_store
 from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
@@ -44,6 +44,11 @@ class TxnKey:
     user_id: str
     device_id: str
     txn_id: str
+
+
+# A check a local send must pass before it is built, run under the room's lock:
+# ``(room_id, sender, event_type, content, state_key)``; raises ``MatrixError``.
+SendCheck = Callable[[str, str, str, Mapping[str, Any], str | None], Awaitable[None]]
 
 
 class StreamCounter:
@@ -81,6 +86,8 @@ class EventPipeline:
         self._stream: StreamCounter | None = None
         # The stream position up to which everything is committed and published.
         self.persisted_upto = 0
+        # Subsystems' rules for local sends (e.g. relations: no duplicate reactions).
+        self.send_checks: list[SendCheck] = []
 
     async def start(self) -> None:
         current = await self.store.events.max_stream_ordering()
@@ -193,6 +200,8 @@ class EventPipeline:
             info = await self.rooms.room(room_id)
             if info is None:
                 raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
+            for check in self.send_checks:
+                await check(room_id, sender, event_type, content, state_key)
             version = info.version
             keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
             state_events = await self.rooms.state_events(room_id, keys)
@@ -314,6 +323,9 @@ class EventPipeline:
         )
         now = self.clock.time_ms()
         stream_counter = self._stream
+        relation_rooms = self.store.relations.rooms
+        has_relation = "m.relates_to" in event.content
+        remote = not self.is_local(event.sender)
 
         def write(t: Txn) -> tuple[int, int | None]:
             stream = stream_counter.next()
@@ -342,6 +354,11 @@ class EventPipeline:
                 ),
             )
             events_store.set_forward_extremities(t, info.room_id, [event.event_id])
+            if has_relation:
+                relations_store.index_event(t, event, stream, relation_rooms)
+            if remote:
+                # Children that came before their parent meet its rules now.
+                relations_store.recheck_children(t, event)
             if changed:
                 memberships = {event.state_key or "": membership} if membership else {}
                 state_store.update_current_state(t, info.room_id, changed, memberships)
@@ -364,6 +381,8 @@ class EventPipeline:
                     event.event_id,
                     redact(redaction_target.pdu, info.version),
                 )
+                # spec: "Aggregations of child events" — a redacted child leaves its parent.
+                relations_store.forget_event(t, redaction_target.event_id)
             return stream, group_after
 
         stream, group_after = await self.store.db.write(write)
