@@ -180,6 +180,12 @@ async def check_reactions(server: Server, alice: User, bob: User, carol: User) -
     await react(alice, room, r3, "🔁")
     assert (await relations(alice, room, r3)).ok()["chunk"] == []
 
+    # A retried send (same transaction id) is the same reaction, not a duplicate.
+    path = f"/rooms/{q(room)}/send/m.reaction/retried"
+    body = {"m.relates_to": {"rel_type": "m.annotation", "event_id": message, "key": "🔂"}}
+    first = (await carol.call("PUT", path, body)).ok()
+    assert (await carol.call("PUT", path, body)).ok() == first
+
 
 async def check_pagination(alice: User) -> None:
     room = await alice.create_room()
