@@ -9,6 +9,7 @@ from federation import keys_server, openid_userinfo
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import profiles_setup as profiles_routes
+from homeserver.api.client import relations as relations_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
 from homeserver.api.client import sync_setup as sync_routes
@@ -98,6 +99,7 @@ def build_app(
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
     rooms_routes.setup(app)
     search_routes.setup(app)
+    relations_routes.setup(app)
     sync_routes.setup(app)
     users = profiles_routes.setup(app)
     openid_userinfo.setup(app, users.openid)

@@ -11,16 +11,19 @@ transaction, then ``render_client_event``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from homeserver.clock import Clock
 from homeserver.protocol.events import Event
 from homeserver.storage import events_store, room_reads
 from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.relations_store import RelationRooms
 from homeserver.storage.state_store import StateGroupCache
 from homeserver.storage.store import Store
 
+from .bundles import NO_BUNDLES, Bundle, load_bundles
 from .client_format import JsonDict, client_event
 
 
@@ -39,6 +42,8 @@ class UnsignedExtras:
     txn_ids: Mapping[str, str]  # event id -> the viewer's device's transaction id
     redactions: Mapping[str, StoredEvent]  # redaction event id -> the redaction
     replaced: Mapping[str, StoredEvent]  # state event id -> the state event it replaced
+    # event id -> its bundled aggregations
+    relations: Mapping[str, Bundle] = field(default_factory=lambda: NO_BUNDLES)
 
 
 def load_extras(
@@ -47,7 +52,13 @@ def load_extras(
     viewer: Viewer,
     with_prev: bool = True,
     groups: StateGroupCache | None = None,
+    *,
+    bundle: bool = True,
+    relation_rooms: RelationRooms | None = None,
 ) -> UnsignedExtras:
+    """What rendering ``events`` for ``viewer`` needs. ``bundle=False`` leaves out the
+    bundled aggregations (``load_bundles`` may then be run for part of the events);
+    ``relation_rooms`` spares the relations query for rooms without relations."""
     own = [s.event.event_id for s in events if s.event.sender == viewer.user_id]
     txn_ids = (
         room_reads.txn_ids_for(txn, viewer.user_id, viewer.device_id, own)
@@ -57,7 +68,8 @@ def load_extras(
     redaction_ids = [s.redacted_by for s in events if s.redacted_by is not None]
     redactions = events_store.get_events(txn, redaction_ids) if redaction_ids else {}
     replaced = _replaced_state(txn, events, groups) if with_prev else {}
-    return UnsignedExtras(txn_ids, redactions, replaced)
+    bundles = load_bundles(txn, events, viewer.user_id, relation_rooms) if bundle else NO_BUNDLES
+    return UnsignedExtras(txn_ids, redactions, replaced, bundles)
 
 
 def _replaced_state(
@@ -92,7 +104,7 @@ def render_client_event(
     """``event`` as a ClientEvent with its ``unsigned`` filled from ``extras``."""
     redaction = extras.redactions.get(redacted_by) if redacted_by is not None else None
     prev = extras.replaced.get(event.event_id)
-    return client_event(
+    out = client_event(
         event,
         now_ms=now_ms,
         transaction_id=extras.txn_ids.get(event.event_id),
@@ -104,6 +116,43 @@ def render_client_event(
         replaces_state=prev.event.event_id if prev is not None else None,
         include_room_id=include_room_id,
     )
+    bundle = extras.relations.get(event.event_id)
+    if bundle:
+        out["unsigned"]["m.relations"] = _relations_json(
+            bundle, extras, now_ms=now_ms, include_room_id=include_room_id
+        )
+    return out
+
+
+def _relations_json(
+    bundle: Bundle, extras: UnsignedExtras, *, now_ms: int, include_room_id: bool
+) -> dict[str, Any]:
+    """spec: "Aggregations of child events" — ``m.relations`` keyed by ``rel_type``."""
+    out: dict[str, Any] = {}
+    if bundle.replace is not None:
+        # spec: "Server-side aggregation of m.replace relationships" — the edit in full,
+        # "formatted as normal"; the original's content stays as it is.
+        out["m.replace"] = client_event(
+            bundle.replace.event, now_ms=now_ms, include_room_id=include_room_id
+        )
+    if bundle.thread is not None:
+        latest = bundle.thread.latest
+        out["m.thread"] = {
+            # The latest event's own bundle is in ``extras`` (it cannot start a thread,
+            # so this recursion stops there).
+            "latest_event": render_client_event(
+                latest.event,
+                extras,
+                now_ms=now_ms,
+                redacted_by=latest.redacted_by,
+                include_room_id=include_room_id,
+            ),
+            "count": bundle.thread.count,
+            "current_user_participated": bundle.thread.participated,
+        }
+    if bundle.references:
+        out["m.reference"] = {"chunk": [{"event_id": ref} for ref in bundle.references]}
+    return out
 
 
 class EventRenderer:
@@ -122,7 +171,12 @@ class EventRenderer:
         if not events:
             return []
         extras = await self.store.db.read(
-            load_extras, events, viewer, prev_content, self.store.state.groups
+            load_extras,
+            events,
+            viewer,
+            prev_content,
+            self.store.state.groups,
+            relation_rooms=self.store.relations.rooms,
         )
         return self.render_loaded(events, extras, include_room_id=include_room_id)
 

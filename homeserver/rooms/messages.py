@@ -17,6 +17,7 @@ from homeserver.errors import MatrixError
 from homeserver.storage import events_store, room_reads
 from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.relations_store import RelationRooms
 from homeserver.storage.state_store import StateGroupCache
 from homeserver.storage.store import Store
 from homeserver.sync.tokens import StreamToken, TopoToken, is_stream_token
@@ -134,7 +135,10 @@ class LoadedMessages:
 
 
 def load_messages(
-    txn: Txn, query: MessagesQuery, groups: StateGroupCache | None = None
+    txn: Txn,
+    query: MessagesQuery,
+    groups: StateGroupCache | None = None,
+    relation_rooms: RelationRooms | None = None,
 ) -> LoadedMessages:
     """Everything one ``/messages`` page needs, in one read (each ``db.read`` is a
     thread hop, and on PostgreSQL each of its statements a round trip): the user's
@@ -165,14 +169,14 @@ def load_messages(
         flt=query.flt,
         check=check,
     )
-    extras = load_extras(txn, page.events, viewer, True, groups)
+    extras = load_extras(txn, page.events, viewer, True, groups, relation_rooms=relation_rooms)
     members: list[StoredEvent] = []
     member_extras: UnsignedExtras | None = None
     if query.flt.lazy_load_members and page.events:
         oldest = page.events[-1] if backwards else page.events[0]
         senders = {s.event.sender for s in page.events}
         members = _members_at(txn, oldest.state_group_before, senders, groups)
-        member_extras = load_extras(txn, members, viewer, False, groups)
+        member_extras = load_extras(txn, members, viewer, False, groups, bundle=False)
     return LoadedMessages(start, page, extras, members, member_extras)
 
 
@@ -242,7 +246,9 @@ class MessagesHandler:
         query = MessagesQuery(
             viewer, room_id, readable, from_token, to_token, backwards, limit, flt
         )
-        loaded = await self.store.db.read(load_messages, query, self.store.state.groups)
+        loaded = await self.store.db.read(
+            load_messages, query, self.store.state.groups, self.store.relations.rooms
+        )
         page = loaded.page
         body: JsonDict = {
             "chunk": self.renderer.render_loaded(page.events, loaded.extras),

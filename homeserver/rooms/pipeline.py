@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,13 @@ from homeserver.protocol.events import Event
 from homeserver.protocol.redaction import redact
 from homeserver.protocol.room_versions import EventIdFormat, RoomVersion
 from homeserver.protocol.signing import SigningKey
-from homeserver.storage import events_store, rooms_store, search_store, state_store
+from homeserver.storage import (
+    events_store,
+    relations_store,
+    rooms_store,
+    search_store,
+    state_store,
+)
 from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
@@ -52,6 +58,11 @@ class StateChanged(MatrixError):
 
     def __init__(self, message: str) -> None:
         super().__init__(409, "M_UNKNOWN", message)
+
+
+# A check a local send must pass before it is built, run under the room's lock:
+# ``(room_id, sender, event_type, content, state_key)``; raises ``MatrixError``.
+SendCheck = Callable[[str, str, str, Mapping[str, Any], str | None], Awaitable[None]]
 
 
 class StreamCounter:
@@ -89,6 +100,8 @@ class EventPipeline:
         self._stream: StreamCounter | None = None
         # The stream position up to which everything is committed and published.
         self.persisted_upto = 0
+        # Subsystems' rules for local sends (e.g. relations: no duplicate reactions).
+        self.send_checks: list[SendCheck] = []
 
     async def start(self) -> None:
         current = await self.store.events.max_stream_ordering()
@@ -211,6 +224,8 @@ class EventPipeline:
                 raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
             if if_state is not None and info.state.get(if_state[0]) != if_state[1]:
                 raise StateChanged(f"{if_state[0]} changed in {room_id}")
+            for check in self.send_checks:
+                await check(room_id, sender, event_type, content, state_key)
             version = info.version
             keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
             state_events = await self.rooms.state_events(room_id, keys)
@@ -333,6 +348,9 @@ class EventPipeline:
         now = self.clock.time_ms()
         stream_counter = self._stream
         search_entry = index_entry(event)
+        relation_rooms = self.store.relations.rooms
+        has_relation = "m.relates_to" in event.content
+        remote = not self.is_local(event.sender)
 
         def write(t: Txn) -> tuple[int, int | None]:
             stream = stream_counter.next()
@@ -363,6 +381,11 @@ class EventPipeline:
             if search_entry is not None:
                 search_store.index_event(t, stream, *search_entry)
             events_store.set_forward_extremities(t, info.room_id, [event.event_id])
+            if has_relation:
+                relations_store.index_event(t, event, stream, relation_rooms)
+            if remote:
+                # Children that came before their parent meet its rules now.
+                relations_store.recheck_children(t, event)
             if changed:
                 memberships = {event.state_key or "": membership} if membership else {}
                 state_store.update_current_state(t, info.room_id, changed, memberships)
@@ -386,6 +409,8 @@ class EventPipeline:
                     redact(redaction_target.pdu, info.version),
                 )
                 search_store.unindex_event(t, redaction_target.event_id)
+                # spec: "Aggregations of child events" — a redacted child leaves its parent.
+                relations_store.forget_event(t, redaction_target.event_id)
             return stream, group_after
 
         stream, group_after = await self.store.db.write(write)

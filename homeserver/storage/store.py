@@ -16,6 +16,7 @@ from .openid_store import OpenIdStore
 from .presence_store import PresenceStore
 from .profiles_store import ProfilesStore
 from .receipts_store import ReceiptsStore
+from .relations_store import RelationsStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
@@ -39,6 +40,7 @@ class Store:
         self.user_directory = UserDirectoryStore(db)
         self.openid = OpenIdStore(db)
         self.reports = ReportsStore(db)
+        self.relations = RelationsStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -338,6 +338,7 @@ class SyncHandler:
             self._timeline_accept(sync_filter),
             sync_filter.room.state.lazy_load_members,
             self.store.state.groups,
+            self.store.relations.rooms,
         )
         state_ids: dict[str, list[str]] = {}
         wanted: list[str] = []

@@ -11,14 +11,17 @@ through the event cache, once the filters have picked the keys they want.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from homeserver.rooms.access import visibility_checkers
+from homeserver.rooms.bundles import load_bundles
 from homeserver.rooms.events_view import UnsignedExtras, Viewer, load_extras
 from homeserver.storage import events_store, state_store, sync_store
 from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
+from homeserver.storage.relations_store import RelationRooms
 from homeserver.storage.rooms_store import Membership
 from homeserver.storage.state_store import StateGroupCache
 from homeserver.storage.sync_store import Summary, Timeline, Window
@@ -181,6 +184,7 @@ def load_rooms(
     accept: Callable[[StoredEvent], bool],
     want_start_state: bool,
     groups: StateGroupCache | None = None,
+    relation_rooms: RelationRooms | None = None,
 ) -> LoadedRooms:
     """Every plan's data. The queries every room needs run once for all the rooms
     (visibility histories, the first page of each timeline, summaries): on
@@ -216,7 +220,16 @@ def load_rooms(
     for room_id, summary in sync_store.room_summaries(txn, wanted, user_id).items():
         rooms[room_id].summary = summary
     timeline_events = [e for r in rooms.values() for e in r.timeline]
-    extras = load_extras(txn, timeline_events, Viewer(user_id, device_id), groups=groups)
+    extras = load_extras(
+        txn, timeline_events, Viewer(user_id, device_id), groups=groups, bundle=False
+    )
+    # spec: "Aggregations of child events" — /sync bundles aggregations where the
+    # timeline is `limited`; otherwise the client saw every child and aggregates itself.
+    limited = [e for r in rooms.values() if r.limited for e in r.timeline]
+    if limited:
+        bundles = load_bundles(txn, limited, user_id, relation_rooms)
+        if bundles:
+            extras = dataclasses.replace(extras, relations=bundles)
     return LoadedRooms(rooms, extras)
 
 
