@@ -72,6 +72,7 @@ class Request:
         "headers",
         "keep_alive",
         "match_info",
+        "max_body",
         "method",
         "protocol",
         "query_string",
@@ -109,6 +110,7 @@ class Request:
         self.protocol = protocol
         self.match_info: dict[str, str] = {}
         self.route: str | None = None  # the matched route's pattern, for metrics
+        self.max_body: int | None = None  # the matched route's own body limit, if it has one
         self._query: Query | None = None
 
     @property
