@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from homeserver.clock import Clock
 from homeserver.errors import MatrixError, not_found
@@ -33,8 +33,6 @@ from .sniff import BadContent, TooManyPixels, check_upload
 from .thumbnails import Box, CannotThumbnail, ImageTooLarge, Original, choose_box, render
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # spec: POST /media/v1/create "The recommended default expiration is 24 hours".
 PENDING_LIFETIME_MS = 24 * 3600 * 1000
@@ -304,16 +302,12 @@ class MediaRepository:
     async def _once(
         self,
         key: tuple[str, int, int, str, bool],
-        make: Callable[[], Awaitable[ThumbnailReply]],
+        make: Callable[[], Coroutine[Any, Any, ThumbnailReply]],
     ) -> ThumbnailReply:
         """Concurrent requests for one thumbnail share its generation."""
         task = self._thumbnailing.get(key)
         if task is None:
-
-            async def run() -> ThumbnailReply:
-                return await make()
-
-            task = asyncio.ensure_future(run())
+            task = asyncio.ensure_future(make())
             self._thumbnailing[key] = task
 
             def done(finished: asyncio.Task[ThumbnailReply]) -> None:

@@ -17,13 +17,14 @@ from types import ModuleType
 from .content import media_type
 
 # Pillow plugins we let decode uploads: no EPS (Ghostscript), PDF, PSD, ... Each claimed
-# image type is opened with its own formats only.
+# image type is opened with its own formats only. (Multi-picture JPEGs from cameras
+# open through the JPEG plugin and report the format "MPO".)
 IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
     "image/png": ("PNG",),
     "image/apng": ("PNG",),
-    "image/jpeg": ("JPEG", "MPO"),
-    "image/jpg": ("JPEG", "MPO"),
-    "image/pjpeg": ("JPEG", "MPO"),
+    "image/jpeg": ("JPEG",),
+    "image/jpg": ("JPEG",),
+    "image/pjpeg": ("JPEG",),
     "image/gif": ("GIF",),
     "image/webp": ("WEBP",),
     "image/avif": ("AVIF",),
@@ -33,7 +34,7 @@ IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
     "image/x-icon": ("ICO",),
     "image/vnd.microsoft.icon": ("ICO",),
 }
-SAFE_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "AVIF", "BMP", "TIFF", "ICO")
+SAFE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "AVIF", "BMP", "TIFF", "ICO")
 
 
 class BadContent(Exception):
