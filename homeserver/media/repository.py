@@ -90,6 +90,10 @@ class _Waiters:
         if entry is not None:
             entry[0].set()
 
+    def notify_all(self) -> None:
+        for event, _ in self._events.values():
+            event.set()
+
 
 class _KeyedLocks:
     def __init__(self) -> None:
@@ -132,8 +136,14 @@ class MediaRepository:
         self.max_image_pixels = max_image_pixels
         self.max_pending_uploads = max_pending_uploads
         self._waiters = _Waiters()
+        self._stopping = False
         self._upload_locks = _KeyedLocks()
         self._thumbnailing: dict[tuple[str, int, int, str, bool], asyncio.Task[ThumbnailReply]] = {}
+
+    def release_waiting(self) -> None:
+        """At shutdown: downloads waiting for content answer at once (504)."""
+        self._stopping = True
+        self._waiters.notify_all()
 
     def config(self) -> dict[str, int]:
         """spec: GET /media/config."""
@@ -257,7 +267,7 @@ class MediaRepository:
                 if record.uploaded:
                     return record
                 remaining = deadline - loop.time()
-                if remaining <= 0:
+                if remaining <= 0 or self._stopping:
                     raise MatrixError(
                         504, "M_NOT_YET_UPLOADED", "Content has not yet been uploaded"
                     )

@@ -151,3 +151,16 @@ async def test_pending_uploads_are_limited(server: Server, alice: User, bob: Use
     # So does expiry.
     server.clock.advance(DAY_MS + 1)
     await create_ok(alice)
+
+
+async def test_shutdown_answers_waiting_downloads(server: Server, alice: User) -> None:
+    uri = await create_ok(alice)
+    waiting = asyncio.ensure_future(download(alice, uri, params={"timeout_ms": "60000"}))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    started = time.monotonic()
+    assert server.http.server is not None
+    await server.http.server.stop()
+    got = await asyncio.wait_for(waiting, 5)
+    assert (got.status, got.errcode) == (504, "M_NOT_YET_UPLOADED")
+    assert time.monotonic() - started < 0.9  # answered, not cut off at the drain timeout

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from homeserver.media.ranges import ByteRange, Unsatisfiable, parse_range
+from tests.http.raw import RawConnection, request
 from tests.support.matrix_client import Server, User
 
-from .media_client import download, upload_ok
+from .media_client import download, download_path, upload_ok
 
 SIZE = 100
 
@@ -152,3 +153,27 @@ async def test_reads_are_bounded_by_the_chunk_size(
     got = await download(alice, uri)
     assert got.body == data
     assert reads == [4096] * 6 + [25600 - 6 * 4096]
+
+
+async def test_a_failure_mid_body_cuts_the_connection(
+    server: Server, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homeserver.api.client import media_serving
+
+    async def failing_copy(file, start, length, response):  # type: ignore[no-untyped-def]
+        await response.write(file.read(10))
+        raise OSError("disk on fire")
+
+    data = bytes(range(256)) * 4
+    uri = await upload_ok(alice, data, "application/octet-stream")
+    monkeypatch.setattr(media_serving, "_copy", failing_copy)
+    auth = {"Authorization": f"Bearer {alice.token}"}
+    async with await RawConnection.open(server.http.port) as conn:
+        await conn.send(request("GET", download_path(uri), headers=auth))
+        head = await conn.read_head()
+        assert head.status == 200 and head.header("Content-Length") == str(len(data))
+        # The connection closes after the partial body: nothing (no error response)
+        # follows it, so the client knows the body is incomplete.
+        assert await conn.read_until_closed() == data[:10]
+    monkeypatch.undo()
+    assert (await download(alice, uri)).body == data

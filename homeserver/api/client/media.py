@@ -245,5 +245,10 @@ def setup(app: web.Application) -> MediaRepository:
         max_upload_size=config.max_upload_size,
         max_image_pixels=config.max_image_pixels,
     )
+
+    async def release_waiting(app: web.Application) -> None:
+        repo.release_waiting()
+
+    app.on_shutdown.append(release_waiting)
     app.add_routes(routes(config.max_upload_size))
     return repo

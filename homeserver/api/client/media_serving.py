@@ -96,11 +96,23 @@ async def serve_file(
         response.content_length = length
         await response.prepare(request)
         if request.method != "HEAD" and length:
-            await _copy(file, start, length, response)
+            try:
+                await _copy(file, start, length, response)
+            except ConnectionError:
+                # The client went away (an aborted video, a seek): nothing to report.
+                raise _TooLate("the client closed the connection") from None
+            except Exception as exc:
+                log.exception("reading a media file failed", extra=fields(path=str(path)))
+                raise _TooLate("the media file could not be read") from exc
         await response.write_eof()
         return response
     finally:
         file.close()
+
+
+class _TooLate(web.HTTPException):
+    """A failure once the head is out: the server closes the connection, the body
+    unfinished (no error response can follow a status line already sent)."""
 
 
 async def _copy(file: BinaryIO, start: int, length: int, response: web.StreamResponse) -> None:
