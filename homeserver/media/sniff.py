@@ -45,21 +45,12 @@ class TooManyPixels(Exception):
     """An image over ``max_image_pixels``."""
 
 
-_pil: ModuleType | None = None
-
-
 def pil_image() -> ModuleType:
-    """``PIL.Image``, imported on first use (it costs megabytes of resident memory)."""
-    global _pil
-    if _pil is None:
-        import warnings
+    """``PIL.Image``, imported on first use (it costs megabytes of resident memory, and
+    a server that is not handling images never loads it)."""
+    from PIL import Image
 
-        from PIL import Image
-
-        # Our own pixel limit is lower than Pillow's and checked before any decoding.
-        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-        _pil = Image
-    return _pil
+    return Image
 
 
 def check_image(data: bytes, formats: tuple[str, ...], max_pixels: int) -> None:
