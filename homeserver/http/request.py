@@ -1,8 +1,9 @@
 """One HTTP request as a handler sees it.
 
 The body has been read by the time a handler runs, unless it declared a length over the
-application's limit: then ``read`` raises 413 and the connection closes after the
-response, without the body ever being read.
+limit (its route's own ``max_body``, else the application's ``client_max_size``): then
+``read`` raises 413 and the connection closes after the response, without the body ever
+being read.
 """
 
 from __future__ import annotations
