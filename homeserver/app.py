@@ -8,6 +8,7 @@ from __future__ import annotations
 from federation import keys_server, openid_userinfo
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import media as media_routes
 from homeserver.api.client import profiles_setup as profiles_routes
 from homeserver.api.client import relations as relations_routes
 from homeserver.api.client import rooms_setup as rooms_routes
@@ -103,6 +104,7 @@ def build_app(
     sync_routes.setup(app)
     users = profiles_routes.setup(app)
     openid_userinfo.setup(app, users.openid)
+    media_routes.setup(app)
     keys_server.setup(
         app,
         keys_server.KeyServer(

@@ -78,6 +78,11 @@ class Config:
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     # Largest request body outside media uploads (JSON); larger ones get 413 M_TOO_LARGE.
     max_request_body_bytes: int = 1024 * 1024
+    # Media repository (spec: client-server "Content repository"). None: <data_dir>/media.
+    media_store_path: Path | None = None
+    max_upload_size: int = 50 * 1024 * 1024
+    # Images with more pixels than this (per frame) are refused, and never thumbnailed.
+    max_image_pixels: int = 32_000_000
     source: Path | None = field(default=None, compare=False)
 
 
@@ -154,6 +159,9 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "refreshable_access_token_lifetime_ms",
         "rate_limits",
         "max_request_body_bytes",
+        "media_store_path",
+        "max_upload_size",
+        "max_image_pixels",
     }
     for key in data:
         if key not in known:
@@ -226,6 +234,11 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         max_request_body_bytes=r.integer(
             data, "max_request_body_bytes", 1024 * 1024, 65536, 1024 * 1024 * 1024
         ),
+        media_store_path=base_dir / r.string(data, "media_store_path", str(data_dir / "media")),
+        max_upload_size=r.integer(
+            data, "max_upload_size", 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024
+        ),
+        max_image_pixels=r.integer(data, "max_image_pixels", 32_000_000, 1, 1_000_000_000),
         source=Path(source),
     )
 

@@ -12,6 +12,8 @@ from homeserver.ratelimit import TokenBucketLimiter
 
 # Paths whose abuse costs the most (password hashing, account creation): per IP.
 _ACCOUNT_PATHS = ("/login", "/register")
+# Mutating requests under these are rate limited (media: uploads and /create).
+_LIMITED_PATHS = ("/_matrix/client/", "/_matrix/media/")
 
 
 @dataclass
@@ -37,7 +39,7 @@ def rate_limit_middleware(limiters: RateLimiters) -> Middleware:
     @web.middleware
     async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if request.method in ("POST", "PUT", "DELETE") and path.startswith("/_matrix/client/"):
+        if request.method in ("POST", "PUT", "DELETE") and path.startswith(_LIMITED_PATHS):
             if limiters.accounts is not None and path.endswith(_ACCOUNT_PATHS):
                 wait = limiters.accounts.check("ip:" + (request.remote or "unknown"))
                 if wait is not None:
@@ -52,13 +54,15 @@ def rate_limit_middleware(limiters: RateLimiters) -> Middleware:
 
 
 def body_size_middleware(max_bytes: int) -> Middleware:
-    """Refuse a declared body over ``max_bytes`` before reading it (413 M_TOO_LARGE)."""
+    """Refuse a declared body over ``max_bytes`` (or the route's own limit, for media
+    uploads) before reading it (413 M_TOO_LARGE)."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         length = request.content_length
-        if length is not None and length > max_bytes:
-            raise MatrixError(413, "M_TOO_LARGE", f"Request body is over {max_bytes} bytes")
+        limit = max_bytes if request.max_body is None else request.max_body
+        if length is not None and length > limit:
+            raise MatrixError(413, "M_TOO_LARGE", f"Request body is over {limit} bytes")
         return await handler(request)
 
     return check

@@ -87,11 +87,22 @@ class Application:
             self._chains[handler] = chained
         return chained
 
+    def body_limit(self, method: str, raw_path: str) -> int:
+        """The largest body a request to ``raw_path`` may carry: its route's own limit,
+        else ``client_max_size``."""
+        if self.router.has_body_limits:
+            limit = self.router.resolve(method, raw_path).max_body
+            if limit is not None:
+                return limit
+        return self.client_max_size
+
     async def handle(self, request: Request) -> StreamResponse:
         """Route ``request`` and run it through the middlewares."""
         match = self.router.resolve(request.method, request.raw_path)
         request.match_info = match.params
         request.route = match.route
+        if match.max_body is not None:
+            request.max_body = match.max_body
         if match.handler is not None:
             handler = match.handler
         else:

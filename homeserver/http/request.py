@@ -1,8 +1,9 @@
 """One HTTP request as a handler sees it.
 
 The body has been read by the time a handler runs, unless it declared a length over the
-application's limit: then ``read`` raises 413 and the connection closes after the
-response, without the body ever being read.
+limit (its route's own ``max_body``, else the application's ``client_max_size``): then
+``read`` raises 413 and the connection closes after the response, without the body ever
+being read.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Request:
         "headers",
         "keep_alive",
         "match_info",
+        "max_body",
         "method",
         "protocol",
         "query_string",
@@ -109,6 +111,7 @@ class Request:
         self.protocol = protocol
         self.match_info: dict[str, str] = {}
         self.route: str | None = None  # the matched route's pattern, for metrics
+        self.max_body: int | None = None  # the matched route's own body limit, if it has one
         self._query: Query | None = None
 
     @property

@@ -3,6 +3,10 @@
 Paths are matched still percent-encoded, so an id containing an encoded ``/`` stays one
 segment; each captured value is then decoded (Matrix ids travel percent-encoded in
 paths: ``/rooms/%21abc%3Aexample.org/...``). ``GET`` routes answer ``HEAD`` too.
+
+A route may take bodies larger than the application's ``client_max_size`` (media
+uploads): ``web.post(path, handler, max_body=50 * 1024**2)``. The connection learns the
+limit from the route as soon as the request's head has arrived.
 """
 
 from __future__ import annotations
@@ -27,22 +31,23 @@ class RouteDef:
     method: str
     path: str
     handler: Handler
+    max_body: int | None = None  # None: the application's client_max_size
 
 
-def route(method: str, path: str, handler: Handler) -> RouteDef:
-    return RouteDef(method.upper(), path, handler)
+def route(method: str, path: str, handler: Handler, *, max_body: int | None = None) -> RouteDef:
+    return RouteDef(method.upper(), path, handler, max_body)
 
 
 def get(path: str, handler: Handler) -> RouteDef:
     return RouteDef("GET", path, handler)
 
 
-def post(path: str, handler: Handler) -> RouteDef:
-    return RouteDef("POST", path, handler)
+def post(path: str, handler: Handler, *, max_body: int | None = None) -> RouteDef:
+    return RouteDef("POST", path, handler, max_body)
 
 
-def put(path: str, handler: Handler) -> RouteDef:
-    return RouteDef("PUT", path, handler)
+def put(path: str, handler: Handler, *, max_body: int | None = None) -> RouteDef:
+    return RouteDef("PUT", path, handler, max_body)
 
 
 def delete(path: str, handler: Handler) -> RouteDef:
@@ -78,6 +83,7 @@ class Match:
     handler: Handler | None  # None: the path exists, not with this method (405)
     params: dict[str, str]
     route: str | None  # the pattern that matched, None when nothing did
+    max_body: int | None = None  # the route's own body limit
 
 
 NOT_FOUND = Match(None, {}, None)
@@ -88,6 +94,11 @@ class Router:
         self._static: dict[str, dict[str, Handler]] = {}
         self._dynamic: list[_Dynamic] = []
         self._by_path: dict[str, _Dynamic] = {}
+        self._body_limits: dict[tuple[str, str], int] = {}  # (method, path) -> max_body
+
+    @property
+    def has_body_limits(self) -> bool:
+        return bool(self._body_limits)
 
     def add(self, definition: RouteDef) -> None:
         prefix, pattern = _compile(definition.path)
@@ -103,6 +114,8 @@ class Router:
         if definition.method in handlers:
             raise ValueError(f"route {definition.method} {definition.path} is defined twice")
         handlers[definition.method] = definition.handler
+        if definition.max_body is not None:
+            self._body_limits[(definition.method, definition.path)] = definition.max_body
 
     def resolve(self, method: str, raw_path: str) -> Match:
         lookup = "GET" if method == "HEAD" else method
@@ -111,7 +124,7 @@ class Router:
         if handlers is not None:
             handler = handlers.get(lookup)
             if handler is not None:
-                return Match(handler, {}, raw_path)
+                return Match(handler, {}, raw_path, self._limit(lookup, raw_path))
             # A pattern matching this path may still have the method.
             other_method = Match(None, {}, raw_path)
         for entry, found in self._matching(raw_path):
@@ -120,8 +133,11 @@ class Router:
                 other_method = other_method or Match(None, {}, entry.path)
                 continue
             params = {name: unquote(value) for name, value in found.groupdict().items()}
-            return Match(handler, params, entry.path)
+            return Match(handler, params, entry.path, self._limit(lookup, entry.path))
         return other_method or NOT_FOUND
+
+    def _limit(self, method: str, path: str) -> int | None:
+        return self._body_limits.get((method, path)) if self._body_limits else None
 
     def allowed_methods(self, raw_path: str) -> list[str]:
         """Every method some route takes for ``raw_path`` (``Allow``, RFC 9110 §10.2.1)."""

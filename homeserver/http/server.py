@@ -47,6 +47,16 @@ class _Refuse(Exception):
         self.reason = reason
 
 
+def _target_path(url: str) -> str:
+    """The path of a request-target, still percent-encoded."""
+    path = url.partition("?")[0].partition("#")[0]
+    if not path.startswith("/"):
+        # Absolute form (RFC 9112 §3.2.2): keep the path only.
+        after_scheme = path.partition("://")[2]
+        path = "/" + after_scheme.partition("/")[2] if after_scheme else "/"
+    return path
+
+
 class HttpProtocol(asyncio.Protocol):
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -63,6 +73,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_bytes = 0
         self._body_too_large = False
+        self._body_limit = server.app.client_max_size  # the current request's route's
         self._discard = False  # after an early 413: ignore the rest of the input
         self._queue: deque[Request] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -196,6 +207,12 @@ class HttpProtocol(asyncio.Protocol):
             # RFC 9112 §3.2: no Host, or more than one, MUST be answered 400.
             raise _Refuse(400, "Bad Request")
         limit = self.app.client_max_size
+        if self.app.router.has_body_limits:
+            # Some routes take larger bodies (media uploads): this request's route says.
+            url = b"".join(self._url).decode("latin-1")
+            method = self._parser.get_method().decode("ascii")
+            limit = self.app.body_limit(method, _target_path(url))
+        self._body_limit = limit
         expect_continue = False
         for lower, (_, value) in zip(names, self._headers, strict=True):
             if lower == "content-length" and value.isdigit() and int(value) > limit:
@@ -219,7 +236,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._body_too_large:
             return
         self._body_bytes += len(body)
-        if self._body_bytes > self.app.client_max_size:
+        if self._body_bytes > self._body_limit:
             self._body_too_large = True
             self._body = []
             self._discard = True
@@ -236,12 +253,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _enqueue(self, *, keep_alive: bool) -> None:
         url = b"".join(self._url).decode("latin-1")
-        path, _, query = url.partition("?")
-        path = path.partition("#")[0]
-        if not path.startswith("/"):
-            # Absolute form (RFC 9112 §3.2.2): keep the path only.
-            after_scheme = path.partition("://")[2]
-            path = "/" + after_scheme.partition("/")[2] if after_scheme else "/"
+        path, query = _target_path(url), url.partition("?")[2]
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         self._continue_pending = False  # the content came without it
         request = Request(

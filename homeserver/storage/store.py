@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .media_store import MediaStore
 from .openid_store import OpenIdStore
 from .presence_store import PresenceStore
 from .profiles_store import ProfilesStore
@@ -41,6 +42,7 @@ class Store:
         self.openid = OpenIdStore(db)
         self.reports = ReportsStore(db)
         self.relations = RelationsStore(db)
+        self.media = MediaStore(db)
 
     async def close(self) -> None:
         await self.db.close()

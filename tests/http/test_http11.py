@@ -710,3 +710,62 @@ async def test_many_requests_with_aiohttp_client(serve_app: ServeApp) -> None:
 
         bodies = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(50))), TIMEOUT)
     assert bodies == [f"body {i}".encode() for i in range(50)]
+
+
+# -- a route's own body limit (media uploads take more than client_max_size) ----------------
+
+
+def upload_app() -> web.Application:
+    async def echo_length(req: web.Request) -> web.StreamResponse:
+        body = await req.read()
+        return web.Response(text=f"{len(body)} max_body={req.max_body}")
+
+    app = web.Application(client_max_size=LIMIT)
+    app.add_routes(
+        [
+            web.post("/upload/{name}", echo_length, max_body=4 * LIMIT),
+            web.put("/upload/{name}", echo_length),  # the application's limit
+            web.post("/small", echo_length),
+        ]
+    )
+    return app
+
+
+async def test_a_route_with_its_own_body_limit_takes_larger_bodies(serve_app: ServeApp) -> None:
+    client = await serve_app(upload_app())
+    async with await RawConnection.open(client.port) as conn:
+        await conn.send(request("POST", "/upload/a", body=b"x" * (3 * LIMIT)))
+        response = await conn.read_response()
+        assert (response.status, response.body) == (
+            200,
+            f"{3 * LIMIT} max_body={4 * LIMIT}".encode(),
+        )
+        # Other methods and routes keep the application's limit, on the same connection.
+        await conn.send(request("POST", "/small", body=b"x" * LIMIT))
+        assert (await conn.read_response()).body == f"{LIMIT} max_body=None".encode()
+        await conn.send(request("PUT", "/upload/a", headers={"Content-Length": str(LIMIT + 1)}))
+        assert (await conn.read_response()).status == 413
+        await conn.expect_closed()
+
+
+async def test_a_route_limit_still_refuses_more(serve_app: ServeApp) -> None:
+    client = await serve_app(upload_app())
+    # Declared: answered before the body is read.
+    async with await RawConnection.open(client.port) as conn:
+        await conn.send(
+            request("POST", "/upload/a", headers={"Content-Length": str(4 * LIMIT + 1)})
+        )
+        response = await conn.read_response()
+        assert response.status == 413
+        await conn.expect_closed()
+    # Chunked: refused once the received content passes the route's limit.
+    chunk = b"%x\r\n%b\r\n" % (LIMIT, b"y" * LIMIT)
+    async with await RawConnection.open(client.port) as conn:
+        await conn.send(request("POST", "/upload/a", headers={"Transfer-Encoding": "chunked"}))
+        await conn.send(chunk * 3 + b"0\r\n\r\n")
+        assert (await conn.read_response()).body == f"{3 * LIMIT} max_body={4 * LIMIT}".encode()
+        await conn.send(request("POST", "/upload/a", headers={"Transfer-Encoding": "chunked"}))
+        await conn.send(chunk * 5)
+        response = await conn.read_response()
+        assert response.status == 413
+        await conn.expect_closed()

@@ -149,3 +149,35 @@ def test_rate_limits(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError, match=f"`{key}`"):
             parse({"server_name": "a.org", "rate_limits": bad}, tmp_path)
+
+
+def test_media_settings(tmp_path: Path) -> None:
+    config = parse({"server_name": "a.org"}, tmp_path)
+    assert config.media_store_path == tmp_path / "data" / "media"
+    assert config.max_upload_size == 50 * 1024 * 1024
+    assert config.max_image_pixels == 32_000_000
+    config = parse(
+        {
+            "server_name": "a.org",
+            "data_dir": "d",
+            "media_store_path": "/srv/media",
+            "max_upload_size": 1024 * 1024,
+            "max_image_pixels": 1000,
+        },
+        tmp_path,
+    )
+    assert config.media_store_path == Path("/srv/media")
+    assert (config.max_upload_size, config.max_image_pixels) == (1024 * 1024, 1000)
+    config = parse({"server_name": "a.org", "media_store_path": "m"}, tmp_path)
+    assert config.media_store_path == tmp_path / "m"
+    sample = load_config(REPO / "config.yaml")
+    assert sample.max_upload_size == 50 * 1024 * 1024
+    for bad, key in (
+        ({"max_upload_size": 0}, "max_upload_size"),
+        ({"max_upload_size": "50M"}, "max_upload_size"),
+        ({"max_upload_size": 2 * 1024**3}, "max_upload_size"),
+        ({"max_image_pixels": -1}, "max_image_pixels"),
+        ({"media_store_path": ""}, "media_store_path"),
+    ):
+        with pytest.raises(ConfigError, match=f"`{key}`"):
+            parse({"server_name": "a.org", **bad}, tmp_path)
