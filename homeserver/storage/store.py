@@ -10,11 +10,14 @@ from __future__ import annotations
 from .account_data_store import AccountDataStore
 from .accounts_store import AccountsStore
 from .database import Database
+from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .key_backup_store import KeyBackupStore
 from .receipts_store import ReceiptsStore
 from .rooms_store import RoomsStore
 from .state_store import StateStore
+from .to_device_store import ToDeviceStore
 
 
 class Store:
@@ -27,6 +30,9 @@ class Store:
         self.account_data = AccountDataStore(db)
         self.filters = FiltersStore(db)
         self.receipts = ReceiptsStore(db)
+        self.e2e_keys = E2eKeysStore(db)
+        self.to_device = ToDeviceStore(db)
+        self.key_backup = KeyBackupStore(db)
 
     async def close(self) -> None:
         await self.db.close()
