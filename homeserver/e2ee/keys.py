@@ -82,7 +82,10 @@ class E2eKeys:
                 return []
             return [Change(result.device_list_position, (user_id,))]
 
-        result = await self.device_lists.publish(write, changes)
+        if upload.device_keys is None:
+            result = await write()  # one-time and fallback keys are no device-list change
+        else:
+            result = await self.device_lists.publish(write, changes)
         return {"one_time_key_counts": counts_json(result.counts)}
 
     # ------------------------------------------------------------------ /keys/query

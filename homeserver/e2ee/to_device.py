@@ -39,7 +39,7 @@ JsonDict = dict[str, Any]
 
 # spec: "100 messages is recommended as a reasonable limit".
 MAX_PER_SYNC = 100
-MAX_TXN_ID_LENGTH = 255
+MAX_ID_LENGTH = 255
 
 
 def parse_messages(body: Mapping[str, Any]) -> dict[str, dict[str, JsonDict]]:
@@ -87,8 +87,8 @@ class ToDeviceStream:
         txn_id: str,
         messages: dict[str, dict[str, JsonDict]],
     ) -> None:
-        if len(txn_id) > MAX_TXN_ID_LENGTH:
-            raise MatrixError(400, "M_INVALID_PARAM", "Transaction id too long")
+        if len(txn_id) > MAX_ID_LENGTH or len(event_type) > MAX_ID_LENGTH:
+            raise MatrixError(400, "M_INVALID_PARAM", "Event type or transaction id too long")
         local = {u: m for u, m in messages.items() if server_name_of(u) == self.server_name}
         if len(local) < len(messages):
             # Federation is not there yet: remote users' messages go nowhere for now.

@@ -322,7 +322,7 @@ def device_keys(
 ) -> dict[str, StoredDevice]:
     sql = (
         "SELECT k.device_id, k.key_json, d.display_name FROM e2e_device_keys k"
-        " LEFT JOIN devices d ON d.user_id = k.user_id AND d.device_id = k.device_id"
+        " JOIN devices d ON d.user_id = k.user_id AND d.device_id = k.device_id"
         " WHERE k.user_id = ?"
     )
     found: dict[str, StoredDevice] = {}
@@ -440,6 +440,7 @@ def delete_device_keys(txn: Txn, user_id: str, device_ids: Sequence[str]) -> int
             "e2e_one_time_keys",
             "e2e_fallback_keys",
             "to_device_messages",
+            "to_device_txns",
         ):
             txn.execute(f"DELETE FROM {table} WHERE user_id = ? AND device_id IN {ids}", params)
         txn.execute(

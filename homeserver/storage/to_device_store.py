@@ -18,6 +18,7 @@ from .e2e_store import TO_DEVICE_STREAM, allocate_positions, dumps, loads, strea
 JsonDict = dict[str, Any]
 
 ALL_DEVICES = "*"
+TXN_ID_LIFETIME_MS = 24 * 60 * 60 * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,11 @@ def send_messages(
     )
     if seen is not None:
         return None
+    # Retries come within minutes: a device's older transaction ids are forgotten.
+    txn.execute(
+        "DELETE FROM to_device_txns WHERE user_id = ? AND device_id = ? AND created_ts < ?",
+        (sender, sender_device, now_ms - TXN_ID_LIFETIME_MS),
+    )
     txn.execute(
         "INSERT INTO to_device_txns (user_id, device_id, txn_id, created_ts) VALUES (?, ?, ?, ?)",
         (sender, sender_device, txn_id, now_ms),

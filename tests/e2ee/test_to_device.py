@@ -52,6 +52,11 @@ async def test_txn_id_is_idempotent_per_device(server: Server, alice: User, bob:
     other = User(alice.http, alice.user_id, login["access_token"], login["device_id"])
     (await send(other, "same", {bob.user_id: {bob.device_id: {"n": 2}}})).ok()
     assert [e["content"] for e in events(await bob.sync())] == [{"n": 1}, {"n": 2}]
+    # A day later the transaction id is forgotten (retries come within minutes).
+    server.clock.advance(25 * 60 * 60 * 1000)
+    (await send(alice, "other", {bob.user_id: {bob.device_id: {"n": 3}}})).ok()
+    (await send(alice, "same", {bob.user_id: {bob.device_id: {"n": 4}}})).ok()
+    assert [e["content"]["n"] for e in events(await bob.sync())] == [1, 2, 3, 4]
 
 
 async def test_star_reaches_every_device_and_unknown_devices_nothing(
