@@ -13,9 +13,23 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+$(VENV)/.installed-test: $(VENV)/.installed | libolm
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $@
+
+# libolm for python-olm, which matrix-nio's E2E support (tests/integration/test_nio_e2ee.py)
+# needs: Debian's libolm-dev, installed with apt-get (as root, or through sudo). Skipped only
+# where there is no apt-get (python-olm's wheel bundles libolm on common platforms).
+.PHONY: libolm
+libolm:
+	@if dpkg -s libolm-dev >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "apt-get not found: libolm-dev not installed (python-olm must come as a wheel)"; \
+	else \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libolm-dev; \
+	fi
 
 ## make run: install, generate config + signing key on first run, serve.
 run: $(VENV)/.installed

@@ -1,6 +1,7 @@
 """Listeners other parts of the server register to follow account changes.
 
-E2E keys must go when a device goes; rooms must be left when an account is deactivated.
+Device lists change when a device comes or goes (and E2E keys go with it); rooms must be
+left when an account is deactivated.
 The accounts handlers call these after their own change has committed.
 """
 
@@ -13,14 +14,23 @@ from homeserver.logs import fields
 
 log = logging.getLogger(__name__)
 
+DevicesAdded = Callable[[str, list[str]], Awaitable[None]]
 DevicesRemoved = Callable[[str, list[str]], Awaitable[None]]
 UserDeactivated = Callable[[str], Awaitable[None]]
 
 
 class AccountHooks:
     def __init__(self) -> None:
+        self.devices_added: list[DevicesAdded] = []
         self.devices_removed: list[DevicesRemoved] = []
         self.user_deactivated: list[UserDeactivated] = []
+
+    async def fire_devices_added(self, user_id: str, device_ids: list[str]) -> None:
+        for listener in self.devices_added:
+            try:
+                await listener(user_id, device_ids)
+            except Exception:
+                log.exception("devices_added listener failed", extra=fields(user_id=user_id))
 
     async def fire_devices_removed(self, user_id: str, device_ids: list[str]) -> None:
         if not device_ids:

@@ -31,6 +31,7 @@ class Accounts:
     login: Login
     devices: Devices
     account: Account
+    user_auth: UserAuth  # re-confirming a logged-in user (UIA), for other modules too
 
 
 def build_accounts(config: Config, store: AccountsStore, clock: Clock) -> Accounts:
@@ -72,4 +73,5 @@ def build_accounts(config: Config, store: AccountsStore, clock: Clock) -> Accoun
         ),
         devices=Devices(store, sessions, user_auth),
         account=Account(store, hasher, sessions, authenticator, user_auth, hooks),
+        user_auth=user_auth,
     )

@@ -76,10 +76,12 @@ class Sessions:
         """Log a device in: create it if new, else revoke the tokens it held."""
         device_id = device_id or new_device_id()
         access, refresh, tokens, expires_in = self._new_tokens(refreshable)
-        await self._store.create_login(
+        created = await self._store.create_login(
             user_id, device_id, display_name, tokens, self._clock.time_ms()
         )
         self._auth.invalidate_devices(user_id, [device_id])
+        if created:
+            await self._hooks.fire_devices_added(user_id, [device_id])
         return IssuedTokens(user_id, device_id, access, refresh, expires_in)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from .account_data_store import AccountDataStore
 from .accounts_store import AccountsStore
 from .database import Database
+from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .key_backup_store import KeyBackupStore
 from .media_store import MediaStore
 from .openid_store import OpenIdStore
 from .presence_store import PresenceStore
@@ -22,6 +24,7 @@ from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
 from .state_store import StateStore
+from .to_device_store import ToDeviceStore
 from .user_directory_store import UserDirectoryStore
 
 
@@ -43,6 +46,9 @@ class Store:
         self.reports = ReportsStore(db)
         self.relations = RelationsStore(db)
         self.media = MediaStore(db)
+        self.e2e_keys = E2eKeysStore(db)
+        self.to_device = ToDeviceStore(db)
+        self.key_backup = KeyBackupStore(db)
 
     async def close(self) -> None:
         await self.db.close()

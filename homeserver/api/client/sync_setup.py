@@ -32,7 +32,7 @@ from homeserver.sync.memberships import MembershipCache
 from homeserver.sync.notifier import Notifier
 
 from .. import ops
-from . import account_data, presence, receipts, sync, sync_ws, typing
+from . import account_data, e2ee_setup, presence, receipts, sync, sync_ws, typing
 
 
 def setup(app: web.Application) -> Notifier:
@@ -74,6 +74,9 @@ def setup(app: web.Application) -> Notifier:
 
     app.on_startup.append(start_presence)
     app.on_shutdown.append(stop_presence)
+    e2ee = e2ee_setup.setup(app)  # to-device messages, device lists and key counts
+    app[SYNC_HANDLER_KEY].add_extension(e2ee.to_device)
+    app[SYNC_HANDLER_KEY].add_extension(e2ee.device_lists)
 
     async def release_long_polls(app: web.Application) -> None:
         notifier.release_all()
