@@ -8,6 +8,7 @@ from __future__ import annotations
 from federation import keys_server
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import push_setup as push_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import sync_setup as sync_routes
 from homeserver.api.client import versions
@@ -96,6 +97,7 @@ def build_app(
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
     rooms_routes.setup(app)
     sync_routes.setup(app)
+    push_routes.setup(app)
     keys_server.setup(
         app,
         keys_server.KeyServer(

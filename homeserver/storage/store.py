@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .events_store import EventsStore
 from .filters_store import FiltersStore
+from .push_store import PushStore
 from .rooms_store import RoomsStore
 from .state_store import StateStore
 
@@ -25,6 +26,7 @@ class Store:
         self.rooms = RoomsStore(db)
         self.account_data = AccountDataStore(db)
         self.filters = FiltersStore(db)
+        self.push = PushStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,10 +90,16 @@ class SyncHandler:
         self.notifier = notifier
         self.clock = clock
         self.max_timeout_ms = max_timeout_ms
+        # Run before an initial sync, with the user id (push: make sure the user's
+        # ``m.push_rules`` account data exists, so the sync carries it).
+        self.initial_sync_hooks: list[Callable[[str], Awaitable[None]]] = []
 
     async def sync(self, req: SyncRequest) -> SyncResult:
         """One ``/sync`` answer: immediately when there is news (or for an initial or
         full-state sync), else when news arrives or the timeout passes."""
+        if req.since is None:
+            for hook in self.initial_sync_hooks:
+                await hook(req.user_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(req.timeout_ms, 0), self.max_timeout_ms) / 1000
         result = await self.current_sync(req)

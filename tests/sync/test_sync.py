@@ -31,8 +31,10 @@ async def test_initial_sync_shape(alice: User) -> None:
     await alice.send(room, "hello")
     body = await alice.sync()
     assert body["next_batch"].startswith("s")
-    for key in ("presence", "account_data", "to_device"):
+    for key in ("presence", "to_device"):
         assert body[key] == {"events": []}
+    # spec: "Push Rules: Events" — the user's push rules are global account data.
+    assert [e["type"] for e in body["account_data"]["events"]] == ["m.push_rules"]
     assert body["device_lists"] == {"changed": [], "left": []}
     assert body["device_one_time_keys_count"] == {}
     assert set(body["rooms"]) == {"join", "invite", "leave", "knock"}
