@@ -128,6 +128,7 @@ class PushEvaluator:
             await self.store.db.write(push_actions_store.set_position, POSITION_NAME, saved)
         self.position = self._saved = saved
         self._backlog_upto = persisted_upto
+        self._stopping = False
         self._wakeup = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 

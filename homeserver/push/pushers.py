@@ -180,8 +180,9 @@ class PusherPool:
 
     async def stop(self) -> None:
         self._started = False
-        for pushers in list(self._by_user.values()):
-            for pusher in list(pushers.values()):
+        running, self._by_user = self._by_user, {}
+        for pushers in running.values():
+            for pusher in pushers.values():
                 await pusher.stop()
         await self.gateway.close()
 
