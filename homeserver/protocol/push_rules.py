@@ -201,6 +201,16 @@ _DEFAULT_UNDERRIDE: tuple[tuple[str, bool, list[dict[str, Any]], list[Any]], ...
 )
 
 
+def _names_user(value: Any) -> bool:
+    if value == _USER:
+        return True
+    if isinstance(value, dict):
+        return any(_names_user(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_names_user(v) for v in value)
+    return False
+
+
 def _for_user(value: Any, user_id: str) -> Any:
     if value == _USER:
         return user_id
@@ -211,22 +221,36 @@ def _for_user(value: Any, user_id: str) -> Any:
     return value
 
 
+def _default_rule(
+    kind: str, entry: tuple[str, bool, list[dict[str, Any]], list[Any]], user_id: str
+) -> PushRule:
+    rule_id, enabled, conditions, actions = entry
+    return PushRule(
+        kind=kind,
+        rule_id=rule_id,
+        actions=tuple(_for_user(actions, user_id)),
+        conditions=tuple(_for_user(conditions, user_id)),
+        default=True,
+        enabled=enabled,
+    )
+
+
+# The defaults that do not name the user, built once and shared by every ruleset (a
+# server holds many users' rulesets in memory for the evaluator).
+_SHARED: dict[str, PushRule] = {
+    entry[0]: _default_rule(kind, entry, "")
+    for kind, table in (("override", _DEFAULT_OVERRIDE), ("underride", _DEFAULT_UNDERRIDE))
+    for entry in table
+    if not _names_user(entry)
+}
+
+
 def _defaults(
     kind: str,
     table: Sequence[tuple[str, bool, list[dict[str, Any]], list[Any]]],
     user_id: str,
 ) -> tuple[PushRule, ...]:
-    return tuple(
-        PushRule(
-            kind=kind,
-            rule_id=rule_id,
-            actions=tuple(_for_user(actions, user_id)),
-            conditions=tuple(_for_user(conditions, user_id)),
-            default=True,
-            enabled=enabled,
-        )
-        for rule_id, enabled, conditions, actions in table
-    )
+    return tuple(_SHARED.get(entry[0]) or _default_rule(kind, entry, user_id) for entry in table)
 
 
 def default_ruleset(user_id: str) -> Ruleset:

@@ -143,6 +143,8 @@ class PushEvaluator:
                 await asyncio.wait_for(task, timeout)
             except TimeoutError:
                 log.warning("push rule evaluator did not stop in time")
+            except Exception:
+                log.exception("push rule evaluator failed while stopping")
         if self.position > self._saved:
             try:
                 await self.store.db.write(
@@ -177,7 +179,12 @@ class PushEvaluator:
     async def _run(self) -> None:
         assert self._wakeup is not None
         while not self._stopping:
-            items = await self._next_batch()
+            try:
+                items = await self._next_batch()
+            except Exception:
+                log.exception("reading events for push rules failed; retrying")
+                await asyncio.sleep(RETRY_S)
+                continue
             if items is None:
                 await self._wakeup.wait()
                 self._wakeup.clear()
