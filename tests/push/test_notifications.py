@@ -177,3 +177,24 @@ async def test_evaluation_resumes_after_a_restart(server: Server, alice: User, b
     await evaluated(server)
     listed = (await notifications(alice))["notifications"]
     assert [n["event"]["event_id"] for n in listed] == [after, missed]
+
+
+async def test_a_rule_on_the_display_name(server: Server, alice: User, bob: User) -> None:
+    """spec: "contains_display_name" — the user's display name in the room (from their
+    m.room.member event), as a whole word of the body."""
+    room = await room_with(alice, bob)
+    (
+        await alice.put_state(
+            room, "m.room.member", {"membership": "join", "displayname": "Ally"}, alice.user_id
+        )
+    ).ok()
+    rule = {
+        "actions": ["notify", {"set_tweak": "highlight"}],
+        "conditions": [{"kind": "contains_display_name"}],
+    }
+    (await alice.call("PUT", "/pushrules/global/override/name", rule)).ok()
+    named = await bob.send(room, "hey ally, look")
+    await bob.send(room, "Allyson is here")
+    await evaluated(server)
+    highlighted = (await notifications(alice, only="highlight"))["notifications"]
+    assert [n["event"]["event_id"] for n in highlighted] == [named]

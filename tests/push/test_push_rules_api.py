@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..support.matrix_client import User, q
+from homeserver.appkeys import PUSH_KEY, STORE_KEY
+
+from ..support.matrix_client import Server, User, q
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "push" / "default_rules_v1.19.json"
 RULES = "/pushrules/global"
@@ -233,3 +235,20 @@ async def test_rules_are_m_push_rules_account_data_in_sync(alice: User, bob: Use
     await rules(bob)
     stored = await bob.call("GET", f"/user/{q(bob.user_id)}/account_data/m.push_rules")
     assert stored.ok() == {"global": spec_defaults(bob.user_id)}
+
+
+async def test_stale_m_push_rules_is_rewritten_once(server: Server, alice: User) -> None:
+    """After a restart (or a server upgrade changing the defaults) the stored
+    ``m.push_rules`` is checked on the user's first GET or initial sync, and rewritten
+    only when it differs."""
+    store = server.app[STORE_KEY]
+    handler = server.app[PUSH_KEY].rules
+    await rules(alice)
+    position = await store.account_data.max_stream_id()
+    handler._ensured.clear()  # as after a restart
+    await alice.sync()
+    assert await store.account_data.max_stream_id() == position  # unchanged: not rewritten
+    await store.account_data.put(alice.user_id, None, "m.push_rules", {"global": {}})
+    handler._ensured.clear()
+    first = await alice.sync()
+    assert push_rules_in(first) == {"global": spec_defaults(alice.user_id)}
