@@ -10,6 +10,7 @@ from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import media as media_routes
 from homeserver.api.client import profiles_setup as profiles_routes
+from homeserver.api.client import push_setup as push_routes
 from homeserver.api.client import relations as relations_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
@@ -105,6 +106,7 @@ def build_app(
     users = profiles_routes.setup(app)
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
+    push_routes.setup(app)
     keys_server.setup(
         app,
         keys_server.KeyServer(

@@ -7,6 +7,7 @@ from homeserver.clock import Clock
 from homeserver.config import Config
 from homeserver.http import web
 from homeserver.protocol.signing import SigningKey
+from homeserver.push.service import PushService
 from homeserver.rooms.aliases import AliasDirectory
 from homeserver.rooms.bus import EventBus
 from homeserver.rooms.creation import RoomCreator
@@ -31,3 +32,4 @@ NOTIFIER_KEY = web.AppKey("notifier", Notifier)
 SYNC_HANDLER_KEY = web.AppKey("sync_handler", SyncHandler)
 FILTERS_KEY = web.AppKey("filters", FilterHandler)
 ACCOUNT_DATA_KEY = web.AppKey("account_data", AccountDataHandler)
+PUSH_KEY = web.AppKey("push", PushService)

@@ -18,6 +18,7 @@ from .media_store import MediaStore
 from .openid_store import OpenIdStore
 from .presence_store import PresenceStore
 from .profiles_store import ProfilesStore
+from .push_store import PushStore
 from .receipts_store import ReceiptsStore
 from .relations_store import RelationsStore
 from .reports_store import ReportsStore
@@ -49,6 +50,7 @@ class Store:
         self.e2e_keys = E2eKeysStore(db)
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
+        self.push = PushStore(db)
 
     async def close(self) -> None:
         await self.db.close()

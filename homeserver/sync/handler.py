@@ -126,6 +126,9 @@ class SyncHandler:
         # Run as each sync request starts, before its token is minted (presence marks
         # the user as here, so their own change lands in this response's window).
         self.request_hooks: list[Callable[[SyncRequest], Awaitable[None]]] = []
+        # Run before an initial sync, with the user id (push: make sure the user's
+        # ``m.push_rules`` account data exists, so the sync carries it).
+        self.initial_sync_hooks: list[Callable[[str], Awaitable[None]]] = []
 
     def add_extension(self, extension: SyncExtension) -> None:
         """Another stream in every sync response (and in the notifier's tokens)."""
@@ -135,6 +138,9 @@ class SyncHandler:
     async def sync(self, req: SyncRequest) -> SyncResult:
         """One ``/sync`` answer: immediately when there is news (or for an initial or
         full-state sync), else when news arrives or the timeout passes."""
+        if req.since is None:
+            for hook in self.initial_sync_hooks:
+                await hook(req.user_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(req.timeout_ms, 0), self.max_timeout_ms) / 1000
         result = await self.current_sync(req)

@@ -30,8 +30,8 @@ def server_config() -> dict[str, Any]:
 
 @pytest.fixture
 def make_server(
+    database: Database,  # first: set up before the server, closed after it stopped
     serve_app: ServeApp,
-    database: Database,
     clock: FakeClock,
     tmp_path: Path,
     server_config: dict[str, Any],

@@ -31,11 +31,12 @@ async def test_initial_sync_shape(alice: User) -> None:
     await alice.send(room, "hello")
     body = await alice.sync()
     assert body["next_batch"].startswith("s")
-    for key in ("account_data", "to_device"):
-        assert body[key] == {"events": []}
+    assert body["to_device"] == {"events": []}
     # Syncing marks the user online; they see their own presence.
     (own,) = body["presence"]["events"]
     assert own["sender"] == alice.user_id and own["content"]["presence"] == "online"
+    # spec: "Push Rules: Events" — the user's push rules are global account data.
+    assert [e["type"] for e in body["account_data"]["events"]] == ["m.push_rules"]
     assert body["device_lists"] == {"changed": [], "left": []}
     # The usual algorithm's count even at zero (clients only upload keys on a count).
     assert body["device_one_time_keys_count"] == {"signed_curve25519": 0}
