@@ -126,6 +126,7 @@ async def test_a_message_is_pushed_to_the_gateway(
         "room_id": room,
         "type": "m.room.message",
         "sender": bob.user_id,
+        "sender_display_name": "bob",  # the default display name: the localpart
         "room_name": "The Room",
         "prio": "high",
         "content": {"msgtype": "m.text", "body": "ping", **mention(alice.user_id)},

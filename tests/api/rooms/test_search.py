@@ -256,7 +256,7 @@ async def check_context(alice: User, bob: User) -> None:
     assert [e["event_id"] for e in context["events_after"]] == sent[4:7]
     assert context["profile_info"] == {
         alice.user_id: {"displayname": "Alice Then", "avatar_url": "mxc://x/a"},
-        bob.user_id: {},
+        bob.user_id: {"displayname": "bob"},  # the default display name: the localpart
     }
     # The tokens continue with /messages.
     older = (await alice.messages(room, dir="b", limit=1, **{"from": context["start"]})).ok()
