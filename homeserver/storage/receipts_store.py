@@ -132,3 +132,22 @@ class ReceiptsStore:
 
     async def read_positions(self, user_id: str, room_ids: Sequence[str]) -> dict[str, int]:
         return await self.db.read(read_positions, user_id, room_ids)
+
+    async def read_upto(self, user_id: str, room_ids: Sequence[str]) -> dict[str, int]:
+        return await self.db.read(read_upto, user_id, room_ids)
+
+
+def read_upto(txn: Txn, user_id: str, room_ids: Sequence[str]) -> dict[str, int]:
+    """Per room, how far the user has read for unread counts: their read receipt, or
+    their own latest event if later (sending in a room reads what came before)."""
+    positions = read_positions(txn, user_id, room_ids)
+    for chunk in in_chunks(room_ids):
+        marks = ", ".join("?" for _ in chunk)
+        rows = txn.fetchall(
+            "SELECT room_id, MAX(stream_ordering) FROM events"
+            f" WHERE sender = ? AND room_id IN ({marks}) GROUP BY room_id",
+            (user_id, *chunk),
+        )
+        for room_id, own in rows:
+            positions[str(room_id)] = max(positions.get(str(room_id), 0), int(own))
+    return positions

@@ -27,6 +27,7 @@ from homeserver.push.notifications import NotificationsHandler
 from homeserver.push.pushers import PusherPool
 from homeserver.push.rules import PushRulesHandler, RulesetCache
 from homeserver.push.service import PushService
+from homeserver.push.unread import UnreadCounts
 from homeserver.rooms.events_view import EventRenderer
 
 from . import push_rules, pushers
@@ -46,6 +47,9 @@ def setup(app: web.Application) -> PushService:
     )
     app[BUS_KEY].subscribe(evaluator.on_event)
     app[SYNC_HANDLER_KEY].initial_sync_hooks.append(rules.ensure_account_data)
+    # Counts start after each user's read position (receipt or own latest event).
+    pool.receipts = service.notifications.receipts = store.receipts.read_upto
+    app[SYNC_HANDLER_KEY].add_extension(UnreadCounts(store, evaluator))
 
     async def start_push(app: web.Application) -> None:
         await evaluator.start(pipeline.persisted_upto)
