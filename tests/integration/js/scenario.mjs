@@ -5,7 +5,8 @@
 // register -> login -> createRoom -> invite -> /sync sees the invite -> join -> send
 // (txnId idempotency) -> /sync -> /messages backwards and forwards -> redact -> search
 // -> leave -> logout. With --start-client, a third user also runs the SDK's own sync
-// loop (startClient) and scrolls back through the room, like Element does.
+// loop (startClient), scrolls back through the room, and sees another member's typing,
+// reaction, read receipt and presence arrive, like Element does.
 //
 // Exits 0 on success; on failure prints "FAIL <step>: <what>" and exits 1.
 import { randomBytes } from "node:crypto";
@@ -39,6 +40,14 @@ function describe(err) {
     return `HTTP ${err.httpStatus} ${err.errcode ?? ""} ${JSON.stringify(err.data ?? {})}`;
   }
   return err?.stack ?? String(err);
+}
+
+async function waitFor(pred, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function step(name, fn) {
@@ -310,7 +319,7 @@ await step("alice sees bob leave", () =>
 );
 
 if (withStartClient) {
-  await step("startClient reaches PREPARED and scrolls back", async () => {
+  await step("startClient: scrollback, then typing, reactions, receipts, presence", async () => {
     const carol = authed(
       await (async () => {
         await anon.registerRequest({
@@ -341,6 +350,37 @@ if (withStartClient) {
       }
       const ids = room.getLiveTimeline().getEvents().map((e) => e.getId());
       for (const s of sent) check(ids.includes(s.id), `scrollback lacks ${s.id}`);
+
+      // What another member does reaches carol's running client, as Element shows it.
+      const aliceId = alice.getUserId();
+      const target = sent[sent.length - 1].id;
+      await alice.sendTyping(roomId, true, 20_000);
+      await waitFor(() => room.getMember(aliceId)?.typing === true, "alice typing");
+      await alice.sendTyping(roomId, false);
+      await waitFor(() => room.getMember(aliceId)?.typing === false, "alice stopped typing");
+      const reaction = await alice.sendEvent(roomId, "m.reaction", {
+        "m.relates_to": { rel_type: "m.annotation", event_id: target, key: "👍" },
+      });
+      await waitFor(
+        () => room.getLiveTimeline().getEvents().some((e) => e.getId() === reaction.event_id),
+        "alice's reaction in the timeline",
+      );
+      const annotations = await carol.relations(roomId, target, "m.annotation", "m.reaction");
+      check(
+        annotations.events.some((e) => e.getContent()["m.relates_to"]?.key === "👍"),
+        "the reaction is not in /relations",
+      );
+      const receiptPath = `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(reaction.event_id)}`;
+      await alice.http.authedRequest(Method.Post, receiptPath, undefined, {});
+      await waitFor(
+        () => room.getEventReadUpTo(aliceId) === reaction.event_id,
+        "alice's read receipt",
+      );
+      await alice.setPresence({ presence: "unavailable", status_msg: "lunch" });
+      await waitFor(() => {
+        const user = carol.getUser(aliceId);
+        return user?.presence === "unavailable" && user?.presenceStatusMsg === "lunch";
+      }, "alice's presence");
     } finally {
       carol.stopClient();
     }
