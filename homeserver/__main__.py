@@ -7,7 +7,6 @@ creates an account (registration may be closed).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -15,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from homeserver.cli_args import Command, Option, UsageError, parse, usage
 from homeserver.config import Config, ConfigError, load_config
 from homeserver.keyfile import KeyFileError, load_signing_key, write_new_signing_key
 from homeserver.logs import fields, setup_logging
@@ -22,6 +22,8 @@ from homeserver.storage.database import DatabaseError
 from homeserver.storage.open import open_database
 
 log = logging.getLogger("homeserver")
+
+DEFAULT_CONFIG = "data/config.yaml"
 
 CONFIG_TEMPLATE = """\
 # Concord homeserver configuration, written by `concord generate-config`.
@@ -131,30 +133,57 @@ def register_user(config: Config, username: str, password: str | None, admin: bo
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="concord", description="Concord homeserver")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="serve the homeserver")
-    run.add_argument("--config", type=Path, default=Path("data/config.yaml"))
-    gen = sub.add_parser("generate-config", help="write a config and a signing key")
-    gen.add_argument("--config", type=Path, default=Path("data/config.yaml"))
-    gen.add_argument("--server-name", default="localhost:8008")
-    gen.add_argument("--host", default="127.0.0.1")
-    gen.add_argument("--port", type=int, default=8008)
-    reg = sub.add_parser("register-user", help="create an account")
-    reg.add_argument("--config", type=Path, default=Path("data/config.yaml"))
-    reg.add_argument("username", help="the localpart of the new user id")
-    reg.add_argument("--password", help="the password (asked for when omitted)")
-    reg.add_argument("--admin", action="store_true", help="make the user a server admin")
-    args = parser.parse_args(argv)
+COMMANDS = (
+    Command(
+        "run", "serve the homeserver", (Option("--config", "the config file", DEFAULT_CONFIG),)
+    ),
+    Command(
+        "generate-config",
+        "write a config and a signing key",
+        (
+            Option("--config", "where to write the config", DEFAULT_CONFIG),
+            Option("--server-name", "the server name", "localhost:8008"),
+            Option("--host", "the address to listen on", "127.0.0.1"),
+            Option("--port", "the port to listen on", "8008"),
+        ),
+    ),
+    Command(
+        "register-user",
+        "create an account",
+        (
+            Option("--config", "the config file", DEFAULT_CONFIG),
+            Option("--password", "the password (asked for when omitted)"),
+            Option("--admin", "make the user a server admin", flag=True),
+        ),
+        (("username", "the localpart of the new user id"),),
+    ),
+)
 
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse(COMMANDS, sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"{usage('concord', COMMANDS)}\n\nerror: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "help":
+        print(usage("concord", COMMANDS))
+        return 0
+    config_path = Path(args.text("config") or DEFAULT_CONFIG)
     try:
         if args.command == "generate-config":
-            generate_config(args.config, args.server_name, args.host, args.port)
+            port_text = args.text("port") or ""
+            if not port_text.isdigit() or int(port_text) > 65535:
+                print(f"error: --port must be a port number, not {port_text!r}", file=sys.stderr)
+                return 2
+            server_name = args.text("server_name") or "localhost:8008"
+            host = args.text("host") or "127.0.0.1"
+            generate_config(config_path, server_name, host, int(port_text))
             return 0
-        config = load_config(args.config)
+        config = load_config(config_path)
         if args.command == "register-user":
-            return register_user(config, args.username, args.password, args.admin)
+            username = args.text("username") or ""
+            return register_user(config, username, args.text("password"), args.flag("admin"))
         setup_logging(config.log_level)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(config))

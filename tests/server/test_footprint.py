@@ -11,7 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-KEPT_OUT = ("aiohttp", "prometheus_client", "psycopg", "psycopg_pool", "multidict", "yarl")
+KEPT_OUT = (
+    *("aiohttp", "prometheus_client", "psycopg", "psycopg_pool", "multidict", "yarl"),
+    *("argparse", "shutil", "PIL"),
+)
 
 SERVE = textwrap.dedent(
     """
