@@ -103,13 +103,27 @@ class EventEvaluator:
         self.event = event
         self.facts = facts
         self._memo: dict[Hashable, bool] = {}
+        self._rule_memo: dict[Hashable, bool] = {}
 
     def first_match(
         self, rules: Iterable[PushRule], user_id: str, display_name: str | None = None
     ) -> PushRule | None:
         """The first enabled rule of ``rules`` (in evaluation order) that matches."""
+        memo = self._rule_memo
         for rule in rules:
-            if rule.enabled and self._rule_matches(rule, display_name):
+            if not rule.enabled:
+                continue
+            key = rule.match_key
+            if key is None:
+                matched = self._rule_matches(rule, display_name)
+            else:
+                found = memo.get(key)
+                matched = (
+                    found
+                    if found is not None
+                    else memo.setdefault(key, self._rule_matches(rule, display_name))
+                )
+            if matched:
                 return rule
         return None
 

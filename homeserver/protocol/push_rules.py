@@ -9,6 +9,7 @@ historical ``dont_notify`` and ``coalesce`` are ignored), "Conditions", and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,26 @@ class PushRule:
     pattern: str | None = None
     default: bool = False
     enabled: bool = True
+    # What the rule's match depends on besides the event, so one event's evaluation can
+    # share a result between users whose rules match alike (most rules of most users);
+    # None when it also depends on the user's display name.
+    match_key: tuple[str, str, str | None, str] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if any(
+            isinstance(c, Mapping) and c.get("kind") == "contains_display_name"
+            for c in self.conditions
+        ):
+            return
+        target = self.rule_id if self.kind in ("room", "sender") else ""
+        conditions = json.dumps([dict(c) for c in self.conditions], sort_keys=True, default=str)
+        object.__setattr__(self, "match_key", (self.kind, target, self.pattern, conditions))
+
+    @property
+    def uses_display_name(self) -> bool:
+        return self.enabled and self.match_key is None
 
     def to_json(self) -> dict[str, Any]:
         """The rule as ``GET /pushrules`` and ``m.push_rules`` show it (spec: PushRule)."""

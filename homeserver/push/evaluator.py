@@ -63,14 +63,7 @@ class RoomMembers:
 
 
 def _uses_display_name(ruleset: Ruleset) -> bool:
-    return any(
-        rule.enabled
-        and any(
-            isinstance(c, Mapping) and c.get("kind") == "contains_display_name"
-            for c in rule.conditions
-        )
-        for rule in ruleset.in_order()
-    )
+    return any(rule.uses_display_name for rule in ruleset.in_order())
 
 
 def _eval_dict(event: Event) -> dict[str, Any]:
