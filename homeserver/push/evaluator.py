@@ -99,11 +99,35 @@ class PushEvaluator:
         self._stopping = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._members: LruCache[str, RoomMembers] = LruCache(1_000)
+        # Events whose actions were stored in their own transaction, until the worker
+        # passes them: their notified users (for the pushers).
+        self._inline: dict[str, set[str]] = {}
 
     def is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
 
     # ------------------------------------------------------------------ lifecycle
+
+    async def in_transaction(self, event: Event) -> Callable[[Txn, int], None] | None:
+        """``EventPipeline.persist_hooks``: a message's push actions are computed before
+        it is stored and written in its own transaction, as Synapse does, so its unread
+        counts exist as soon as it does and no second write competes with sends. State
+        events (whose membership changes the recipients) stay with the worker."""
+        if self._task is None or self._stopping or event.state_key is not None:
+            return None
+        try:
+            rows = await self._evaluate(event, 0)
+        except Exception:
+            log.exception("push rule evaluation failed", extra=fields(event_id=event.event_id))
+            return None  # the worker tries again after the commit
+        self._inline[event.event_id] = {row.user_id for row in rows if row.notify}
+        if not rows:
+            return None
+
+        def write(txn: Txn, stream: int) -> None:
+            push_actions_store.insert_push_actions(txn, rows, stream_ordering=stream)
+
+        return write
 
     def on_event(self, item: PersistedEvent) -> None:
         """Bus subscriber: queue the event for the worker."""
@@ -201,10 +225,16 @@ class PushEvaluator:
 
     async def _process(self, items: Sequence[PersistedEvent]) -> None:
         rows: list[PushActionRow] = []
+        notified: set[str] = set()
         position = self.position
         for item in items:
             if item.stream_ordering <= position:
                 continue  # already evaluated (the backlog met the live queue)
+            done_inline = self._inline.pop(item.event.event_id, None)
+            if done_inline is not None:
+                notified |= done_inline  # stored with the event itself
+                position = item.stream_ordering
+                continue
             try:
                 rows += await self._evaluate(item.event, item.stream_ordering)
             except Exception:
@@ -218,8 +248,9 @@ class PushEvaluator:
             await self._commit(rows, position)
         self.position = position
         self._wake_waiters()
-        if rows and self.on_notified is not None:
-            self.on_notified({row.user_id for row in rows if row.notify})
+        notified |= {row.user_id for row in rows if row.notify}
+        if notified and self.on_notified is not None:
+            self.on_notified(notified)
 
     async def _commit(self, rows: list[PushActionRow], position: int) -> None:
         def write(txn: Txn) -> None:

@@ -60,6 +60,9 @@ class StateChanged(MatrixError):
         super().__init__(409, "M_UNKNOWN", message)
 
 
+# See ``EventPipeline.persist_hooks``.
+PersistHook = Callable[[Event], Awaitable[Callable[[Txn, int], None] | None]]
+
 # A check a local send must pass before it is built, run under the room's lock:
 # ``(room_id, sender, event_type, content, state_key)``; raises ``MatrixError``.
 SendCheck = Callable[[str, str, str, Mapping[str, Any], str | None], Awaitable[None]]
@@ -102,6 +105,9 @@ class EventPipeline:
         self.persisted_upto = 0
         # Subsystems' rules for local sends (e.g. relations: no duplicate reactions).
         self.send_checks: list[SendCheck] = []
+        # Work that belongs in an event's own transaction (push actions): awaited before
+        # the write, each returns what to run in it (with the stream ordering), or None.
+        self.persist_hooks: list[PersistHook] = []
 
     async def start(self) -> None:
         current = await self.store.events.max_stream_ordering()
@@ -351,6 +357,7 @@ class EventPipeline:
         relation_rooms = self.store.relations.rooms
         has_relation = "m.relates_to" in event.content
         remote = not self.is_local(event.sender)
+        in_txn = [extra for hook in self.persist_hooks if (extra := await hook(event))]
 
         def write(t: Txn) -> tuple[int, int | None]:
             stream = stream_counter.next()
@@ -380,6 +387,8 @@ class EventPipeline:
             )
             if search_entry is not None:
                 search_store.index_event(t, stream, *search_entry)
+            for extra in in_txn:
+                extra(t, stream)
             events_store.set_forward_extremities(t, info.room_id, [event.event_id])
             if has_relation:
                 relations_store.index_event(t, event, stream, relation_rooms)

@@ -40,19 +40,31 @@ class NotificationRow:
     ts: int
 
 
-def insert_push_actions(txn: Txn, rows: Sequence[PushActionRow]) -> None:
-    """Store rows; evaluating an event again (after a restart) changes nothing."""
+def insert_push_actions(
+    txn: Txn, rows: Sequence[PushActionRow], stream_ordering: int | None = None
+) -> None:
+    """Store rows; evaluating an event again (after a restart) changes nothing.
+    ``stream_ordering``, when given, replaces the rows' own (one event's rows, evaluated
+    before the event had its position)."""
+    encoded: dict[int, str] = {}  # most rows of an event share one list of actions
+
+    def actions_json(actions: list[Any]) -> str:
+        text = encoded.get(id(actions))
+        if text is None:
+            text = encoded[id(actions)] = orjson.dumps(actions).decode("utf-8")
+        return text
+
     txn.executemany(
         "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, actions,"
         " notify, highlight, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (user_id, stream_ordering) DO NOTHING",
+        " ON CONFLICT (user_id, room_id, stream_ordering) DO NOTHING",
         [
             (
                 r.user_id,
                 r.room_id,
                 r.event_id,
-                r.stream_ordering,
-                orjson.dumps(r.actions).decode("utf-8"),
+                r.stream_ordering if stream_ordering is None else stream_ordering,
+                actions_json(r.actions),
                 1 if r.notify else 0,
                 1 if r.highlight else 0,
                 r.ts,

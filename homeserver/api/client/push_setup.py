@@ -46,6 +46,7 @@ def setup(app: web.Application) -> PushService:
         rules, evaluator, NotificationsHandler(store, EventRenderer(store, clock)), pool
     )
     app[BUS_KEY].subscribe(evaluator.on_event)
+    pipeline.persist_hooks.append(evaluator.in_transaction)
     app[SYNC_HANDLER_KEY].initial_sync_hooks.append(rules.ensure_account_data)
     # Counts start after each user's read position (receipt or own latest event).
     pool.receipts = service.notifications.receipts = store.receipts.read_upto
