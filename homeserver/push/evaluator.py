@@ -133,6 +133,21 @@ class PushEvaluator:
         """Bus subscriber: queue the event for the worker."""
         if self._stopping:
             return  # evaluated after the restart, from the stored position
+        if (
+            not self._queue
+            and self.position >= self._backlog_upto
+            and item.stream_ordering > self.position
+            and item.event.event_id in self._inline
+        ):
+            # Its actions were stored with it and nothing is ahead of it: the position
+            # moves now, so syncs waiting for it (unread counts) answer at once.
+            notified = self._inline.pop(item.event.event_id)
+            self.position = item.stream_ordering
+            self._wake_waiters()
+            if notified and self.on_notified is not None:
+                self.on_notified(notified)
+            if self.position - self._saved < SAVE_EVERY:
+                return  # the worker stores the position with a later batch
         self._queue.append(item)
         if self._wakeup is not None:
             self._wakeup.set()
@@ -243,6 +258,8 @@ class PushEvaluator:
                 )
             position = item.stream_ordering
         if position <= self.position:
+            if self.position - self._saved >= SAVE_EVERY:
+                await self._commit([], self.position)  # moved by on_event's fast path
             return
         if rows or position - self._saved >= SAVE_EVERY:
             await self._commit(rows, position)
