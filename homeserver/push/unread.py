@@ -9,7 +9,7 @@ count arrive together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 EVALUATION_WAIT_S = 2.0
 
 
+PRELOAD = "unread_counts"
+
+
 def _counts(txn: Txn, user_id: str, room_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
     upto = receipts_store.read_upto(txn, user_id, room_ids)
     return push_actions_store.unread_counts(txn, user_id, room_ids, upto)
@@ -35,9 +38,22 @@ def _counts(txn: Txn, user_id: str, room_ids: Sequence[str]) -> dict[str, tuple[
 class UnreadCounts:
     stream: str | None = None
 
-    def __init__(self, store: Store, evaluator: PushEvaluator) -> None:
+    def __init__(
+        self, store: Store, evaluator: PushEvaluator, persisted_upto: Callable[[], int]
+    ) -> None:
         self.store = store
         self.evaluator = evaluator
+        self.persisted_upto = persisted_upto
+
+    async def before_sync(self, req: SyncRequest) -> None:
+        """``SyncHandler.request_hooks``: everything stored so far is evaluated, so the
+        counts read with the rooms (``room_load_hooks``) are current."""
+        await self.evaluator.wait_for(self.persisted_upto(), EVALUATION_WAIT_S)
+
+    @staticmethod
+    def with_rooms(txn: Txn, user_id: str, room_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """``SyncHandler.room_load_hooks``: the loaded joined rooms' counts."""
+        return _counts(txn, user_id, room_ids) if room_ids else {}
 
     def position(self) -> int:
         return 0
@@ -48,12 +64,14 @@ class UnreadCounts:
         return False  # counts change with events and receipts, which wake syncs already
 
     async def fill(self, req: SyncRequest, ctx: SyncContext, result: SyncResult) -> None:
-        rooms = sorted(result.rooms["join"])
-        if not rooms:
-            return
-        await self.evaluator.wait_for(ctx.token.room_events, EVALUATION_WAIT_S)
-        counts = await self.store.db.read(_counts, ctx.user_id, rooms)
+        counts: dict[str, tuple[int, int]] = dict(result.preloaded.get(PRELOAD, {}))
+        # Rooms in the response that were not loaded (e.g. only a receipt moved).
+        missing = sorted(r for r in result.rooms["join"] if r not in counts)
+        if missing:
+            counts.update(await self.store.db.read(_counts, ctx.user_id, missing))
         for room_id, (notify, highlight) in counts.items():
+            if room_id not in result.rooms["join"]:
+                continue  # loaded, but all its news was filtered out
             result.rooms["join"][room_id]["unread_notifications"] = {
                 "notification_count": notify,
                 "highlight_count": highlight,

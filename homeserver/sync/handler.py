@@ -19,6 +19,7 @@ from homeserver.clock import Clock
 from homeserver.rooms.room_state import RoomStateCache
 from homeserver.storage import sync_store
 from homeserver.storage.account_data_store import AccountDataItem
+from homeserver.storage.database import Txn
 from homeserver.storage.events_store import StoredEvent
 from homeserver.storage.store import Store
 
@@ -66,6 +67,7 @@ class SyncResult:
     device_lists_left: list[str] = field(default_factory=list)
     one_time_keys_count: dict[str, int] = field(default_factory=dict)
     unused_fallback_key_types: list[str] | None = None
+    preloaded: dict[str, Any] = field(default_factory=dict)  # see room_load_hooks
 
     @property
     def empty(self) -> bool:
@@ -126,6 +128,9 @@ class SyncHandler:
         # Run as each sync request starts, before its token is minted (presence marks
         # the user as here, so their own change lands in this response's window).
         self.request_hooks: list[Callable[[SyncRequest], Awaitable[None]]] = []
+        # Reads run inside the rooms' own read transaction (one DB hop for both):
+        # ``hook(txn, user_id, joined_room_ids)``, results in ``SyncResult.preloaded``.
+        self.room_load_hooks: dict[str, Callable[[Txn, str, list[str]], Any]] = {}
         # Run before an initial sync, with the user id (push: make sure the user's
         # ``m.push_rules`` account data exists, so the sync carries it).
         self.initial_sync_hooks: list[Callable[[str], Awaitable[None]]] = []
@@ -335,17 +340,25 @@ class SyncHandler:
     ) -> None:
         sync_filter = req.filter
         limit = 0 if sync_filter.room.timeline.includes_nothing else sync_filter.timeline_limit
-        loaded: LoadedRooms = await self.store.db.read(
-            load_rooms,
-            plans,
-            req.user_id,
-            req.device_id,
-            limit,
-            self._timeline_accept(sync_filter),
-            sync_filter.room.state.lazy_load_members,
-            self.store.state.groups,
-            self.store.relations.rooms,
-        )
+        accept = self._timeline_accept(sync_filter)
+        joined = [p.room_id for p in plans if p.section == "join"]
+        hooks = self.room_load_hooks
+
+        def rooms_and_hooks(txn: Txn) -> tuple[LoadedRooms, dict[str, Any]]:
+            rooms = load_rooms(
+                txn,
+                plans,
+                req.user_id,
+                req.device_id,
+                limit,
+                accept,
+                sync_filter.room.state.lazy_load_members,
+                self.store.state.groups,
+                self.store.relations.rooms,
+            )
+            return rooms, {name: hook(txn, req.user_id, joined) for name, hook in hooks.items()}
+
+        loaded, result.preloaded = await self.store.db.read(rooms_and_hooks)
         state_ids: dict[str, list[str]] = {}
         wanted: list[str] = []
         for room_id, room in loaded.rooms.items():

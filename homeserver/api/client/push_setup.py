@@ -27,7 +27,7 @@ from homeserver.push.notifications import NotificationsHandler
 from homeserver.push.pushers import PusherPool
 from homeserver.push.rules import PushRulesHandler, RulesetCache
 from homeserver.push.service import PushService
-from homeserver.push.unread import UnreadCounts
+from homeserver.push.unread import PRELOAD, UnreadCounts
 from homeserver.rooms.events_view import EventRenderer
 
 from . import push_rules, pushers
@@ -50,7 +50,10 @@ def setup(app: web.Application) -> PushService:
     app[SYNC_HANDLER_KEY].initial_sync_hooks.append(rules.ensure_account_data)
     # Counts start after each user's read position (receipt or own latest event).
     pool.receipts = service.notifications.receipts = store.receipts.read_upto
-    app[SYNC_HANDLER_KEY].add_extension(UnreadCounts(store, evaluator))
+    unread = UnreadCounts(store, evaluator, lambda: pipeline.persisted_upto)
+    app[SYNC_HANDLER_KEY].add_extension(unread)
+    app[SYNC_HANDLER_KEY].request_hooks.append(unread.before_sync)
+    app[SYNC_HANDLER_KEY].room_load_hooks[PRELOAD] = unread.with_rooms
 
     async def start_push(app: web.Application) -> None:
         await evaluator.start(pipeline.persisted_upto)
