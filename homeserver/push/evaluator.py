@@ -102,6 +102,7 @@ class PushEvaluator:
         # Events whose actions were stored in their own transaction, until the worker
         # passes them: their notified users (for the pushers).
         self._inline: dict[str, set[str]] = {}
+        self._busy = False  # the worker is processing a batch
 
     def is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
@@ -135,6 +136,7 @@ class PushEvaluator:
             return  # evaluated after the restart, from the stored position
         if (
             not self._queue
+            and not self._busy  # a batch in hand is older: it must move the position first
             and self.position >= self._backlog_upto
             and item.stream_ordering > self.position
             and item.event.event_id in self._inline
@@ -221,7 +223,11 @@ class PushEvaluator:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 continue
-            await self._process(items)
+            self._busy = True
+            try:
+                await self._process(items)
+            finally:
+                self._busy = False
 
     async def _next_batch(self) -> list[PersistedEvent] | None:
         if self.position < self._backlog_upto:
@@ -257,14 +263,12 @@ class PushEvaluator:
                     "push rule evaluation failed", extra=fields(event_id=item.event.event_id)
                 )
             position = item.stream_ordering
-        if position <= self.position:
-            if self.position - self._saved >= SAVE_EVERY:
-                await self._commit([], self.position)  # moved by on_event's fast path
-            return
-        if rows or position - self._saved >= SAVE_EVERY:
-            await self._commit(rows, position)
-        self.position = position
-        self._wake_waiters()
+        target = max(position, self.position)  # on_event's fast path may be ahead
+        if rows or target - self._saved >= SAVE_EVERY:
+            await self._commit(rows, target)
+        if position > self.position:
+            self.position = position
+            self._wake_waiters()
         notified |= {row.user_id for row in rows if row.notify}
         if notified and self.on_notified is not None:
             self.on_notified(notified)
