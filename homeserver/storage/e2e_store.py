@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from .database import Database, Txn, in_chunks
+from .state_store import joined_in_rooms
 
 JsonDict = dict[str, Any]
 
@@ -89,19 +90,6 @@ def device_list_changes(txn: Txn, after: int, upto: int, viewer: str) -> list[tu
         (after, upto, viewer),
     )
     return [(row[0], row[1] is not None) for row in rows]
-
-
-def joined_members(txn: Txn, room_ids: Sequence[str]) -> set[str]:
-    """Everyone joined to any of ``room_ids`` (local or not)."""
-    found: set[str] = set()
-    for chunk in in_chunks(room_ids):
-        rows = txn.fetchall(
-            "SELECT DISTINCT state_key FROM current_state WHERE type = 'm.room.member'"
-            f" AND membership = 'join' AND room_id IN {txn.in_list(chunk)}",
-            chunk,
-        )
-        found.update(row[0] for row in rows)
-    return found
 
 
 def users_sharing(txn: Txn, room_ids: Sequence[str], candidates: Sequence[str]) -> set[str]:
@@ -521,7 +509,7 @@ class E2eKeysStore:
         return await self.db.read(users_sharing_a_room_with, user_id)
 
     async def joined_members(self, room_ids: Sequence[str]) -> set[str]:
-        return await self.db.read(joined_members, room_ids)
+        return await self.db.read(joined_in_rooms, room_ids)
 
     async def membership_changes(
         self, room_ids: Sequence[str], after: int, upto: int

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .database import Database, Txn, in_chunks
+from .state_store import joined_in_rooms
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,28 +71,13 @@ def presence_of(txn: Txn, user_ids: Sequence[str], after: int, upto: int) -> lis
     """The rows of ``user_ids`` last changed in ``(after, upto]``."""
     found: list[PresenceRow] = []
     for chunk in in_chunks(user_ids):
-        marks = ", ".join("?" for _ in chunk)
         rows = txn.fetchall(
-            f"SELECT {_COLUMNS} FROM presence WHERE user_id IN ({marks})"
+            f"SELECT {_COLUMNS} FROM presence WHERE user_id IN {txn.in_list(chunk)}"
             " AND stream_id > ? AND stream_id <= ?",
             (*chunk, after, upto),
         )
         found += [_row(r) for r in rows]
     return found
-
-
-def users_sharing_rooms(txn: Txn, room_ids: Sequence[str]) -> set[str]:
-    """Everyone joined to any of ``room_ids``."""
-    users: set[str] = set()
-    for chunk in in_chunks(room_ids):
-        marks = ", ".join("?" for _ in chunk)
-        rows = txn.fetchall(
-            "SELECT DISTINCT state_key FROM current_state WHERE type = 'm.room.member'"
-            f" AND membership = 'join' AND room_id IN ({marks})",
-            tuple(chunk),
-        )
-        users.update(str(r[0]) for r in rows)
-    return users
 
 
 class PresenceStore:
@@ -121,4 +107,4 @@ class PresenceStore:
         return await self.db.read(presence_of, user_ids, after, upto)
 
     async def users_sharing_rooms(self, room_ids: Sequence[str]) -> set[str]:
-        return await self.db.read(users_sharing_rooms, room_ids)
+        return await self.db.read(joined_in_rooms, room_ids)

@@ -76,9 +76,8 @@ def receipts_in_rooms(txn: Txn, room_ids: Sequence[str], after: int, upto: int) 
     """Receipts of ``room_ids`` set in ``(after, upto]`` of the stream."""
     found: list[Receipt] = []
     for chunk in in_chunks(room_ids):
-        marks = ", ".join("?" for _ in chunk)
         rows = txn.fetchall(
-            f"SELECT {_COLUMNS} FROM receipts WHERE room_id IN ({marks})"
+            f"SELECT {_COLUMNS} FROM receipts WHERE room_id IN {txn.in_list(chunk)}"
             " AND stream_id > ? AND stream_id <= ? ORDER BY stream_id",
             (*chunk, after, upto),
         )
@@ -91,10 +90,9 @@ def read_positions(txn: Txn, user_id: str, room_ids: Sequence[str]) -> dict[str,
     unthreaded or main-thread ``m.read`` / ``m.read.private`` receipt)."""
     positions: dict[str, int] = {}
     for chunk in in_chunks(room_ids):
-        marks = ", ".join("?" for _ in chunk)
         rows = txn.fetchall(
             "SELECT room_id, MAX(event_stream) FROM receipts"
-            f" WHERE user_id = ? AND room_id IN ({marks})"
+            f" WHERE user_id = ? AND room_id IN {txn.in_list(chunk)}"
             " AND receipt_type IN ('m.read', 'm.read.private')"
             " AND thread_id IN ('', 'main') GROUP BY room_id",
             (user_id, *chunk),
@@ -142,10 +140,9 @@ def read_upto(txn: Txn, user_id: str, room_ids: Sequence[str]) -> dict[str, int]
     their own latest event if later (sending in a room reads what came before)."""
     positions = read_positions(txn, user_id, room_ids)
     for chunk in in_chunks(room_ids):
-        marks = ", ".join("?" for _ in chunk)
         rows = txn.fetchall(
             "SELECT room_id, MAX(stream_ordering) FROM events"
-            f" WHERE sender = ? AND room_id IN ({marks}) GROUP BY room_id",
+            f" WHERE sender = ? AND room_id IN {txn.in_list(chunk)} GROUP BY room_id",
             (user_id, *chunk),
         )
         for room_id, own in rows:

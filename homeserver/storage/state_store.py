@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from .database import Database, Txn
+from .database import Database, Txn, in_chunks
 
 StateKey = tuple[str, str]
 StateMap = dict[StateKey, str]
@@ -187,6 +187,19 @@ def joined_members(txn: Txn, room_id: str) -> list[str]:
         (room_id,),
     )
     return [row[0] for row in rows]
+
+
+def joined_in_rooms(txn: Txn, room_ids: Sequence[str]) -> set[str]:
+    """Everyone joined to any of ``room_ids`` (local or not)."""
+    found: set[str] = set()
+    for chunk in in_chunks(room_ids):
+        rows = txn.fetchall(
+            "SELECT DISTINCT state_key FROM current_state WHERE type = 'm.room.member'"
+            f" AND membership = 'join' AND room_id IN {txn.in_list(chunk)}",
+            chunk,
+        )
+        found.update(row[0] for row in rows)
+    return found
 
 
 class StateStore:
