@@ -100,6 +100,13 @@ class Ruleset:
     """One user's rules, each kind most important first, in evaluation order."""
 
     rules: Mapping[str, tuple[PushRule, ...]] = field(default_factory=dict)
+    # Whether an enabled rule looks at the user's display name (known once per ruleset,
+    # not looked up again for every event and recipient).
+    uses_display_name: bool = field(default=False, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        uses = any(rule.uses_display_name for rule in self.in_order())
+        object.__setattr__(self, "uses_display_name", uses)
 
     def in_order(self) -> Iterator[PushRule]:
         for kind in KINDS:

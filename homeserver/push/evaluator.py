@@ -62,10 +62,6 @@ class RoomMembers:
     local: tuple[str, ...]  # local joined members
 
 
-def _uses_display_name(ruleset: Ruleset) -> bool:
-    return any(rule.uses_display_name for rule in ruleset.in_order())
-
-
 def _eval_dict(event: Event) -> dict[str, Any]:
     pdu = event.pdu
     if "room_id" in pdu:
@@ -327,7 +323,7 @@ class PushEvaluator:
                 return []
             for user_id in recipients:
                 cached = self.rules.get(user_id)
-                if cached is None or _uses_display_name(cached):
+                if cached is None or cached.uses_display_name:
                     needs_read = True
                 else:
                     known[user_id] = cached
@@ -392,6 +388,6 @@ class PushEvaluator:
         missing = [u for u in recipients if u not in rulesets]
         if missing:
             rulesets.update(load_rulesets(txn, missing))
-        wanting = [u for u in recipients if _uses_display_name(rulesets[u])]
+        wanting = [u for u in recipients if rulesets[u].uses_display_name]
         names = push_actions_store.member_display_names(txn, room_id, wanting) if wanting else {}
         return members, rulesets, names
