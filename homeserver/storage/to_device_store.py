@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .database import Database, Txn, in_chunks
-from .e2e_store import TO_DEVICE_STREAM, allocate_positions, dumps, loads, stream_position
+from .e2e_store import dumps, loads
+from .e2ee_streams_store import TO_DEVICE_STREAM, allocate_positions, stream_position
 
 JsonDict = dict[str, Any]
 
