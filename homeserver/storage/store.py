@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
+from .federation_sender_store import FederationSenderStore
 from .filters_store import FiltersStore
 from .key_backup_store import KeyBackupStore
 from .media_store import MediaStore
@@ -51,6 +52,7 @@ class Store:
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
+        self.federation_sender = FederationSenderStore(db)
 
     async def close(self) -> None:
         await self.db.close()
