@@ -95,18 +95,18 @@ class ToDeviceStream:
         if len(txn_id) > MAX_ID_LENGTH or len(event_type) > MAX_ID_LENGTH:
             raise MatrixError(400, "M_INVALID_PARAM", "Event type or transaction id too long")
         local = {u: m for u, m in messages.items() if server_name_of(u) == self.server_name}
+        # The local part records the transaction id: a retried one is not sent again.
+        if not await self._deliver(sender, sender_device, txn_id, event_type, local):
+            return
         if len(local) < len(messages):
             remote = {u: m for u, m in messages.items() if u not in local}
             if self.remote_sink is not None:
-                # Queued even for a retried transaction: the outbox and the receiving
-                # server both dedupe by a message id derived from it.
                 await self.remote_sink(sender, sender_device, event_type, txn_id, remote)
             else:
                 log.info(
                     "to-device messages for remote users dropped (no federation)",
                     extra=fields(users=sorted(remote)),
                 )
-        await self._deliver(sender, sender_device, txn_id, event_type, local)
 
     async def receive_remote(
         self,
@@ -126,15 +126,18 @@ class ToDeviceStream:
         txn_id: str,
         event_type: str,
         local: dict[str, dict[str, JsonDict]],
-    ) -> None:
+    ) -> bool:
+        """Store ``local``'s messages; False when ``txn_id`` was seen before."""
         # One at a time, publishing in commit order: a token never covers a message
         # that memory does not know is waiting.
         async with self._lock:
             delivered = await self.store.to_device.send(
                 sender, sender_device, txn_id, event_type, local, self.clock.time_ms()
             )
+            if delivered is None:
+                return False  # a retried transaction
             if not delivered:
-                return  # a retried transaction, or no such devices
+                return True  # no such devices
             users = set()
             for item in delivered:
                 key = (item.user_id, item.device_id)
@@ -142,6 +145,7 @@ class ToDeviceStream:
                 self._position = max(self._position, item.stream_id)
                 users.add(item.user_id)
         self.notifier.on_stream(users=users)
+        return True
 
     def forget_devices(self, user_id: str, device_ids: list[str]) -> None:
         """The devices are gone (their messages were deleted with them)."""
