@@ -47,7 +47,11 @@ class ResponseTooLarge(HttpClientError):
     pass
 
 
-class AddressRefused(HttpClientError):
+class ConnectFailed(HttpClientError):
+    """No connection could be made (nothing was sent): another address may work."""
+
+
+class AddressRefused(ConnectFailed):
     """Every address of the host is one we may not connect to."""
 
 
@@ -343,7 +347,7 @@ class HttpClient:
             try:
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except OSError as exc:
-                raise HttpClientError(f"cannot resolve {host}: {exc}") from None
+                raise ConnectFailed(f"cannot resolve {host}: {exc}") from None
             candidates = list(
                 dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos)
             )
@@ -374,7 +378,7 @@ class HttpClient:
                 errors.append(f"{address}: {exc}")
                 continue
             return conn
-        raise HttpClientError(f"cannot connect to {host}:{port}: {'; '.join(errors)}")
+        raise ConnectFailed(f"cannot connect to {host}:{port}: {'; '.join(errors)}")
 
     def _take_idle(self, key: PoolKey) -> _Connection | None:
         idle = self._idle.get(key)
