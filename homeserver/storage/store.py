@@ -25,6 +25,7 @@ from .relations_store import RelationsStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
+from .server_keys_store import ServerKeysStore
 from .state_store import StateStore
 from .to_device_store import ToDeviceStore
 from .user_directory_store import UserDirectoryStore
@@ -53,6 +54,7 @@ class Store:
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
         self.federation_sender = FederationSenderStore(db)
+        self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
         await self.db.close()
