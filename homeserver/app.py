@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from federation import openid_userinfo
 from federation import setup as federation_setup
+from federation.sender import setup as sender_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import media as media_routes
@@ -108,5 +109,8 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    federation_setup.setup(app, config, signing_key, store, clock_)
+    fed = federation_setup.setup(app, config, signing_key, store, clock_)
+    if config.federation.enabled:
+        # After sync_routes: it hooks into typing, receipts, presence and to-device.
+        sender_setup.setup(app, fed.client, domain_whitelist=config.federation.domain_whitelist)
     return app

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 ROOM_SERVERS_CACHE = 10_000
+STOP_TIMEOUT_S = 5.0  # for recording the last announced events at shutdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class FederationSender:
         self._incoming: deque[PersistedEvent | _RoomEdu] = deque()
         self._incoming_ready = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
         self._room_servers: LruCache[str, frozenset[str]] = LruCache(ROOM_SERVERS_CACHE)
         self._room_generation: dict[str, int] = {}
 
@@ -121,14 +123,21 @@ class FederationSender:
     async def stop(self) -> None:
         """Stop sending. What is only in memory is lost by design: the stored positions
         and rooms make the next start catch every destination up."""
-        self.ctx.running = False
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        self.ctx.running = False  # queues start no new transaction
         for queue in list(self._queues.values()):
             await queue.stop()
+        if self._worker is not None:
+            # Let the worker record what was announced (the rooms' newest events per
+            # destination): the next start catches the destinations up on it.
+            self._stopping = True
+            self._incoming_ready.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), STOP_TIMEOUT_S)
+            except TimeoutError:
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+            self._worker = None
 
     # -- the contract ---------------------------------------------------------------
 
@@ -231,6 +240,8 @@ class FederationSender:
                 await self._dispatch(batch)
             except Exception:
                 log.exception("federation sender failed to dispatch", extra=fields(n=len(batch)))
+            if self._stopping and not self._incoming:
+                return
 
     async def _dispatch(self, batch: list[PersistedEvent | _RoomEdu]) -> None:
         planned: list[tuple[PersistedEvent | _RoomEdu, set[str]]] = []
