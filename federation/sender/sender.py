@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Collection, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,9 +190,17 @@ class FederationSender:
         if rooms:
             self._push(_RoomEdu(rooms, edu_type, content, key))
 
-    def outbox_added(self, destinations: Iterable[str]) -> None:
-        """Items were stored in the outbox for ``destinations``."""
-        for destination in destinations:
+    async def send_persistent_edus(self, items: Sequence[tuple[str, str, str, JsonDict]]) -> None:
+        """Queue EDUs that must survive failures and restarts (to-device messages):
+        ``(destination, edu_type, id, content)``, stored until a transaction carrying
+        them succeeds; an ``id`` already queued for the destination is not queued again."""
+        allowed = [item for item in items if self.allowed(item[0])]
+        if not allowed:
+            return
+        queued = await self.store.federation_sender.enqueue_outbox(
+            allowed, self.ctx.clock.time_ms()
+        )
+        for destination in queued:
             queue = self._queue(destination)
             if queue is not None:
                 queue.outbox_added()
@@ -224,6 +232,8 @@ class FederationSender:
                 return None
             queue = DestinationQueue(self.ctx, destination, self._rows.pop(destination, None))
             self._queues[destination] = queue
+            if self.ctx.running:
+                queue.restore_backoff()  # a stored backoff still in force is honoured
         return queue
 
     def _push(self, item: PersistedEvent | _RoomEdu) -> None:

@@ -52,9 +52,7 @@ def setup(
     TypingFederation(sender, app[TYPING_KEY], rooms, server_name).register(registry)
     ReceiptFederation(sender, app[RECEIPTS_KEY], rooms, server_name).register(registry)
     PresenceFederation(sender, app[PRESENCE_KEY], store, server_name).register(registry)
-    ToDeviceFederation(sender, app[E2EE_KEY].to_device, store, clock, server_name).register(
-        registry
-    )
+    ToDeviceFederation(sender, app[E2EE_KEY].to_device, server_name).register(registry)
 
     async def start(app: web.Application) -> None:
         await sender.start()
