@@ -22,6 +22,7 @@ from homeserver.lru import LruCache
 from homeserver.protocol.auth import check_auth_rules
 from homeserver.protocol.auth_events import auth_types_for_event, check_auth_events
 from homeserver.protocol.builder import MAX_PREV_EVENTS, build_event, event_reference
+from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.errors import AuthError, InvalidEvent
 from homeserver.protocol.events import Event
 from homeserver.protocol.redaction import redact
@@ -108,6 +109,9 @@ class EventPipeline:
         self.persisted_upto = 0
         # Subsystems' rules for local sends (e.g. relations: no duplicate reactions).
         self.send_checks: list[SendCheck] = []
+        # Set when federation is on: an invite of a remote user goes to their server to
+        # be countersigned before we persist it (spec: server-server "Inviting to a room").
+        self.remote_invite: Callable[[Event, RoomInfo], Awaitable[Event]] | None = None
         # Work that belongs in an event's own transaction (push actions): awaited before
         # the write, each returns what to run in it (with the stream ordering), or None.
         self.persist_hooks: list[PersistHook] = []
@@ -119,6 +123,21 @@ class EventPipeline:
             min(0, await self.store.events.min_stream_ordering()), step=-1
         )
         self.persisted_upto = current
+
+    @property
+    def backward_counter(self) -> StreamCounter:
+        """Positions for outliers and backfilled events (negative, decreasing); only
+        the database's writer thread takes from it."""
+        return self._backward
+
+    def room_lock(self, room_id: str) -> asyncio.Lock:
+        """Held while an event of the room is checked and persisted."""
+        return self._lock(room_id)
+
+    async def persist_planned(self, info: RoomInfo, event: Event, plan: Plan) -> PersistedEvent:
+        """Persist an event checked elsewhere (``rooms.remote_events``), under the room
+        lock its caller holds."""
+        return await self._persist(info, event, None, plan=plan)
 
     def _lock(self, room_id: str) -> asyncio.Lock:
         lock = self._locks.get(room_id)
@@ -238,42 +257,86 @@ class EventPipeline:
                 raise StateChanged(f"{if_state[0]} changed in {room_id}")
             for check in self.send_checks:
                 await check(room_id, sender, event_type, content, state_key)
-            version = info.version
-            keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
-            state_events = await self.rooms.state_events(room_id, keys)
-            auth_events = list(state_events.values())
-            prev_ids = info.extremities[-MAX_PREV_EVENTS:]
-            prev_refs: list[Any] = list(prev_ids)
-            auth_refs: list[Any] = [e.event_id for e in auth_events]
-            if version.event_id_format is EventIdFormat.V1:
-                prevs = await self.rooms.get_events(prev_ids)
-                prev_refs = [event_reference(prevs[i]) for i in prev_ids if i in prevs]
-                auth_refs = [event_reference(e) for e in auth_events]
-            event = self._build(
-                version,
-                room_id,
-                sender,
-                event_type,
-                content,
-                state_key,
-                prev_refs,
-                auth_refs,
-                depth=info.max_depth + 1,
-                redacts=redacts,
-            )
-            state_for_auth: dict[StateKey, Event] = dict(state_events)
-            if ("m.room.create", "") not in state_for_auth:
-                create_id = info.state.get(("m.room.create", ""))
-                if create_id is not None:
-                    create = (await self.rooms.get_events([create_id])).get(create_id)
-                    if create is not None:
-                        state_for_auth[("m.room.create", "")] = create
-            try:
-                check_auth_events(event, auth_events)
-                check_auth_rules(event, state_for_auth)
-            except AuthError as exc:
-                raise MatrixError(403, "M_FORBIDDEN", str(exc)) from exc
+            event = await self._build_checked(info, sender, event_type, content, state_key, redacts)
+            if (
+                self.remote_invite is not None
+                and event.type == "m.room.member"
+                and event.membership == "invite"
+                and event.state_key
+                and not self.is_local(event.state_key)
+            ):
+                event = await self.remote_invite(event, info)
             return await self._persist(info, event, txn)
+
+    async def _build_checked(
+        self,
+        info: RoomInfo,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str | None,
+        redacts: str | None = None,
+    ) -> Event:
+        """A new event at the room's forward extremities, allowed by the auth rules at
+        the current state (403 ``M_FORBIDDEN`` otherwise)."""
+        room_id = info.room_id
+        version = info.version
+        keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
+        state_events = await self.rooms.state_events(room_id, keys)
+        auth_events = list(state_events.values())
+        prev_ids = info.extremities[-MAX_PREV_EVENTS:]
+        prev_refs: list[Any] = list(prev_ids)
+        auth_refs: list[Any] = [e.event_id for e in auth_events]
+        if version.event_id_format is EventIdFormat.V1:
+            prevs = await self.rooms.get_events(prev_ids)
+            prev_refs = [event_reference(prevs[i]) for i in prev_ids if i in prevs]
+            auth_refs = [event_reference(e) for e in auth_events]
+        event = self._build(
+            version,
+            room_id,
+            sender,
+            event_type,
+            content,
+            state_key,
+            prev_refs,
+            auth_refs,
+            depth=info.max_depth + 1,
+            redacts=redacts,
+        )
+        state_for_auth: dict[StateKey, Event] = dict(state_events)
+        if ("m.room.create", "") not in state_for_auth:
+            create_id = info.state.get(("m.room.create", ""))
+            if create_id is not None:
+                create = (await self.rooms.get_events([create_id])).get(create_id)
+                if create is not None:
+                    state_for_auth[("m.room.create", "")] = create
+        try:
+            check_auth_events(event, auth_events)
+            check_auth_rules(event, state_for_auth)
+        except AuthError as exc:
+            raise MatrixError(403, "M_FORBIDDEN", str(exc)) from exc
+        return event
+
+    async def template(
+        self,
+        room_id: str,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str,
+    ) -> tuple[RoomVersion, JsonDict]:
+        """spec: server-server "Joining Rooms" (and leaving, knocking) — the event a
+        remote server completes and signs for its user: 404 for an unknown room, 403
+        when the auth rules would refuse it."""
+        async with self._lock(room_id):
+            info = await self.rooms.room(room_id)
+            if info is None or not info.state:
+                raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
+            event = await self._build_checked(info, sender, event_type, content, state_key)
+        proto = {k: v for k, v in event.pdu.items() if k not in ("hashes", "signatures")}
+        if info.version.event_id_format is EventIdFormat.V1:
+            proto.pop("event_id", None)
+        return info.version, proto
 
     def _build(
         self,
