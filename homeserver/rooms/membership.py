@@ -188,7 +188,7 @@ class MembershipHandler:
             return room_id
         content = _with_reason({"membership": "join", **await self._profile(user_id)}, reason)
         if current != "invite":
-            authoriser = await self._restricted_authoriser(room_id, user_id)
+            authoriser = await self.restricted_authoriser(room_id, user_id)
             if authoriser is not None:
                 content["join_authorised_via_users_server"] = authoriser
         await self._send(room_id, user_id, user_id, content)
@@ -219,7 +219,7 @@ class MembershipHandler:
         )
         return True
 
-    async def _restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
+    async def restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
         """spec: client-server "Restricted rooms" — a local member with the power to
         invite vouches for a user who is in one of the allowed rooms."""
         found = await self.rooms.state_events(room_id, [("m.room.join_rules", "")])
