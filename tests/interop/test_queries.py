@@ -83,7 +83,7 @@ def test_device_keys_query_and_claim(pair: Pair) -> None:
 
 
 def test_device_list_updates(pair: Pair, room_version: str) -> None:
-    alice, bob, room = shared_room(pair, room_version)
+    alice, bob, _room = shared_room(pair, room_version)  # device lists go to room peers
     upload_device_keys(alice)
     known = bob.ok("POST", "/keys/query", {"device_keys": {alice.user_id: []}})
     assert set(known["device_keys"][alice.user_id]) == {alice.device_id}
