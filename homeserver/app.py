@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import openid_userinfo
+from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from federation.sender import setup as sender_setup
 from homeserver.api import ops
@@ -101,7 +102,7 @@ def build_app(
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
-    rooms_routes.setup(app)
+    room_handlers = rooms_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
     sync_routes.setup(app)
@@ -109,8 +110,23 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    fed = federation_setup.setup(app, config, signing_key, store, clock_)
+    services = federation_setup.setup(app, config, signing_key, store, clock_)
+    outbound = None
     if config.federation.enabled:
         # After sync_routes: it hooks into typing, receipts, presence and to-device.
-        sender_setup.setup(app, fed.client, domain_whitelist=config.federation.domain_whitelist)
+        outbound = sender_setup.setup(
+            app, services.client, domain_whitelist=config.federation.domain_whitelist
+        )
+    federation_rooms.setup(
+        app,
+        services,
+        store=store,
+        rooms=rooms,
+        pipeline=pipeline,
+        handlers=room_handlers,
+        signing_key=signing_key,
+        clock=clock_,
+        on_edu=None if outbound is None else outbound.edus.handle,
+        broadcast=None if outbound is None else outbound.sender.broadcast,
+    )
     return app

@@ -283,7 +283,8 @@ class DestinationQueue:
         body: JsonDict = {
             "origin": self.ctx.origin,
             "origin_server_ts": self.ctx.clock.time_ms(),
-            "pdus": [p.event.pdu for p in batch.pdus],
+            # Without our local ``unsigned`` data.
+            "pdus": [{k: v for k, v in p.event.pdu.items() if k != "unsigned"} for p in batch.pdus],
         }
         edus = [{"edu_type": o.edu_type, "content": o.content} for o in batch.outbox]
         edus += [{"edu_type": e.edu_type, "content": e.content} for _, e in batch.edus]

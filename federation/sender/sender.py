@@ -176,6 +176,14 @@ class FederationSender:
 
     # -- beyond the contract --------------------------------------------------------
 
+    async def broadcast(self, event: Event, exclude: Collection[str]) -> None:
+        """Send an event we accepted from another server (a ``send_join``, leave or
+        knock) to the other servers in its room, except ``exclude`` (its origin)."""
+        servers = await self.servers_in_room(event.room_id)
+        if event.type == "m.room.member" and event.state_key:
+            servers.add(domain_of(event.state_key))
+        self.send_pdu(event, servers - set(exclude))
+
     def send_edu_to_rooms(
         self,
         room_ids: Iterable[str],

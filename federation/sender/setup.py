@@ -10,6 +10,7 @@ the database closes.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from homeserver.api.client.e2ee_common import E2EE_KEY
 from homeserver.api.client.presence import PRESENCE_KEY
@@ -28,12 +29,18 @@ from .queue import TransactionClient
 from .sender import FederationSender
 
 
+@dataclass(frozen=True)
+class Outbound:
+    sender: FederationSender
+    edus: EduRegistry  # inbound EDUs: the inbound /send hands each to ``edus.handle``
+
+
 def setup(
     app: web.Application,
     client: TransactionClient,
     *,
     domain_whitelist: Collection[str] | None = None,
-) -> FederationSender:
+) -> Outbound:
     store = app[STORE_KEY]
     clock = app[CLOCK_KEY]
     server_name = app[CONFIG_KEY].server_name
@@ -63,4 +70,4 @@ def setup(
     app.on_startup.append(start)
     # Shutdown, not cleanup: the store closes in the first cleanup hook.
     app.on_shutdown.append(stop)
-    return sender
+    return Outbound(sender, registry)

@@ -8,38 +8,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from federation.appkeys import EDU_REGISTRY_KEY, FEDERATION_SENDER_KEY
-from federation.inbound_auth import authenticated
+from federation.appkeys import FEDERATION_SENDER_KEY
 from federation.sender.queue import TransactionClient
 from homeserver.appkeys import PIPELINE_KEY, STORE_KEY
-from homeserver.http import web
 from homeserver.protocol.events import Event
 from homeserver.protocol.room_versions import DEFAULT_ROOM_VERSION
 
 from ..support.federation import FederatedServer, StartFederation
 from .sender_fixtures import FAST
-
-SEND_ROUTE = ("PUT", "/_matrix/federation/v1/send/{txnId}")
-
-
-def serve_send_if_missing(server: FederatedServer) -> None:
-    """Until the inbound ``/send`` exists (federation/transactions.py), a stand-in that
-    authenticates the transaction, hands its EDUs to the EDU registry and accepts its
-    PDUs. Once the real one is there, it is the one tested."""
-    if SEND_ROUTE in server.app.router.routes():
-        return
-
-    async def on_send(request: web.Request, origin: str) -> web.StreamResponse:
-        body = orjson.loads(await request.read())
-        server.app[FEDERATION_SENDER_KEY].on_destination_seen(origin)
-        for edu in body.get("edus", []):
-            await server.app[EDU_REGISTRY_KEY].handle(origin, edu)
-        results = {Event(p, DEFAULT_ROOM_VERSION).event_id: {} for p in body["pdus"]}
-        return web.Response(body=orjson.dumps({"pdus": results}), content_type="application/json")
-
-    server.app.add_routes([web.put(SEND_ROUTE[1], authenticated(on_send))])
 
 
 @dataclass
@@ -94,7 +70,6 @@ async def test_a_peer_authenticates_our_transactions_and_gets_events_and_message
     federation: StartFederation,
 ) -> None:
     a, b = await federation(2)
-    serve_send_if_missing(b)
     calls = record(a)
     alice = await a.register("alice")
     bob = await b.register("bob")
