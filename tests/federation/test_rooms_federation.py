@@ -6,6 +6,8 @@ through the client API of both servers as users would.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ..support.federation import StartFederation
@@ -61,3 +63,24 @@ async def test_remote_user_rejects_an_invite(federation: StartFederation, versio
     assert member.ok()["membership"] == "leave"
     sync = await bob.sync()
     assert room_id not in sync["rooms"]["invite"]
+
+
+async def _wait_for(user, room_id: str, event_id: str, tries: int = 100) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        reply = await user.call("GET", f"/rooms/{q(room_id)}/event/{q(event_id)}")
+        if reply.status == 200:
+            return reply.ok()  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{event_id} never reached {user.user_id}")
+
+
+async def test_messages_flow_both_ways(federation: StartFederation, version: str) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(preset="public_chat", room_version=version)
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    from_alice = await alice.send(room_id, "hello bob")
+    assert (await _wait_for(bob, room_id, from_alice))["content"]["body"] == "hello bob"
+    from_bob = await bob.send(room_id, "hello alice")
+    assert (await _wait_for(alice, room_id, from_bob))["content"]["body"] == "hello alice"
