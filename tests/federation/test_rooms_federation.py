@@ -84,3 +84,27 @@ async def test_messages_flow_both_ways(federation: StartFederation, version: str
     assert (await _wait_for(bob, room_id, from_alice))["content"]["body"] == "hello bob"
     from_bob = await bob.send(room_id, "hello alice")
     assert (await _wait_for(alice, room_id, from_bob))["content"]["body"] == "hello alice"
+
+
+async def test_knock_then_invited_in(federation: StartFederation, version: str) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(
+        room_version=version,
+        initial_state=[{"type": "m.room.join_rules", "content": {"join_rule": "knock"}}],
+    )
+    knocked = await bob.call(
+        "POST", f"/knock/{q(room_id)}", {"reason": "let me in"}, params={"via": a.name}
+    )
+    assert knocked.ok()["room_id"] == room_id
+    sync = await bob.sync()
+    assert room_id in sync["rooms"]["knock"]
+    member = await alice.call("GET", f"/rooms/{q(room_id)}/state/m.room.member/{q(bob.user_id)}")
+    assert member.ok() == {"membership": "knock", "reason": "let me in"} | {
+        k: v for k, v in member.ok().items() if k in ("displayname", "avatar_url")
+    }
+    (await alice.invite(room_id, bob.user_id)).ok()
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    assert await _members(alice, room_id) == sorted([alice.user_id, bob.user_id])
+    assert await _members(bob, room_id) == sorted([alice.user_id, bob.user_id])
