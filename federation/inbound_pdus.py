@@ -100,23 +100,28 @@ class PduHandler:
     ) -> None:
         """Place a checked event (steps 4 to 6), fetching from ``origin`` what it needs:
         a live event at the end of the room, or a ``backfilled`` one in its past."""
-        if await self.store.events.get_event(event.event_id) is not None:
+        held = await self.store.events.get_event(event.event_id)
+        # An outlier (state or auth event we got without its place) takes it now.
+        deoutlier = held is not None and held.state_group_after is None
+        if held is not None and (not deoutlier or held.rejected_reason is not None):
             return
         await self._ensure_auth_events(origin, version, event)
         try:
-            await self.remote.accept(event, backfilled=backfilled)
+            await self.remote.accept(event, backfilled=backfilled, deoutlier=deoutlier)
             return
         except MissingEvents:
             pass
         if fetch_missing and not backfilled:
             await self._fill_gap(origin, version, event)
             try:
-                await self.remote.accept(event)
+                await self.remote.accept(event, deoutlier=deoutlier)
                 return
             except MissingEvents:
                 pass
         state = await self.state_before(origin, version, event.room_id, event.event_id)
-        await self.remote.accept(event, state_before=StateAt(state), backfilled=backfilled)
+        await self.remote.accept(
+            event, state_before=StateAt(state), backfilled=backfilled, deoutlier=deoutlier
+        )
 
     async def _ensure_auth_events(self, origin: str, version: RoomVersion, event: Event) -> None:
         held = await self.store.events.get_events(list(event.auth_event_ids))

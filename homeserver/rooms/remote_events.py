@@ -184,17 +184,21 @@ class RemoteEvents:
         backfilled: bool = False,
         federate: bool = False,
         rejoin: bool = False,
+        deoutlier: bool = False,
     ) -> PersistedEvent:
         """Check and persist an event whose auth events we hold, placed after its prev
         events (their states resolved) or, when those are missing, at ``state_before``
         (the state a peer told us). ``rejoin``: our join through a resident server,
         whose state replaces whatever we knew of the room (we may have missed events
-        while none of our users was in it). Raises ``MissingEvents``."""
+        while none of our users was in it). ``deoutlier``: the event is held as an
+        outlier and now takes its place. Raises ``MissingEvents``."""
         async with self.pipeline.room_lock(event.room_id):
             info = await self.rooms.room(event.room_id)
             if info is None:
                 raise MissingEvents([event.room_id])
-            return await self._accept(info, event, state_before, backfilled, federate, rejoin)
+            return await self._accept(
+                info, event, state_before, backfilled, federate, rejoin, deoutlier
+            )
 
     async def _accept(
         self,
@@ -204,6 +208,7 @@ class RemoteEvents:
         backfilled: bool,
         federate: bool,
         rejoin: bool = False,
+        deoutlier: bool = False,
     ) -> PersistedEvent:
         extremities = [] if rejoin else info.extremities
         wanted = list(event.auth_event_ids)
@@ -260,6 +265,7 @@ class RemoteEvents:
             new_current=new_current,
             backward_extremities=missing_prevs or None,
             federate=federate,
+            deoutlier=deoutlier,
         )
         return await self.pipeline.persist_planned(info, event, plan)
 
