@@ -108,3 +108,33 @@ async def test_knock_then_invited_in(federation: StartFederation, version: str) 
     (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
     assert await _members(alice, room_id) == sorted([alice.user_id, bob.user_id])
     assert await _members(bob, room_id) == sorted([alice.user_id, bob.user_id])
+
+
+async def test_restricted_room_lets_in_members_of_the_allowed_room(
+    federation: StartFederation, version: str
+) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    carol = await b.register("carol")
+    space = await alice.create_room(preset="public_chat", room_version=version)
+    channel = await alice.create_room(
+        room_version=version,
+        initial_state=[
+            {
+                "type": "m.room.join_rules",
+                "content": {
+                    "join_rule": "restricted",
+                    "allow": [{"type": "m.room_membership", "room_id": space}],
+                },
+            }
+        ],
+    )
+    # Carol is in no allowed room: refused.
+    refused = await carol.call("POST", f"/join/{q(channel)}", {}, params={"via": a.name})
+    assert refused.status == 403, refused
+    (await bob.call("POST", f"/join/{q(space)}", {}, params={"via": a.name})).ok()
+    (await bob.call("POST", f"/join/{q(channel)}", {}, params={"via": a.name})).ok()
+    member = await alice.call("GET", f"/rooms/{q(channel)}/state/m.room.member/{q(bob.user_id)}")
+    assert member.ok()["join_authorised_via_users_server"] == alice.user_id
+    assert await _members(bob, channel) == sorted([alice.user_id, bob.user_id])
