@@ -26,7 +26,8 @@ from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
 from .bus import PersistedEvent
-from .pipeline import OUTLIER, SOFT_FAILED, EventPipeline, Plan
+from .persist import OUTLIER, SOFT_FAILED, Plan
+from .pipeline import EventPipeline
 from .room_state import RoomInfo, RoomStateCache, StateKey
 
 log = logging.getLogger(__name__)
