@@ -165,13 +165,18 @@ def auth_chain_ids(txn: Txn, event_ids: Sequence[str], limit: int = MAX_AUTH_CHA
     return chain
 
 
-def servable_events(txn: Txn, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
-    """The stored events of ``event_ids`` that may be served (see the module doc)."""
+def servable_events(
+    txn: Txn, event_ids: Sequence[str], with_outliers: bool = False
+) -> dict[str, StoredEvent]:
+    """The stored events of ``event_ids`` that may be served (see the module doc);
+    ``with_outliers``: outliers too (auth chains, single events: a room joined over
+    federation holds much of its auth chain as outliers)."""
+    condition = "e.rejected_reason IS NULL" if with_outliers else _servable("e.")
     found: dict[str, StoredEvent] = {}
     for chunk in in_chunks(event_ids):
         rows = txn.fetchall(
             f"SELECT {_EVENT_COLUMNS} FROM events e JOIN rooms r ON r.room_id = e.room_id"
-            f" WHERE e.event_id IN {txn.in_list(chunk)} AND {_servable('e.')}",
+            f" WHERE e.event_id IN {txn.in_list(chunk)} AND {condition}",
             chunk,
         )
         for row in rows:
@@ -299,10 +304,12 @@ class FederationReadsStore:
             return set()
         return await self.db.read(auth_chain_ids, event_ids)
 
-    async def events(self, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
+    async def events(
+        self, event_ids: Sequence[str], *, with_outliers: bool = False
+    ) -> dict[str, StoredEvent]:
         if not event_ids:
             return {}
-        return await self.db.read(servable_events, event_ids)
+        return await self.db.read(servable_events, event_ids, with_outliers)
 
     async def state_before(self, event_id: str) -> StateMap | None:
         return await self.db.read(state_before, event_id, self.groups)
