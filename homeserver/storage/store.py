@@ -24,6 +24,7 @@ from .relations_store import RelationsStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
+from .server_keys_store import ServerKeysStore
 from .state_store import StateStore
 from .to_device_store import ToDeviceStore
 from .user_directory_store import UserDirectoryStore
@@ -51,6 +52,7 @@ class Store:
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
+        self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
         await self.db.close()
