@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import openid_userinfo
+from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
@@ -100,7 +101,7 @@ def build_app(
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
-    rooms_routes.setup(app)
+    room_handlers = rooms_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
     sync_routes.setup(app)
@@ -108,5 +109,15 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    federation_setup.setup(app, config, signing_key, store, clock_)
+    services = federation_setup.setup(app, config, signing_key, store, clock_)
+    federation_rooms.setup(
+        app,
+        services,
+        store=store,
+        rooms=rooms,
+        pipeline=pipeline,
+        handlers=room_handlers,
+        signing_key=signing_key,
+        clock=clock_,
+    )
     return app

@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
+from .federation_sender_store import FederationSenderStore
 from .filters_store import FiltersStore
 from .key_backup_store import KeyBackupStore
 from .media_store import MediaStore
@@ -52,6 +53,7 @@ class Store:
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
+        self.federation_sender = FederationSenderStore(db)
         self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
