@@ -11,7 +11,6 @@ compiled once per ACL event: rooms rarely change their ACL and every PDU of a
 from __future__ import annotations
 
 from homeserver.errors import MatrixError
-from homeserver.http import web
 from homeserver.lru import LruCache
 from homeserver.protocol.server_acl import AclRules
 from homeserver.rooms.room_state import RoomStateCache
@@ -50,6 +49,3 @@ class ServerAcl:
         """Raise 403 ``M_FORBIDDEN`` when the room's ACL denies ``origin``."""
         if not await self.allowed(origin, room_id):
             raise MatrixError(403, "M_FORBIDDEN", "Server is banned from this room")
-
-
-SERVER_ACL_KEY = web.AppKey("server_acl", ServerAcl)

@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import openid_userinfo
+from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from homeserver.api import ops
@@ -110,6 +111,7 @@ def build_app(
     media_routes.setup(app)
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
+    acl = federation_reads.setup(app, store, rooms, clock_, config.server_name)
     federation_rooms.setup(
         app,
         services,
@@ -119,5 +121,6 @@ def build_app(
         handlers=room_handlers,
         signing_key=signing_key,
         clock=clock_,
+        acl_allows=acl.allowed,
     )
     return app
