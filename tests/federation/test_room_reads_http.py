@@ -219,6 +219,10 @@ async def test_server_acl_shuts_a_peer_out(federation: StartFederation) -> None:
         b.fed_client.post_json(a.name, path, {"earliest_events": [], "latest_events": [msg]}),
     ):
         assert await _errcode(call) == (403, "M_FORBIDDEN")
+    # The same ACL guards the join handshake (app wiring: ServerAcl.allowed).
+    carol = "@carol:" + b.name
+    make_join = _get(b, a, "/make_join/{}/{}", room_id, carol, ver=["10", "11", "12"])
+    assert await _errcode(make_join) == (403, "M_FORBIDDEN")
     (await alice.put_state(room_id, "m.room.server_acl", {"allow": ["LOCALHOST"]})).ok()
     page = await _get(b, a, "/backfill/{}", room_id, v=[msg], limit="2")
     assert len(page["pdus"]) == 2
