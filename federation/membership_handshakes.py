@@ -314,7 +314,7 @@ class HandshakeClient:
         }
         if ("m.room.create", "") not in state_map:
             raise FederationRequestError(None, None, "send_join: the state has no create event")
-        persisted = await self.remote.accept(event, state_before=StateAt(state_map))
+        persisted = await self.remote.accept(event, state_before=StateAt(state_map), rejoin=True)
         stored = await self.store.events.get_event(event.event_id)
         if stored is None or stored.rejected_reason is not None:
             reason = stored.rejected_reason if stored else "not stored"

@@ -9,6 +9,8 @@ from federation import openid_userinfo
 from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
+from federation.appkeys import EDU_REGISTRY_KEY
+from federation.sender import setup as federation_sender
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import media as media_routes
@@ -36,6 +38,7 @@ from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
 from homeserver.http import web
 from homeserver.metrics import Metrics
+from homeserver.protocol.events import Event
 from homeserver.protocol.signing import SigningKey
 from homeserver.ratelimit import TokenBucketLimiter
 from homeserver.rooms.aliases import AliasDirectory
@@ -112,6 +115,15 @@ def build_app(
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
     acl = federation_reads.setup(app, store, rooms, clock_, config.server_name)
+    sender = federation_sender.setup(
+        app, services.client, domain_whitelist=config.federation.domain_whitelist
+    )
+
+    async def broadcast(event: Event, exclude: set[str]) -> None:
+        # An event a remote server handed us through a handshake reaches the others.
+        servers = await sender.servers_in_room(event.room_id)
+        sender.send_pdu(event, servers - exclude)
+
     federation_rooms.setup(
         app,
         services,
@@ -121,6 +133,8 @@ def build_app(
         handlers=room_handlers,
         signing_key=signing_key,
         clock=clock_,
+        on_edu=app[EDU_REGISTRY_KEY].handle,
         acl_allows=acl.allowed,
+        broadcast=broadcast,
     )
     return app

@@ -511,7 +511,8 @@ class EventPipeline:
                 )
             if create_room:
                 rooms_store.insert_room(t, info.room_id, info.version.identifier, event.sender, now)
-            events_store.insert_event(
+            place = events_store.deoutlier_event if plan.deoutlier else events_store.insert_event
+            place(
                 t,
                 events_store.NewEventRow(
                     event=event,
@@ -641,6 +642,8 @@ class Plan:
     # A local user's membership event that must reach their sync although it is not
     # in the timeline (a remote invite, a rejected-invite leave).
     notify_membership: bool = False
+    # The event is held as an outlier already: it takes its place now.
+    deoutlier: bool = False
 
 
 OUTLIER = 1
