@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from homeserver.clock import Clock
-from homeserver.errors import MatrixError
+from homeserver.errors import MatrixError, not_found
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.federation_pdu import pdu_for_federation
 from homeserver.protocol.redaction import redact
@@ -34,10 +34,6 @@ from .acl import ServerAcl
 
 # Events one /backfill or /get_missing_events answer holds at most.
 MAX_EVENTS_PER_READ = 100
-
-
-def not_found(message: str) -> MatrixError:
-    return MatrixError(404, "M_NOT_FOUND", message)
 
 
 def forbidden(message: str) -> MatrixError:
