@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import openid_userinfo
+from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from federation.appkeys import EDU_REGISTRY_KEY
@@ -113,6 +114,7 @@ def build_app(
     media_routes.setup(app)
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
+    acl = federation_reads.setup(app, store, rooms, clock_, config.server_name)
     sender = federation_sender.setup(
         app, services.client, domain_whitelist=config.federation.domain_whitelist
     )
@@ -132,6 +134,7 @@ def build_app(
         signing_key=signing_key,
         clock=clock_,
         on_edu=app[EDU_REGISTRY_KEY].handle,
+        acl_allows=acl.allowed,
         broadcast=broadcast,
     )
     return app
