@@ -8,6 +8,7 @@ from __future__ import annotations
 from federation import keys_server, openid_userinfo
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import hierarchy as hierarchy_routes
 from homeserver.api.client import media as media_routes
 from homeserver.api.client import profiles_setup as profiles_routes
 from homeserver.api.client import push_setup as push_routes
@@ -100,6 +101,7 @@ def build_app(
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
     rooms_routes.setup(app)
+    hierarchy_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
     sync_routes.setup(app)
