@@ -5,7 +5,8 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from federation import keys_server, openid_userinfo
+from federation import openid_userinfo
+from federation import setup as federation_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import hierarchy as hierarchy_routes
@@ -109,13 +110,5 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    keys_server.setup(
-        app,
-        keys_server.KeyServer(
-            server_name=config.server_name,
-            signing_key=signing_key,
-            valid_for_ms=config.key_valid_for_ms,
-            clock=app[CLOCK_KEY],
-        ),
-    )
+    federation_setup.setup(app, config, signing_key, store, clock_)
     return app

@@ -26,6 +26,7 @@ from .remote_devices_store import RemoteDevicesStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
+from .server_keys_store import ServerKeysStore
 from .state_store import StateStore
 from .to_device_store import ToDeviceStore
 from .user_directory_store import UserDirectoryStore
@@ -55,6 +56,7 @@ class Store:
         self.push = PushStore(db)
         self.remote_devices = RemoteDevicesStore(db)
         self.device_list_outbound = DeviceListOutboundStore(db)
+        self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,5 +1,7 @@
-"""Two Concord servers per test (``a.test`` and ``b.test``), each on its own database of
-the engine under test, federating through ``fake_peers`` (in-process)."""
+"""Fixtures of the federation tests: ``federation`` starts federating Concord servers
+(over TLS, ``tests.support.federation``); ``peers`` is two servers (``a.test`` and
+``b.test``), each on its own database of the engine under test, federating through
+``fake_peers`` (in-process, no TLS) for what needs both engines or controlled EDUs."""
 
 from __future__ import annotations
 
@@ -16,9 +18,12 @@ from homeserver.storage.database import Database
 from homeserver.storage.migrations import migrate
 
 from ..conftest import FakeClock
+from ..support.federation import federation
 from ..support.http_client import ServeApp
 from ..support.matrix_client import Server
 from .fake_peers import Network, federate
+
+__all__ = ["Peers", "federation", "peers"]
 
 A, B = "a.test", "b.test"
 
