@@ -52,30 +52,23 @@ def setup(
     app: web.Application,
     *,
     remote: RemoteCaller,
-    sender: EduSender,
-    edus: EduHandlers,
+    sender: EduSender | None,
+    edus: EduHandlers | None,
     authenticated: Authenticate,
 ) -> RemoteDeviceLists:
+    """``sender`` and ``edus`` None (no outbound sender / inbound ``/send`` yet): device
+    lists are neither announced nor followed by EDU, only fetched with queries."""
     config, store, clock = app[CONFIG_KEY], app[STORE_KEY], app[CLOCK_KEY]
     server_name = config.server_name
     users, rooms, e2ee = app[USER_HANDLERS_KEY], app[ROOM_HANDLERS_KEY], app[E2EE_KEY]
     hierarchy = app[HIERARCHY_KEY]
-
-    # The client API asks other servers.
-    users.profiles.remote = RemoteProfiles(remote, clock)
-    rooms.directory.remote = remote
-    hierarchy.remote = remote
     lists = app[REMOTE_DEVICE_LISTS_KEY] = RemoteDeviceLists(
         store, e2ee.device_lists, clock, server_name, remote
     )
-    e2ee.keys.remote = RemoteKeys(remote, lists)
-
-    # Device lists both ways.
     app[BUS_KEY].subscribe(lists.on_event)
-    edus.register(DEVICE_LIST_UPDATE, lists.on_device_list_update)
-    edus.register(SIGNING_KEY_UPDATE, lists.on_signing_key_update)
     outbound = app[DEVICE_LIST_SENDER_KEY] = DeviceListSender(store, sender, server_name)
     e2ee.device_lists.change_listeners.append(outbound.on_change)
+    connect(app, remote=remote, sender=sender, edus=edus)
 
     async def stop(app: web.Application) -> None:
         await lists.stop()
@@ -88,3 +81,24 @@ def setup(
     app.add_routes(query_routes.routes(authenticated))
     app.add_routes(e2ee_routes.routes(authenticated))
     return lists
+
+
+def connect(
+    app: web.Application,
+    *,
+    remote: RemoteCaller,
+    sender: EduSender | None,
+    edus: EduHandlers | None,
+) -> None:
+    """Attach (or replace) the edges to other servers: how the client API asks them,
+    how EDUs go out, where inbound EDUs are dispatched from."""
+    lists, outbound = app[REMOTE_DEVICE_LISTS_KEY], app[DEVICE_LIST_SENDER_KEY]
+    app[USER_HANDLERS_KEY].profiles.remote = RemoteProfiles(remote, app[CLOCK_KEY])
+    app[ROOM_HANDLERS_KEY].directory.remote = remote
+    app[HIERARCHY_KEY].remote = remote
+    lists.remote = remote
+    app[E2EE_KEY].keys.remote = RemoteKeys(remote, lists)
+    outbound.sender = sender
+    if edus is not None:
+        edus.register(DEVICE_LIST_UPDATE, lists.on_device_list_update)
+        edus.register(SIGNING_KEY_UPDATE, lists.on_signing_key_update)

@@ -5,8 +5,9 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from federation import openid_userinfo
+from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import setup as federation_setup
+from federation.remote_caller import ClientCaller
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import hierarchy as hierarchy_routes
@@ -110,5 +111,14 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    federation_setup.setup(app, config, signing_key, store, clock_)
+    fed = federation_setup.setup(app, config, signing_key, store, clock_)
+    # Queries, remote keys and device lists, space hierarchies over federation. The
+    # outbound sender and the inbound EDU registry are passed once they exist (H3).
+    queries_setup.setup(
+        app,
+        remote=ClientCaller(fed.client),
+        sender=None,
+        edus=None,
+        authenticated=inbound_auth.authenticated,
+    )
     return app

@@ -30,7 +30,7 @@ SIGNING_KEY_UPDATE = "m.signing_key_update"
 
 
 class DeviceListSender:
-    def __init__(self, store: Store, sender: EduSender, server_name: str) -> None:
+    def __init__(self, store: Store, sender: EduSender | None, server_name: str) -> None:
         self.store = store
         self.sender = sender
         self.server_name = server_name
@@ -62,7 +62,7 @@ class DeviceListSender:
                 log.exception("device list update not sent", extra=fields(user_id=user_id))
 
     async def _send(self, user_id: str, changes: OutboundChanges) -> None:
-        if not changes.devices and changes.signing_keys is None:
+        if self.sender is None or (not changes.devices and changes.signing_keys is None):
             return
         destinations = await self.servers_sharing_rooms_with(user_id)
         for destination in sorted(destinations):

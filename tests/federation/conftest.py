@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from ..conftest import FakeClock
 from ..support.federation import federation
 from ..support.http_client import ServeApp
 from ..support.matrix_client import Server
-from .fake_peers import Network, federate
+from .fake_peers import Network, federate, signed, trust
 
 __all__ = ["Peers", "federation", "peers"]
 
@@ -33,6 +34,22 @@ class Peers:
     a: Server
     b: Server
     network: Network
+    keys: dict[str, SigningKey]
+
+    async def fed(
+        self,
+        method: str,
+        path: str,
+        *,
+        origin: str = A,
+        destination: str = B,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        """A signed federation request from ``origin`` to ``destination``."""
+        return await signed(
+            self.network, self.keys[origin], method, destination, path, params, body
+        )
 
 
 async def _second_database(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
@@ -60,6 +77,10 @@ async def peers(
     network = Network()
     second = await _second_database(db_engine, tmp_path, request)
     servers = []
+    keys = {
+        name: SigningKey.from_seed(name, "a_test", bytes([i + 1]) * 32)
+        for i, name in enumerate((A, B))
+    }
     for name, db in ((A, database), (B, second)):
         config = parse_config(
             {
@@ -72,10 +93,10 @@ async def peers(
             source="test.yaml",
             base_dir=tmp_path / name,
         )
-        key = SigningKey.from_seed(name, "a_test", bytes([len(servers) + 1]) * 32)
-        app = build_app(config, key, db, clock=clock)
-        federate(app, network, name)
+        app = build_app(config, keys[name], db, clock=clock)
+        federate(app, network, keys[name])
+        await trust(app, [k for n, k in keys.items() if n != name])
         http = await serve_app(app)
         network.peers[name] = http
         servers.append(Server(http, app, clock))
-    yield Peers(servers[0], servers[1], network)
+    yield Peers(servers[0], servers[1], network, keys)

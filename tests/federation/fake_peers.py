@@ -1,11 +1,11 @@
-"""Two (or more) Concord apps that answer each other's federation queries in-process.
+"""Concord apps that answer each other's federation requests in one process, without
+TLS or discovery, on any database engine.
 
-A stand-in for ``federation.client.FederationClient`` at the edge of the machine: the
-``RemoteCaller`` of each app sends its requests over real HTTP to the peer app's
-federation routes, naming itself in an ``X-Test-Origin`` header that a test
-``authenticated`` wrapper reads instead of verifying X-Matrix (that is H1's, tested
-there). EDUs queued with the ``EduSender`` are held until the test delivers them,
-so tests can also drop or reorder them.
+The ``RemoteCaller`` of each app sends X-Matrix signed requests over plain HTTP to the
+peer app's federation routes (each app knows the others' verify keys beforehand, so
+no key fetch is needed); the servers' own inbound authentication checks them. EDUs
+queued with the ``EduSender`` are held until the test delivers them, so tests can drop
+or reorder them. ``tests.support.federation`` is the real thing over TLS (SQLite).
 """
 
 from __future__ import annotations
@@ -13,28 +13,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+
+from yarl import URL
 
 from federation import queries_setup
-from federation.query_routes import OriginHandler
-from homeserver.errors import MatrixError
+from federation.client import encode_query
+from homeserver.appkeys import STORE_KEY
 from homeserver.http import web
+from homeserver.protocol.signing import SigningKey
+from homeserver.protocol.x_matrix import sign_request
 from homeserver.remote import RemoteError
+from homeserver.storage.server_keys_store import StoredKey
 
 from ..support.http_client import TestClient
 
 JsonDict = dict[str, Any]
-ORIGIN_HEADER = "X-Test-Origin"
-
-
-def authenticated(handler: OriginHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        origin = request.headers.get(ORIGIN_HEADER)
-        if not origin:
-            raise MatrixError(401, "M_UNAUTHORIZED", "Missing X-Matrix authorization")
-        return await handler(request, origin)
-
-    return wrapped
 
 
 @dataclass
@@ -61,23 +54,43 @@ class Network:
         return count
 
 
+async def signed(
+    network: Network,
+    key: SigningKey,
+    method: str,
+    destination: str,
+    path: str,
+    query: Mapping[str, Any] | None = None,
+    body: Any = None,
+) -> tuple[int, Any]:
+    """One X-Matrix signed request from ``key``'s server: ``(status, JSON body)``."""
+    network.requests.append((key.server_name, destination, path))
+    peer = network.peers.get(destination)
+    if peer is None:
+        raise RemoteError(None, None, f"cannot connect to {destination}")
+    uri = path + encode_query(query)
+    auth = sign_request(key, method, uri, destination, body)
+    resp = await peer.request(
+        method, URL(uri, encoded=True), json=body, headers={"Authorization": auth}
+    )
+    return resp.status, await resp.json()
+
+
 class Caller:
-    def __init__(self, network: Network, origin: str) -> None:
+    """``homeserver.remote.RemoteCaller`` over ``signed``."""
+
+    def __init__(self, network: Network, key: SigningKey) -> None:
         self.network = network
-        self.origin = origin
+        self.key = key
 
     async def _request(
         self, method: str, destination: str, path: str, query: Mapping[str, Any] | None, body: Any
     ) -> Any:
-        self.network.requests.append((self.origin, destination, path))
-        peer = self.network.peers.get(destination)
-        if peer is None:
-            raise RemoteError(None, None, f"cannot connect to {destination}")
-        url = path + ("?" + urlencode(query or {}, doseq=True) if query else "")
-        resp = await peer.request(method, url, json=body, headers={ORIGIN_HEADER: self.origin})
-        answer = await resp.json()
-        if resp.status != 200:
-            raise RemoteError(resp.status, answer.get("errcode"), answer.get("error", ""))
+        status, answer = await signed(
+            self.network, self.key, method, destination, path, query, body
+        )
+        if status != 200:
+            raise RemoteError(status, answer.get("errcode"), answer.get("error", ""))
         return answer
 
     async def get_json(
@@ -130,16 +143,19 @@ class EduRegistry:
             await handler(origin, edu["content"])
 
 
-def federate(app: web.Application, network: Network, server_name: str) -> None:
-    """Set up ``app``'s federation queries on ``network``, as ``homeserver/app.py`` does
-    with the real client, sender and registry."""
-    registry = network.registries[server_name] = EduRegistry()
-    queries_setup.setup(
-        app,
-        remote=Caller(network, server_name),
-        sender=Sender(network, server_name),
-        edus=registry,
-        authenticated=authenticated,
+def federate(app: web.Application, network: Network, key: SigningKey) -> None:
+    """Point ``app``'s federation edges at ``network`` (``homeserver/app.py`` set them
+    up with the real client; the sender and EDU registry are the test's)."""
+    registry = network.registries[key.server_name] = EduRegistry()
+    queries_setup.connect(
+        app, remote=Caller(network, key), sender=Sender(network, key.server_name), edus=registry
+    )
+
+
+async def trust(app: web.Application, keys: Sequence[SigningKey]) -> None:
+    """Give ``app`` the verify keys of its peers, as a key fetch would have."""
+    await app[STORE_KEY].server_keys.store_keys(
+        [StoredKey(k.server_name, k.key_id, k.verify_key_base64, 2**53, 0) for k in keys]
     )
 
 

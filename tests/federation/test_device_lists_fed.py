@@ -17,9 +17,9 @@ from federation.queries_setup import REMOTE_DEVICE_LISTS_KEY
 from homeserver.appkeys import PIPELINE_KEY, STORE_KEY
 
 from ..e2ee.crypto import CrossSigning, Device
-from ..support.matrix_client import User
+from ..support.matrix_client import User, q
 from .conftest import Peers
-from .fake_peers import ORIGIN_HEADER, remote_user_joins
+from .fake_peers import remote_user_joins
 
 FED = "/_matrix/federation/v1"
 
@@ -194,17 +194,15 @@ async def test_serving_user_devices(peers: Peers) -> None:
     (await device.upload(device_keys=device.device_keys())).ok()
     cross = CrossSigning(bob.user_id)
     (await bob.call("POST", "/keys/device_signing/upload", cross.upload_body())).ok()
-    headers = {ORIGIN_HEADER: "a.test"}
-    resp = await peers.b.http.get(f"{FED}/user/devices/{bob.user_id}", headers=headers)
-    body = await resp.json()
-    assert resp.status == 200
+    status, body = await peers.fed("GET", f"{FED}/user/devices/{q(bob.user_id)}")
+    assert status == 200
     assert body["user_id"] == bob.user_id and body["stream_id"] >= 1
     assert [d["device_id"] for d in body["devices"]] == [bob.device_id]
     assert body["master_key"]["keys"] == cross.master_key()["keys"]
     assert "user_signing_key" not in body
-    resp = await peers.b.http.get(f"{FED}/user/devices/@alice:a.test", headers=headers)
-    assert (resp.status, (await resp.json())["errcode"]) == (404, "M_NOT_FOUND")
-    resp = await peers.b.http.get(f"{FED}/user/devices/@ghost:b.test", headers=headers)
-    assert resp.status == 404
-    resp = await peers.b.http.get(f"{FED}/user/devices/{bob.user_id}")
+    status, body = await peers.fed("GET", f"{FED}/user/devices/{q('@alice:a.test')}")
+    assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
+    status, body = await peers.fed("GET", f"{FED}/user/devices/{q('@ghost:b.test')}")
+    assert status == 404
+    resp = await peers.b.http.get(f"{FED}/user/devices/{q(bob.user_id)}")
     assert resp.status == 401

@@ -11,7 +11,6 @@ from typing import Any
 
 from ..support.matrix_client import User, q
 from .conftest import Peers
-from .fake_peers import ORIGIN_HEADER
 
 SPACE = {"creation_content": {"type": "m.space"}}
 FED = "/_matrix/federation/v1"
@@ -42,39 +41,29 @@ async def test_children_on_another_server(peers: Peers) -> None:
     assert sorted(names[2:]) == ["lobby", "news"]  # not the private room
     assert body["rooms"][1]["room_type"] == "m.space"
     # Served by b.test as a.test asked it.
-    resp = await peers.b.http.get(f"{FED}/hierarchy/{q(sub)}", headers={ORIGIN_HEADER: "a.test"})
-    served = await resp.json()
-    assert served["room"]["room_id"] == sub
+    status, served = await peers.fed("GET", f"{FED}/hierarchy/{q(sub)}")
+    assert status == 200 and served["room"]["room_id"] == sub
     assert sorted(c["room_id"] for c in served["children"]) == sorted([lobby, news])
     assert served["inaccessible_children"] == [private]
     assert len(served["room"]["children_state"]) == 3
-    resp = await peers.b.http.get(
-        f"{FED}/hierarchy/{q(sub)}",
-        params={"suggested_only": "true"},
-        headers={ORIGIN_HEADER: "a.test"},
+    _, suggested = await peers.fed(
+        "GET", f"{FED}/hierarchy/{q(sub)}", params={"suggested_only": "true"}
     )
-    suggested = await resp.json()
     assert [c["room_id"] for c in suggested["children"]] == [news]
     assert [e["state_key"] for e in suggested["room"]["children_state"]] == [news]
-    # A server with a member in the private room sees it.
+    # A room a.test may not see: 404, as for one b.test does not have.
+    status, body = await peers.fed("GET", f"{FED}/hierarchy/{q(private)}")
+    assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
+    status, _ = await peers.fed("GET", f"{FED}/hierarchy/{q('!nope:b.test')}")
+    assert status == 404
+    # Once a user of a.test is invited to the private room, a.test sees it.
     (await bob.invite(private, "@carol:a.test")).ok()
-    resp = await peers.b.http.get(f"{FED}/hierarchy/{q(sub)}", headers={ORIGIN_HEADER: "a.test"})
-    assert private in [c["room_id"] for c in (await resp.json())["children"]]
-    # A room b.test does not have, or may not show: 404.
-    resp = await peers.b.http.get(
-        f"{FED}/hierarchy/{q(private)}", headers={ORIGIN_HEADER: "c.test"}
+    _, served = await peers.fed("GET", f"{FED}/hierarchy/{q(sub)}")
+    assert private in [c["room_id"] for c in served["children"]]
+    status, _ = await peers.fed(
+        "GET", f"{FED}/hierarchy/{q(sub)}", params={"suggested_only": "maybe"}
     )
-    assert (resp.status, (await resp.json())["errcode"]) == (404, "M_NOT_FOUND")
-    resp = await peers.b.http.get(
-        f"{FED}/hierarchy/{q('!nope:b.test')}", headers={ORIGIN_HEADER: "a.test"}
-    )
-    assert resp.status == 404
-    resp = await peers.b.http.get(
-        f"{FED}/hierarchy/{q(sub)}",
-        params={"suggested_only": "maybe"},
-        headers={ORIGIN_HEADER: "a.test"},
-    )
-    assert resp.status == 400
+    assert status == 400
     resp = await peers.b.http.get(f"{FED}/hierarchy/{q(sub)}")
     assert resp.status == 401
 

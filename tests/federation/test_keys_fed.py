@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ..e2ee.crypto import CrossSigning, Device
 from .conftest import Peers
-from .fake_peers import ORIGIN_HEADER
 
 FED = "/_matrix/federation/v1"
 
@@ -69,29 +68,26 @@ async def test_serving_user_keys(peers: Peers) -> None:
     (
         await device.upload(device_keys=device.device_keys(), one_time_keys=device.one_time_keys(1))
     ).ok()
-    headers = {ORIGIN_HEADER: "a.test"}
-    resp = await peers.b.http.post(
+    status, body = await peers.fed(
+        "POST",
         FED + "/user/keys/query",
-        json={"device_keys": {bob.user_id: [bob.device_id], "@alice:a.test": []}},
-        headers=headers,
+        body={"device_keys": {bob.user_id: [bob.device_id], "@alice:a.test": []}},
     )
-    body = await resp.json()
-    assert resp.status == 200
+    assert status == 200
     # Only local users are answered.
     assert set(body["device_keys"]) == {bob.user_id}
     assert "user_signing_keys" not in body
-    resp = await peers.b.http.post(
-        FED + "/user/keys/query", json={"device_keys": []}, headers=headers
-    )
-    assert (resp.status, (await resp.json())["errcode"]) == (400, "M_BAD_JSON")
-    resp = await peers.b.http.post(
+    status, body = await peers.fed("POST", FED + "/user/keys/query", body={"device_keys": []})
+    assert (status, body["errcode"]) == (400, "M_BAD_JSON")
+    status, body = await peers.fed(
+        "POST",
         FED + "/user/keys/claim",
-        json={"one_time_keys": {bob.user_id: {bob.device_id: "signed_curve25519"}}},
-        headers=headers,
+        body={"one_time_keys": {bob.user_id: {bob.device_id: "signed_curve25519"}}},
     )
-    claimed = (await resp.json())["one_time_keys"]
+    claimed = body["one_time_keys"]
     assert list(claimed[bob.user_id][bob.device_id]) == ["signed_curve25519:AAAA0001"]
-    resp = await peers.b.http.post(FED + "/user/keys/claim", json={}, headers=headers)
-    assert resp.status == 400
+    status, body = await peers.fed("POST", FED + "/user/keys/claim", body={})
+    assert status == 400
+    # Unsigned: refused.
     resp = await peers.b.http.post(FED + "/user/keys/query", json={"device_keys": {}})
     assert resp.status == 401

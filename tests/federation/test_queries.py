@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..support.matrix_client import Server, q
+from ..support.matrix_client import q
 from .conftest import Peers
-from .fake_peers import ORIGIN_HEADER
 
 FED = "/_matrix/federation/v1"
 
 
-async def fed_get(server: Server, path: str, origin: str = "a.test", **params: str) -> Any:
-    resp = await server.http.get(FED + path, params=params, headers={ORIGIN_HEADER: origin})
-    return resp.status, await resp.json()
+async def fed_get(peers: Peers, path: str, **params: str) -> Any:
+    """A signed GET from a.test to b.test."""
+    return await peers.fed("GET", FED + path, params=params)
 
 
 async def test_remote_profiles(peers: Peers) -> None:
@@ -51,24 +50,24 @@ async def test_remote_profiles(peers: Peers) -> None:
 async def test_serving_profile_queries(peers: Peers) -> None:
     bob = await peers.b.register("bob")
     (await bob.call("PUT", f"/profile/{q(bob.user_id)}/displayname", {"displayname": "Bob"})).ok()
-    assert await fed_get(peers.b, "/query/profile", user_id=bob.user_id) == (
+    assert await fed_get(peers, "/query/profile", user_id=bob.user_id) == (
         200,
         {"displayname": "Bob"},
     )
-    assert await fed_get(peers.b, "/query/profile", user_id=bob.user_id, field="displayname") == (
+    assert await fed_get(peers, "/query/profile", user_id=bob.user_id, field="displayname") == (
         200,
         {"displayname": "Bob"},
     )
-    status, body = await fed_get(peers.b, "/query/profile", user_id=bob.user_id, field="avatar_url")
+    status, body = await fed_get(peers, "/query/profile", user_id=bob.user_id, field="avatar_url")
     assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
     # Only local users are answered.
-    status, body = await fed_get(peers.b, "/query/profile", user_id="@alice:a.test")
+    status, body = await fed_get(peers, "/query/profile", user_id="@alice:a.test")
     assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
-    status, body = await fed_get(peers.b, "/query/profile", user_id="@ghost:b.test")
+    status, body = await fed_get(peers, "/query/profile", user_id="@ghost:b.test")
     assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
-    status, body = await fed_get(peers.b, "/query/profile")
+    status, body = await fed_get(peers, "/query/profile")
     assert (status, body["errcode"]) == (400, "M_MISSING_PARAM")
-    status, body = await fed_get(peers.b, "/query/profile", user_id="not a user")
+    status, body = await fed_get(peers, "/query/profile", user_id="not a user")
     assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
     # Unauthenticated requests are refused.
     resp = await peers.b.http.get(FED + "/query/profile", params={"user_id": bob.user_id})
@@ -85,14 +84,14 @@ async def test_remote_aliases(peers: Peers) -> None:
     missing = await alice.call("GET", f"/directory/room/{q('#nope:b.test')}")
     assert (missing.status, missing.errcode) == (404, "M_NOT_FOUND")
     # Served: only our aliases.
-    assert (await fed_get(peers.b, "/query/directory", room_alias="#lobby:b.test"))[1][
+    assert (await fed_get(peers, "/query/directory", room_alias="#lobby:b.test"))[1][
         "room_id"
     ] == room
-    status, body = await fed_get(peers.b, "/query/directory", room_alias="#lobby:a.test")
+    status, body = await fed_get(peers, "/query/directory", room_alias="#lobby:a.test")
     assert (status, body["errcode"]) == (404, "M_NOT_FOUND")
-    status, body = await fed_get(peers.b, "/query/directory", room_alias="lobby")
+    status, body = await fed_get(peers, "/query/directory", room_alias="lobby")
     assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
-    status, body = await fed_get(peers.b, "/query/directory")
+    status, body = await fed_get(peers, "/query/directory")
     assert (status, body["errcode"]) == (400, "M_MISSING_PARAM")
     # A server that cannot be reached: the client is told so, not "not found".
     unreachable = await alice.call("GET", f"/directory/room/{q('#x:c.test')}")
@@ -125,15 +124,11 @@ async def test_remote_room_directory(peers: Peers) -> None:
     down = await alice.call("GET", "/publicRooms", params={"server": "c.test"})
     assert down.status == 502
     # Served directly: GET with a limit, POST with a filter.
-    status, body = await fed_get(peers.b, "/publicRooms", limit="1")
+    status, body = await fed_get(peers, "/publicRooms", limit="1")
     assert status == 200 and len(body["chunk"]) == 1
-    resp = await peers.b.http.post(
-        FED + "/publicRooms",
-        json={"filter": {"room_types": ["m.space"]}},
-        headers={ORIGIN_HEADER: "a.test"},
+    status, body = await peers.fed(
+        "POST", FED + "/publicRooms", body={"filter": {"room_types": ["m.space"]}}
     )
-    assert resp.status == 200 and (await resp.json())["chunk"] == []
-    resp = await peers.b.http.post(
-        FED + "/publicRooms", json={"limit": "x"}, headers={ORIGIN_HEADER: "a.test"}
-    )
-    assert resp.status == 400
+    assert (status, body["chunk"]) == (200, [])
+    status, body = await peers.fed("POST", FED + "/publicRooms", body={"limit": "x"})
+    assert status == 400
