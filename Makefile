@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 CONFIG ?= data/config.yaml
 SERVER_NAME ?= localhost:8008
 
-.PHONY: run test lint typecheck pytest bench bench-synapse clean-venv
+.PHONY: run test lint typecheck pytest bench bench-synapse bench-federation clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,8 +53,23 @@ $(JS_IT)/node_modules/.installed: $(JS_IT)/package.json $(JS_IT)/package-lock.js
 		cd $(JS_IT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm not found: the matrix-js-sdk integration test will skip"; fi
 
-pytest: $(VENV)/.installed-test $(JS_IT)/node_modules/.installed
-	$(VENV)/bin/pytest
+# The reference Synapse for the federation interop tests (tests/interop/), in its own
+# cached venv: Synapse's dependencies must not leak into Concord's. The tests find it at
+# .venv-synapse/bin/python (or $$SYNAPSE_PYTHON) and skip without it outside CI.
+SYNAPSE_VERSION := 1.163.2
+SYNAPSE_VENV    := .venv-synapse
+$(SYNAPSE_VENV)/.installed-$(SYNAPSE_VERSION):
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+		'matrix-synapse==$(SYNAPSE_VERSION)'
+	$(SYNAPSE_VENV)/bin/python -c 'import synapse.app.homeserver'
+	touch $@
+
+.PHONY: synapse
+synapse: $(SYNAPSE_VENV)/.installed-$(SYNAPSE_VERSION)
+
+pytest: $(VENV)/.installed-test $(JS_IT)/node_modules/.installed synapse
+	REQUIRE_SYNAPSE=1 $(VENV)/bin/pytest
 
 ## make bench: benchmarks (not part of make test).
 bench: $(VENV)/.installed-test
@@ -69,9 +84,14 @@ bench-server: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_vs_synapse.py $(BENCH_ARGS)
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SYNAPSE_VENV)
 
 ## make bench-synapse: Concord vs Synapse on state resolution, hash+sign and verify, same
 ## datasets, same run (Synapse is installed into .bench/synapse-venv on first use).
 bench-synapse: $(VENV)/.installed-test
 	$(PY) benchmarks/compare_protocol.py
+
+## make bench-federation: joining a room of 2,000 members and 10,000 events created on
+## Synapse, from a second Synapse and from Concord, same run (prints the ratio).
+bench-federation: $(VENV)/.installed-test synapse
+	$(PY) benchmarks/bench_federation_join.py $(BENCH_ARGS)

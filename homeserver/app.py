@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import inbound_auth, openid_userinfo, queries_setup
+from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from federation.remote_caller import ClientCaller
 from homeserver.api import ops
@@ -102,7 +103,7 @@ def build_app(
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
-    rooms_routes.setup(app)
+    room_handlers = rooms_routes.setup(app)
     hierarchy_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
@@ -111,12 +112,22 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    fed = federation_setup.setup(app, config, signing_key, store, clock_)
+    services = federation_setup.setup(app, config, signing_key, store, clock_)
+    federation_rooms.setup(
+        app,
+        services,
+        store=store,
+        rooms=rooms,
+        pipeline=pipeline,
+        handlers=room_handlers,
+        signing_key=signing_key,
+        clock=clock_,
+    )
     # Queries, remote keys and device lists, space hierarchies over federation. The
-    # outbound sender and the inbound EDU registry are passed once they exist (H3).
+    # outbound sender and the inbound EDU registry are passed once they are wired.
     queries_setup.setup(
         app,
-        remote=ClientCaller(fed.client),
+        remote=ClientCaller(services.client),
         sender=None,
         edus=None,
         authenticated=inbound_auth.authenticated,

@@ -13,6 +13,7 @@ from .database import Database
 from .device_list_outbound_store import DeviceListOutboundStore
 from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
+from .federation_sender_store import FederationSenderStore
 from .filters_store import FiltersStore
 from .key_backup_store import KeyBackupStore
 from .media_store import MediaStore
@@ -56,6 +57,7 @@ class Store:
         self.push = PushStore(db)
         self.remote_devices = RemoteDevicesStore(db)
         self.device_list_outbound = DeviceListOutboundStore(db)
+        self.federation_sender = FederationSenderStore(db)
         self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
