@@ -99,3 +99,10 @@ async def test_space_children_on_the_other_server(federation: StartFederation) -
         b.name, fed_path("/_matrix/federation/v1/hierarchy/{}", sub)
     )
     assert answer["inaccessible_children"] == [staff]
+    # Once a user of a is invited to the private room, a may see it, and so may she.
+    (await bob.invite(staff, alice.user_id)).ok()
+    answer = await a.fed_client.get_json(
+        b.name, fed_path("/_matrix/federation/v1/hierarchy/{}", sub)
+    )
+    assert staff in [c["room_id"] for c in answer["children"]]
+    assert answer["inaccessible_children"] == []
