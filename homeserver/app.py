@@ -9,6 +9,7 @@ from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from federation.remote_caller import ClientCaller
+from federation.sender import setup as sender_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import hierarchy as hierarchy_routes
@@ -113,6 +114,12 @@ def build_app(
     media_routes.setup(app)
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
+    outbound = None
+    if config.federation.enabled:
+        # After sync_routes: it hooks into typing, receipts, presence and to-device.
+        outbound = sender_setup.setup(
+            app, services.client, domain_whitelist=config.federation.domain_whitelist
+        )
     federation_rooms.setup(
         app,
         services,
@@ -122,14 +129,15 @@ def build_app(
         handlers=room_handlers,
         signing_key=signing_key,
         clock=clock_,
+        on_edu=None if outbound is None else outbound.edus.handle,
+        broadcast=None if outbound is None else outbound.sender.broadcast,
     )
-    # Queries, remote keys and device lists, space hierarchies over federation. The
-    # outbound sender and the inbound EDU registry are passed once they are wired.
+    # Queries, remote keys and device lists, space hierarchies over federation.
     queries_setup.setup(
         app,
         remote=ClientCaller(services.client),
-        sender=None,
-        edus=None,
+        sender=None if outbound is None else outbound.sender,
+        edus=None if outbound is None else outbound.edus,
         authenticated=inbound_auth.authenticated,
     )
     return app

@@ -11,7 +11,7 @@ and ``federation.sender.FederationSender``.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 JsonDict = dict[str, Any]
@@ -59,6 +59,17 @@ class EduSender(Protocol):
 
     def send_edu(
         self, destination: str, edu_type: str, content: JsonDict, *, key: Hashable | None = None
+    ) -> None: ...
+
+
+@runtime_checkable
+class PersistentEduSender(Protocol):
+    """``FederationSender.send_persistent_edus``: EDUs kept until delivered, across
+    failures and restarts, as ``(destination, edu_type, id, content)``; an id already
+    queued for the destination is not queued twice."""
+
+    async def send_persistent_edus(
+        self, items: Sequence[tuple[str, str, str, JsonDict]]
     ) -> None: ...
 
 

@@ -9,15 +9,18 @@ whenever that user's device list changes"; "End-to-End Encryption":
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from homeserver.errors import MatrixError
 from homeserver.logs import fields
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_user_id, server_name_of
-from homeserver.remote import EduSender
+from homeserver.remote import EduSender, PersistentEduSender
 from homeserver.storage.device_list_outbound_store import OutboundChanges
 from homeserver.storage.store import Store
 
@@ -64,20 +67,35 @@ class DeviceListSender:
     async def _send(self, user_id: str, changes: OutboundChanges) -> None:
         if self.sender is None or (not changes.devices and changes.signing_keys is None):
             return
-        destinations = await self.servers_sharing_rooms_with(user_id)
-        for destination in sorted(destinations):
-            # Cross-signing keys first: a device signed by a new self-signing key is
-            # then verifiable as soon as it arrives.
+        destinations = sorted(await self.servers_sharing_rooms_with(user_id))
+        # Cross-signing keys first: a device signed by a new self-signing key is then
+        # verifiable as soon as it arrives.
+        items: list[tuple[str, str, str, JsonDict]] = []
+        digest = hashlib.sha256(
+            orjson.dumps(changes.signing_keys, option=orjson.OPT_SORT_KEYS)
+        ).hexdigest()[:16]
+        for destination in destinations:
             if changes.signing_keys is not None:
-                self.sender.send_edu(
-                    destination,
-                    SIGNING_KEY_UPDATE,
-                    changes.signing_keys,
-                    key=(SIGNING_KEY_UPDATE, user_id),
+                items.append(
+                    (
+                        destination,
+                        SIGNING_KEY_UPDATE,
+                        f"{user_id}/sk/{digest}",
+                        changes.signing_keys,
+                    )
                 )
-            # No replacement key: each update chains to the one before (prev_id).
             for update in changes.devices:
-                self.sender.send_edu(destination, DEVICE_LIST_UPDATE, update.content)
+                stream_id = update.content["stream_id"]
+                items.append(
+                    (destination, DEVICE_LIST_UPDATE, f"{user_id}/{stream_id}", update.content)
+                )
+        if isinstance(self.sender, PersistentEduSender):
+            # A lost update would leave the peer with a wrong list until the next one.
+            await self.sender.send_persistent_edus(items)
+        else:
+            for destination, edu_type, _, content in items:
+                # No replacement key: each update chains to the one before (prev_id).
+                self.sender.send_edu(destination, edu_type, content)
         log.info(
             "device list update sent",
             extra=fields(user_id=user_id, updates=len(changes.devices), servers=len(destinations)),

@@ -19,7 +19,6 @@ import pytest
 
 from federation.appkeys import EDU_REGISTRY_KEY, FEDERATION_SENDER_KEY
 from federation.edus import EduRegistry
-from federation.sender import setup as sender_setup
 from federation.sender.backoff import BackoffPolicy
 from federation.sender.sender import FederationSender
 from homeserver.app import build_app
@@ -181,11 +180,14 @@ def make_fed_server(
             "bcrypt_rounds": 4,
             "enable_registration": True,
             "rate_limits": {"enabled": False},
+            "federation": {"domain_whitelist": domain_whitelist},
         }
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)
         key = SigningKey.from_seed(SERVER, "a_test", b"\x01" * 32)
         app = build_app(config, key, database, clock=clock)
-        sender = sender_setup.setup(app, peers, domain_whitelist=domain_whitelist)
+        # The sender as build_app wired it, its peers replaced by the fake ones.
+        sender = app[FEDERATION_SENDER_KEY]
+        sender.ctx.client = peers
         sender.backoff = FAST
         http = await serve_app(app)
         return FedServer(Server(http, app, clock), peers)
