@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from homeserver.api.client.accounts_common import ACCOUNTS_KEY
 from homeserver.api.client.e2ee_common import E2EE_KEY
 from homeserver.api.client.hierarchy import HIERARCHY_KEY
 from homeserver.api.client.profiles_common import USER_HANDLERS_KEY
@@ -68,6 +69,10 @@ def setup(
     app[BUS_KEY].subscribe(lists.on_event)
     outbound = app[DEVICE_LIST_SENDER_KEY] = DeviceListSender(store, sender, server_name)
     e2ee.device_lists.change_listeners.append(outbound.on_change)
+    # A new device name is news to other servers (not to local clients' device lists).
+    app[ACCOUNTS_KEY].hooks.device_renamed.append(
+        lambda user_id, device_id: outbound.on_change([user_id])
+    )
     connect(app, remote=remote, sender=sender, edus=edus)
 
     async def stop(app: web.Application) -> None:

@@ -206,3 +206,20 @@ async def test_serving_user_devices(peers: Peers) -> None:
     assert status == 404
     resp = await peers.b.http.get(f"{FED}/user/devices/{q(bob.user_id)}")
     assert resp.status == 401
+
+
+async def test_a_device_rename_is_announced(peers: Peers) -> None:
+    alice = await peers.a.register("alice")
+    bob = await peers.b.register("bob")
+    await share_rooms(peers, alice, bob)
+    device = Device(bob)
+    (await device.upload(device_keys=device.device_keys())).ok()
+    await peers.network.deliver()
+    await settle(peers)
+    (await bob.call("PUT", f"/devices/{bob.device_id}", {"display_name": "Phone"})).ok()
+    (sent,) = updates(peers)
+    assert sent["device_display_name"] == "Phone" and sent["prev_id"] == [1]
+    await peers.network.deliver()
+    peers.network.peers.pop("b.test")
+    cached = (await query(alice, bob.user_id))["device_keys"][bob.user_id][bob.device_id]
+    assert cached["unsigned"] == {"device_display_name": "Phone"}
