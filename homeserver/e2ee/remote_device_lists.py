@@ -273,7 +273,11 @@ class RemoteDeviceLists:
         if event.type != "m.room.member" or event.state_key is None:
             return
         user_id = event.state_key
-        if event.membership == "join" or server_name_of(user_id) == self.server_name:
+        try:
+            local = server_name_of(user_id) == self.server_name
+        except InvalidIdentifier:
+            return
+        if event.membership == "join" or local:
             return
         self._spawn(self._maybe_forget(user_id))
 
