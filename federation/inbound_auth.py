@@ -29,7 +29,7 @@ from homeserver.protocol.x_matrix import (
     signed_request_json,
 )
 
-from .appkeys import KEYRING_KEY
+from .appkeys import FEDERATION_SENDER_KEY, KEYRING_KEY
 
 FederationHandler = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 
@@ -93,6 +93,9 @@ async def authenticate(request: web.Request) -> str:
         await request.app[KEYRING_KEY].verify_json(origin, obj)
     except SignatureError as exc:
         raise _unauthorized(f"Invalid X-Matrix signature from {origin}: {exc}") from None
+    sender = request.app.get(FEDERATION_SENDER_KEY)
+    if sender is not None:
+        sender.on_destination_seen(origin)  # it is up: stop backing off, send now
     return origin
 
 

@@ -3,8 +3,9 @@ messaging", the ``m.direct_to_device`` EDU).
 
 Out: ``PUT /sendToDevice`` messages for remote users are grouped by server and stored
 in the sender's outbox, which a transaction empties only once the destination took it:
-an unreachable server or a restart loses nothing. The message id is derived from the
-sender's device and transaction id, so a client's retry is the same message.
+an unreachable server or a restart loses nothing. A client's retried transaction is
+not queued again; the message id is derived from the sender's device and transaction
+id all the same.
 In: messages from a user of the sending server to local users' devices (``*``: all of
 them) are delivered like local ones; a message id seen before is not delivered again.
 """
@@ -16,10 +17,8 @@ import hashlib
 import logging
 from typing import Any
 
-from homeserver.clock import Clock
 from homeserver.e2ee.to_device import MAX_ID_LENGTH, ToDeviceStream
 from homeserver.logs import fields
-from homeserver.storage.store import Store
 
 from .edus import BadEdu, EduRegistry
 from .sender.sender import FederationSender, domain_of
@@ -41,14 +40,10 @@ class ToDeviceFederation:
         self,
         sender: FederationSender,
         stream: ToDeviceStream,
-        store: Store,
-        clock: Clock,
         server_name: str,
     ) -> None:
         self.sender = sender
         self.stream = stream
-        self.store = store
-        self.clock = clock
         self.server_name = server_name
 
     def register(self, registry: EduRegistry) -> None:
@@ -82,9 +77,7 @@ class ToDeviceFederation:
                 "messages": server_messages,
             }
             items.append((destination, EDU_TYPE, message_id, content))
-        if items:
-            queued = await self.store.federation_sender.enqueue_outbox(items, self.clock.time_ms())
-            self.sender.outbox_added(queued)
+        await self.sender.send_persistent_edus(items)
 
     async def on_edu(self, origin: str, content: dict[str, Any]) -> None:
         sender = content.get("sender")

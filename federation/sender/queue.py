@@ -260,29 +260,31 @@ class DestinationQueue:
         # Room events announced so far are in the database (their rows are written before
         # they are queued), so the query below finds them: memory keeps what comes next.
         self._pdus = [p for p in self._pdus if p.stream is None]
-        found = await self.ctx.store.federation_sender.catch_up_events(
-            self.destination, self.last_successful_stream, MAX_PDUS
-        )
-        if not found:
-            self.catching_up = False
-            log.info("federation catch-up done", extra=fields(destination=self.destination))
-            return []
-        stored = await self.ctx.store.events.get_events([item.event_id for item in found])
-        pdus = [
-            QueuedPdu(stored[item.event_id].event, item.stream_ordering)
-            for item in found
-            if item.event_id in stored
-        ]
-        if not pdus:
+        while True:
+            found = await self.ctx.store.federation_sender.catch_up_events(
+                self.destination, self.last_successful_stream, MAX_PDUS
+            )
+            if not found:
+                self.catching_up = False
+                log.info("federation catch-up done", extra=fields(destination=self.destination))
+                return []
+            stored = await self.ctx.store.events.get_events([item.event_id for item in found])
+            pdus = [
+                QueuedPdu(stored[item.event_id].event, item.stream_ordering)
+                for item in found
+                if item.event_id in stored
+            ]
+            if pdus:
+                return pdus
             # The events are gone (purged): nothing to catch up with in those rooms.
             self.last_successful_stream = found[-1].stream_ordering
-        return pdus
 
     async def _transmit(self, batch: _Batch) -> None:
         body: JsonDict = {
             "origin": self.ctx.origin,
             "origin_server_ts": self.ctx.clock.time_ms(),
-            "pdus": [p.event.pdu for p in batch.pdus],
+            # Without our local ``unsigned`` data.
+            "pdus": [{k: v for k, v in p.event.pdu.items() if k != "unsigned"} for p in batch.pdus],
         }
         edus = [{"edu_type": o.edu_type, "content": o.content} for o in batch.outbox]
         edus += [{"edu_type": e.edu_type, "content": e.content} for _, e in batch.edus]

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Collection, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 ROOM_SERVERS_CACHE = 10_000
+STOP_TIMEOUT_S = 5.0  # for recording the last announced events at shutdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class FederationSender:
         self._incoming: deque[PersistedEvent | _RoomEdu] = deque()
         self._incoming_ready = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
         self._room_servers: LruCache[str, frozenset[str]] = LruCache(ROOM_SERVERS_CACHE)
         self._room_generation: dict[str, int] = {}
 
@@ -121,14 +123,21 @@ class FederationSender:
     async def stop(self) -> None:
         """Stop sending. What is only in memory is lost by design: the stored positions
         and rooms make the next start catch every destination up."""
-        self.ctx.running = False
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+        self.ctx.running = False  # queues start no new transaction
         for queue in list(self._queues.values()):
             await queue.stop()
+        if self._worker is not None:
+            # Let the worker record what was announced (the rooms' newest events per
+            # destination): the next start catches the destinations up on it.
+            self._stopping = True
+            self._incoming_ready.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), STOP_TIMEOUT_S)
+            except TimeoutError:
+                self._worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+            self._worker = None
 
     # -- the contract ---------------------------------------------------------------
 
@@ -167,6 +176,14 @@ class FederationSender:
 
     # -- beyond the contract --------------------------------------------------------
 
+    async def broadcast(self, event: Event, exclude: Collection[str]) -> None:
+        """Send an event we accepted from another server (a ``send_join``, leave or
+        knock) to the other servers in its room, except ``exclude`` (its origin)."""
+        servers = await self.servers_in_room(event.room_id)
+        if event.type == "m.room.member" and event.state_key:
+            servers.add(domain_of(event.state_key))
+        self.send_pdu(event, servers - set(exclude))
+
     def send_edu_to_rooms(
         self,
         room_ids: Iterable[str],
@@ -181,9 +198,17 @@ class FederationSender:
         if rooms:
             self._push(_RoomEdu(rooms, edu_type, content, key))
 
-    def outbox_added(self, destinations: Iterable[str]) -> None:
-        """Items were stored in the outbox for ``destinations``."""
-        for destination in destinations:
+    async def send_persistent_edus(self, items: Sequence[tuple[str, str, str, JsonDict]]) -> None:
+        """Queue EDUs that must survive failures and restarts (to-device messages):
+        ``(destination, edu_type, id, content)``, stored until a transaction carrying
+        them succeeds; an ``id`` already queued for the destination is not queued again."""
+        allowed = [item for item in items if self.allowed(item[0])]
+        if not allowed:
+            return
+        queued = await self.store.federation_sender.enqueue_outbox(
+            allowed, self.ctx.clock.time_ms()
+        )
+        for destination in queued:
             queue = self._queue(destination)
             if queue is not None:
                 queue.outbox_added()
@@ -215,6 +240,8 @@ class FederationSender:
                 return None
             queue = DestinationQueue(self.ctx, destination, self._rows.pop(destination, None))
             self._queues[destination] = queue
+            if self.ctx.running:
+                queue.restore_backoff()  # a stored backoff still in force is honoured
         return queue
 
     def _push(self, item: PersistedEvent | _RoomEdu) -> None:
@@ -231,6 +258,8 @@ class FederationSender:
                 await self._dispatch(batch)
             except Exception:
                 log.exception("federation sender failed to dispatch", extra=fields(n=len(batch)))
+            if self._stopping and not self._incoming:
+                return
 
     async def _dispatch(self, batch: list[PersistedEvent | _RoomEdu]) -> None:
         planned: list[tuple[PersistedEvent | _RoomEdu, set[str]]] = []

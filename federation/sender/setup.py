@@ -10,6 +10,7 @@ the database closes.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from homeserver.api.client.e2ee_common import E2EE_KEY
 from homeserver.api.client.presence import PRESENCE_KEY
@@ -28,12 +29,18 @@ from .queue import TransactionClient
 from .sender import FederationSender
 
 
+@dataclass(frozen=True)
+class Outbound:
+    sender: FederationSender
+    edus: EduRegistry  # inbound EDUs: the inbound /send hands each to ``edus.handle``
+
+
 def setup(
     app: web.Application,
     client: TransactionClient,
     *,
     domain_whitelist: Collection[str] | None = None,
-) -> FederationSender:
+) -> Outbound:
     store = app[STORE_KEY]
     clock = app[CLOCK_KEY]
     server_name = app[CONFIG_KEY].server_name
@@ -52,9 +59,7 @@ def setup(
     TypingFederation(sender, app[TYPING_KEY], rooms, server_name).register(registry)
     ReceiptFederation(sender, app[RECEIPTS_KEY], rooms, server_name).register(registry)
     PresenceFederation(sender, app[PRESENCE_KEY], store, server_name).register(registry)
-    ToDeviceFederation(sender, app[E2EE_KEY].to_device, store, clock, server_name).register(
-        registry
-    )
+    ToDeviceFederation(sender, app[E2EE_KEY].to_device, server_name).register(registry)
 
     async def start(app: web.Application) -> None:
         await sender.start()
@@ -65,4 +70,4 @@ def setup(
     app.on_startup.append(start)
     # Shutdown, not cleanup: the store closes in the first cleanup hook.
     app.on_shutdown.append(stop)
-    return sender
+    return Outbound(sender, registry)

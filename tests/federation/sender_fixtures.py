@@ -180,13 +180,12 @@ def make_fed_server(
             "bcrypt_rounds": 4,
             "enable_registration": True,
             "rate_limits": {"enabled": False},
+            "federation": {"domain_whitelist": domain_whitelist},
         }
-        if domain_whitelist is not None:
-            data["federation"] = {"domain_whitelist": domain_whitelist}
         config = parse_config(data, source="test.yaml", base_dir=tmp_path)
         key = SigningKey.from_seed(SERVER, "a_test", b"\x01" * 32)
         app = build_app(config, key, database, clock=clock)
-        # The app's own sender, talking to the fake peers instead of the network.
+        # The sender as build_app wired it, its peers replaced by the fake ones.
         sender = app[FEDERATION_SENDER_KEY]
         sender.ctx.client = peers
         sender.backoff = FAST

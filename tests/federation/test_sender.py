@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import pytest
 
 from federation.sender.sender import FederationSender
 from homeserver.appkeys import STORE_KEY
+from homeserver.protocol.events import Event
 
 from ..support.matrix_client import SERVER, User
 from .sender_fixtures import (
@@ -280,3 +282,31 @@ async def test_edus_with_a_key_replace_the_queued_one(fed: FedServer, peers: Fak
     assert keyed == [0, 3]
     assert all(len(s.body.get("edus", [])) <= 100 for s in peers.sent)
     assert all(s.body["pdus"] == [] for s in peers.sent)
+
+
+@dataclass(frozen=True)
+class Announced:
+    """A bus announcement with the ``federate`` flag (``PersistedEvent`` gains it)."""
+
+    event: Event
+    stream_ordering: int
+    membership_change_for: str | None = None
+    federate: bool = True
+
+
+async def test_events_announced_as_not_federated_stay_here(
+    fed: FedServer, peers: FakePeers
+) -> None:
+    alice = await fed.server.register("alice")
+    room = await shared_room(fed, alice, ROB)
+    event_id = await alice.send(room, "once")
+    await peers.wait_for(lambda: event_id in sent_ids(peers, REMOTE), what="the event")
+    stored = await fed.server.app[STORE_KEY].events.get_event(event_id)
+    assert stored is not None
+    again = Announced(stored.event, stored.stream_ordering + 1000, federate=False)
+    fed.sender.on_event(again)  # type: ignore[arg-type]
+    await asyncio.sleep(0.1)
+    assert sent_ids(peers, REMOTE).count(event_id) == 1
+    # The same announcement without the flag does go out (the check above can fail).
+    fed.sender.on_event(Announced(stored.event, stored.stream_ordering + 1001))  # type: ignore[arg-type]
+    await peers.wait_for(lambda: sent_ids(peers, REMOTE).count(event_id) == 2, what="a resend")
