@@ -18,9 +18,7 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo), if any."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
+    """The IPv4 address an IPv6 tunnel address carries (6to4, Teredo), if any."""
     if ip.sixtofour is not None:
         return ip.sixtofour
     if ip.teredo is not None:
@@ -35,6 +33,8 @@ def is_public(ip: IpAddress) -> bool:
     multicast and reserved ranges, and IPv6 addresses that embed such an IPv4 address.
     """
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public(ip.ipv4_mapped)
         embedded = _embedded_ipv4(ip)
         if embedded is not None and not is_public(embedded):
             return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from homeserver.http import web
 
+from .acl import ServerAcl
 from .client import FederationClient
 from .edus import EduRegistry
 from .keyring import Keyring
@@ -16,3 +17,4 @@ FED_CLIENT_KEY = web.AppKey("federation_client", FederationClient)
 KEYRING_KEY = web.AppKey("keyring", Keyring)
 FEDERATION_SENDER_KEY = web.AppKey("federation_sender", FederationSender)
 EDU_REGISTRY_KEY = web.AppKey("edu_registry", EduRegistry)
+SERVER_ACL_KEY = web.AppKey("server_acl", ServerAcl)

@@ -205,6 +205,7 @@ class Discovery:
                     parts.port or 443,
                     target,
                     host_header=parts.netloc.rpartition("@")[2],
+                    server_hostname=parts.hostname,
                     timeout=WELL_KNOWN_TIMEOUT_S,
                     max_body=WELL_KNOWN_MAX_BYTES,
                 )

@@ -27,8 +27,9 @@ from .event_fetch import EventChecker, EventFetcher, parse_pdu
 
 log = logging.getLogger(__name__)
 
-# spec: get_missing_events "limit" default; we ask for a little more than that.
-MISSING_EVENTS_LIMIT = 20
+# spec: get_missing_events "limit" (default 10); we ask for more, in a few rounds.
+MISSING_EVENTS_LIMIT = 50
+MISSING_EVENTS_ROUNDS = 10
 # More missing state events than this come in one /state request, not one by one.
 _STATE_BY_IDS_MAX = 50
 
@@ -99,23 +100,28 @@ class PduHandler:
     ) -> None:
         """Place a checked event (steps 4 to 6), fetching from ``origin`` what it needs:
         a live event at the end of the room, or a ``backfilled`` one in its past."""
-        if await self.store.events.get_event(event.event_id) is not None:
+        held = await self.store.events.get_event(event.event_id)
+        # An outlier (state or auth event we got without its place) takes it now.
+        deoutlier = held is not None and held.state_group_after is None
+        if held is not None and (not deoutlier or held.rejected_reason is not None):
             return
         await self._ensure_auth_events(origin, version, event)
         try:
-            await self.remote.accept(event, backfilled=backfilled)
+            await self.remote.accept(event, backfilled=backfilled, deoutlier=deoutlier)
             return
         except MissingEvents:
             pass
         if fetch_missing and not backfilled:
             await self._fill_gap(origin, version, event)
             try:
-                await self.remote.accept(event)
+                await self.remote.accept(event, deoutlier=deoutlier)
                 return
             except MissingEvents:
                 pass
         state = await self.state_before(origin, version, event.room_id, event.event_id)
-        await self.remote.accept(event, state_before=StateAt(state), backfilled=backfilled)
+        await self.remote.accept(
+            event, state_before=StateAt(state), backfilled=backfilled, deoutlier=deoutlier
+        )
 
     async def _ensure_auth_events(self, origin: str, version: RoomVersion, event: Event) -> None:
         held = await self.store.events.get_events(list(event.auth_event_ids))
@@ -125,26 +131,47 @@ class PduHandler:
         await self.remote.persist_outliers(version, event.room_id, chain)
 
     async def _fill_gap(self, origin: str, version: RoomVersion, event: Event) -> None:
+        """Ask ``origin`` for the events between our forward extremities and ``event``,
+        in rounds (a peer answers at most ``limit`` each time) until they join up with
+        what we hold, then place them oldest first."""
         info = await self.rooms.room(event.room_id)
-        if info is None:
+        if info is None or not info.extremities:
             return
-        min_depth = max(0, event.depth - MISSING_EVENTS_LIMIT)
-        try:
-            missing = await self.fetcher.missing_events(
-                origin,
-                version,
-                event.room_id,
-                info.extremities,
-                [event.event_id],
-                limit=MISSING_EVENTS_LIMIT,
-                min_depth=min_depth,
-            )
-        except FederationRequestError as exc:
-            log.info("get_missing_events failed", extra=fields(origin=origin, error=str(exc)))
-            return
-        for earlier in missing:
-            if earlier.event_id == event.event_id:
-                continue
+        ours = await self.store.events.get_events(info.extremities)
+        min_depth = min((e.event.depth for e in ours.values()), default=0)
+        collected: dict[str, Event] = {}
+        latest = [event.event_id]
+        for _ in range(MISSING_EVENTS_ROUNDS):
+            try:
+                batch = await self.fetcher.missing_events(
+                    origin,
+                    version,
+                    event.room_id,
+                    info.extremities,
+                    latest,
+                    limit=MISSING_EVENTS_LIMIT,
+                    min_depth=min_depth,
+                )
+            except FederationRequestError as exc:
+                log.info("get_missing_events failed", extra=fields(origin=origin, error=str(exc)))
+                break
+            fresh = [
+                e for e in batch if e.event_id not in collected and e.event_id != event.event_id
+            ]
+            if not fresh:
+                break
+            collected.update((e.event_id, e) for e in fresh)
+            wanted = {p for e in collected.values() for p in e.prev_event_ids} - set(collected)
+            held = await self.store.events.get_events(sorted(wanted))
+            # The oldest events we got whose prev events we still lack: ask before them.
+            latest = [
+                e.event_id
+                for e in collected.values()
+                if any(p not in collected and p not in held for p in e.prev_event_ids)
+            ]
+            if not latest:
+                break
+        for earlier in sorted(collected.values(), key=lambda e: (e.depth, e.event_id)):
             try:
                 await self.process(origin, version, earlier, fetch_missing=False)
             except (FederationRequestError, MissingEvents) as exc:

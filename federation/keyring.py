@@ -198,7 +198,7 @@ class Keyring:
         found = await self._fetch_from_origin(server_name)
         if self.notaries and (found is None or not key_ids <= found):
             for notary in self.notaries:
-                got = await self._fetch_from_notary(notary, server_name)
+                got = await self._fetch_from_notary(notary, server_name, key_ids)
                 if got and key_ids <= got | (found or set()):
                     break
 
@@ -212,12 +212,18 @@ class Keyring:
             log.info("keys of %s: %s", server_name, exc)
             return None
 
-    async def _fetch_from_notary(self, notary: TrustedKeyServer, server_name: str) -> set[str]:
+    async def _fetch_from_notary(
+        self, notary: TrustedKeyServer, server_name: str, key_ids: set[str]
+    ) -> set[str]:
+        # Synapse answers a query without key ids from its cache only, and insists on
+        # `minimum_valid_until_ts` in each key's criteria.
+        now = self.clock.time_ms()
+        criteria = {key_id: {"minimum_valid_until_ts": now} for key_id in sorted(key_ids)}
         try:
             answer = await self.client.post_json(
                 notary.server_name,
                 "/_matrix/key/v2/query",
-                {"server_keys": {server_name: {}}},
+                {"server_keys": {server_name: criteria}},
                 timeout=FETCH_TIMEOUT_S,
             )
         except FederationRequestError as exc:

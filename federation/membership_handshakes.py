@@ -261,6 +261,7 @@ class HandshakeClient:
         """Join through the first of ``servers`` that lets us; the room's state and
         auth chain are stored, and the join becomes our room's first timeline event."""
         errors: list[str] = []
+        unreachable = True
         for server in _candidates(servers, self.server_name):
             try:
                 return await self._join_via(server, room_id, user_id, content)
@@ -272,11 +273,12 @@ class HandshakeClient:
                 errors.append(f"{server}: {exc}")
                 if exc.status == 403 and exc.errcode == "M_FORBIDDEN":
                     raise MatrixError(403, "M_FORBIDDEN", f"{server} refused: {exc}") from exc
-        if not errors:
-            raise MatrixError(404, "M_NOT_FOUND", "No server to join the room through")
-        raise MatrixError(
-            502 if len(errors) else 404, "M_UNKNOWN", "Could not join: " + "; ".join(errors)
-        )
+                unreachable = unreachable and exc.status in (None, 404)
+        if not errors or unreachable:
+            # No server we could reach knows the room.
+            detail = "; ".join(errors) or "no server to ask"
+            raise MatrixError(404, "M_NOT_FOUND", f"Room not found ({detail})")
+        raise MatrixError(502, "M_UNKNOWN", "Could not join: " + "; ".join(errors))
 
     async def _join_via(
         self, server: str, room_id: str, user_id: str, content: dict[str, Any]
@@ -314,7 +316,7 @@ class HandshakeClient:
         }
         if ("m.room.create", "") not in state_map:
             raise FederationRequestError(None, None, "send_join: the state has no create event")
-        persisted = await self.remote.accept(event, state_before=StateAt(state_map))
+        persisted = await self.remote.accept(event, state_before=StateAt(state_map), rejoin=True)
         stored = await self.store.events.get_event(event.event_id)
         if stored is None or stored.rejected_reason is not None:
             reason = stored.rejected_reason if stored else "not stored"

@@ -46,7 +46,7 @@ class RemoteMembership:
                 server, "/_matrix/federation/v1/query/directory", {"room_alias": alias}
             )
         except FederationRequestError as exc:
-            if exc.status == 404:
+            if exc.status in (None, 404):  # unknown there, or no such server to ask
                 return None
             raise MatrixError(502, "M_UNKNOWN", f"could not ask {server}: {exc}") from exc
         room_id = body.get("room_id") if isinstance(body, dict) else None

@@ -15,7 +15,7 @@ from homeserver.http.client import HttpClient
 from homeserver.protocol.signing import SigningKey
 from homeserver.storage.store import Store
 
-from . import keys_server, notary
+from . import keys_server, notary, version
 from .address_guard import AddressGuard
 from .appkeys import FED_CLIENT_KEY, KEYRING_KEY
 from .client import FederationClient
@@ -53,6 +53,7 @@ def setup(
     app[KEYRING_KEY] = keyring
     keys_server.setup(app, key_server)
     notary.setup(app, notary.Notary(signing_key, key_server, keyring, store.server_keys, clock))
+    app.add_routes(version.routes())
 
     async def close_http(app: web.Application) -> None:
         await http.close()

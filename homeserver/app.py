@@ -5,12 +5,15 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from federation import openid_userinfo
+from federation import inbound_auth, openid_userinfo, queries_setup
+from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
+from federation.remote_caller import ClientCaller
 from federation.sender import setup as sender_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import hierarchy as hierarchy_routes
 from homeserver.api.client import media as media_routes
 from homeserver.api.client import profiles_setup as profiles_routes
 from homeserver.api.client import push_setup as push_routes
@@ -103,6 +106,7 @@ def build_app(
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
     room_handlers = rooms_routes.setup(app)
+    hierarchy_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
     sync_routes.setup(app)
@@ -111,6 +115,7 @@ def build_app(
     media_routes.setup(app)
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
+    acl = federation_reads.setup(app, store, rooms, clock_, config.server_name)
     outbound = None
     if config.federation.enabled:
         # After sync_routes: it hooks into typing, receipts, presence and to-device.
@@ -127,6 +132,15 @@ def build_app(
         signing_key=signing_key,
         clock=clock_,
         on_edu=None if outbound is None else outbound.edus.handle,
+        acl_allows=acl.allowed,
         broadcast=None if outbound is None else outbound.sender.broadcast,
+    )
+    # Queries, remote keys and device lists, space hierarchies over federation.
+    queries_setup.setup(
+        app,
+        remote=ClientCaller(services.client),
+        sender=None if outbound is None else outbound.sender,
+        edus=None if outbound is None else outbound.edus,
+        authenticated=inbound_auth.authenticated,
     )
     return app

@@ -8,6 +8,7 @@ from typing import Any
 from homeserver.errors import not_found
 from homeserver.storage.accounts_store import AccountsStore, DeviceRecord
 
+from .hooks import AccountHooks
 from .requester import Requester
 from .sessions import Sessions
 from .user_auth import UserAuth
@@ -25,10 +26,17 @@ def device_json(device: DeviceRecord) -> dict[str, Any]:
 
 
 class Devices:
-    def __init__(self, store: AccountsStore, sessions: Sessions, user_auth: UserAuth) -> None:
+    def __init__(
+        self,
+        store: AccountsStore,
+        sessions: Sessions,
+        user_auth: UserAuth,
+        hooks: AccountHooks | None = None,
+    ) -> None:
         self._store = store
         self._sessions = sessions
         self._user_auth = user_auth
+        self._hooks = hooks
 
     async def list_devices(self, requester: Requester) -> list[dict[str, Any]]:
         return [device_json(d) for d in await self._store.get_devices(requester.user_id)]
@@ -48,6 +56,8 @@ class Devices:
             requester.user_id, device_id, display_name
         ):
             raise not_found("Unknown device")
+        if self._hooks is not None:
+            await self._hooks.fire_device_renamed(requester.user_id, device_id)
 
     async def delete(self, requester: Requester, device_id: str, auth: object) -> None:
         if await self._store.get_device(requester.user_id, device_id) is None:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 DevicesAdded = Callable[[str, list[str]], Awaitable[None]]
 DevicesRemoved = Callable[[str, list[str]], Awaitable[None]]
 UserDeactivated = Callable[[str], Awaitable[None]]
+DeviceRenamed = Callable[[str, str], Awaitable[None]]
 
 
 class AccountHooks:
@@ -24,6 +25,8 @@ class AccountHooks:
         self.devices_added: list[DevicesAdded] = []
         self.devices_removed: list[DevicesRemoved] = []
         self.user_deactivated: list[UserDeactivated] = []
+        # Other servers are told of a device's new display name (federation).
+        self.device_renamed: list[DeviceRenamed] = []
 
     async def fire_devices_added(self, user_id: str, device_ids: list[str]) -> None:
         for listener in self.devices_added:
@@ -48,3 +51,10 @@ class AccountHooks:
                 await listener(user_id)
             except Exception:
                 log.exception("user_deactivated listener failed", extra=fields(user_id=user_id))
+
+    async def fire_device_renamed(self, user_id: str, device_id: str) -> None:
+        for listener in self.device_renamed:
+            try:
+                await listener(user_id, device_id)
+            except Exception:
+                log.exception("device_renamed listener failed", extra=fields(user_id=user_id))

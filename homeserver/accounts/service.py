@@ -71,7 +71,7 @@ def build_accounts(config: Config, store: AccountsStore, clock: Clock) -> Accoun
             jwt=jwt,
             sessions=sessions,
         ),
-        devices=Devices(store, sessions, user_auth),
+        devices=Devices(store, sessions, user_auth, hooks),
         account=Account(store, hasher, sessions, authenticator, user_auth, hooks),
         user_auth=user_auth,
     )

@@ -107,6 +107,9 @@ class DeviceListStream:
         self._viewers = StreamChangeCache(0)
         # room -> position (room-events stream) of its last membership event
         self._member_rooms = StreamChangeCache(0)
+        # Told, after the changes are published, whose device lists changed for
+        # everyone (not a signature only its maker sees): federation tells other servers.
+        self.change_listeners: list[Callable[[tuple[str, ...]], Awaitable[None]]] = []
 
     async def start(self, room_position: int) -> None:
         """At start-up, after the pipeline learnt the room-events position."""
@@ -127,9 +130,12 @@ class DeviceListStream:
         """Run ``write`` (a store write recording device-list changes) and publish its
         ``changes`` to the viewers concerned, in commit order: a token never covers a
         change whose viewers are not yet recorded."""
+        public: list[str] = []
         async with self._lock:
             result = await write()
             for change in changes(result):
+                if change.only_for is None:
+                    public += change.users
                 viewers: set[str] = set()
                 try:
                     if change.only_for is not None:
@@ -146,7 +152,14 @@ class DeviceListStream:
                     self._viewers.record(viewer, change.position)
                 self._position = max(self._position, change.position)
                 self.notifier.on_stream(users=viewers)
-            return result
+        if public and self.change_listeners:
+            users = tuple(dict.fromkeys(public))
+            for listener in self.change_listeners:
+                try:
+                    await listener(users)
+                except Exception:
+                    log.exception("device-list listener failed", extra=fields(users=users))
+        return result
 
     async def record(self, user_ids: Iterable[str]) -> None:
         """A change not written by another store call (e.g. a new device)."""

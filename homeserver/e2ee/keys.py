@@ -3,8 +3,8 @@ cross-signing keys and signatures.
 
 spec: client-server "End-to-End Encryption": "Key management API" (``/keys/upload``,
 ``/keys/query``, ``/keys/claim``, ``/keys/changes``) and "Cross-signing"
-(``/keys/device_signing/upload``, ``/keys/signatures/upload``). Federation is not
-there yet: keys of remote users are reported as failures of their server.
+(``/keys/device_signing/upload``, ``/keys/signatures/upload``). Keys of remote users
+come from ``remote_keys`` (None without federation: their servers are failures).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from homeserver.sync.tokens import StreamToken
 
 from . import validation as v
 from .device_lists import Change, DeviceListStream, KeyCountsCache, counts_json
+from .remote_keys import RemoteKeys, timeout_seconds
 from .to_device import ToDeviceStream
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class E2eKeys:
         self.to_device = to_device
         self.counts = counts
         self.user_auth = user_auth
+        # Set when federation is on (homeserver/app.py).
+        self.remote: RemoteKeys | None = None
 
     def _is_local(self, user_id: str) -> bool:
         return server_name_of(user_id) == self.server_name
@@ -97,17 +100,29 @@ class E2eKeys:
         if len(wanted) > MAX_QUERIED_USERS:
             raise v.invalid(f"At most {MAX_QUERIED_USERS} users per query")
         local: dict[str, list[str] | None] = {}
-        failures: JsonDict = {}
+        remote: dict[str, list[str] | None] = {}
         for user_id, device_ids in wanted.items():
             v.check_user_id(user_id)
             if not isinstance(device_ids, list) or not all(isinstance(d, str) for d in device_ids):
                 raise bad_json(f"`device_keys.{user_id}` must be a list of device ids")
-            if self._is_local(user_id):
-                local[user_id] = list(device_ids) or None
-            else:
-                failures[server_name_of(user_id)] = UNREACHABLE
+            (local if self._is_local(user_id) else remote)[user_id] = list(device_ids) or None
+        response = await self.query_local(local, requester.user_id)
+        failures: JsonDict = {}
+        if remote and self.remote is None:
+            failures = {server_name_of(user_id): UNREACHABLE for user_id in remote}
+        elif remote and self.remote is not None:
+            found = await self.remote.query(remote, timeout_seconds(body.get("timeout")))
+            response["device_keys"].update(found.device_keys)
+            response["master_keys"].update(found.master_keys)
+            response["self_signing_keys"].update(found.self_signing_keys)
+            failures = found.failures
+        response["failures"] = failures
+        return response
+
+    async def query_local(self, local: dict[str, list[str] | None], viewer: str | None) -> JsonDict:
+        """Keys of local users (``user -> device ids``, None: all) as ``viewer`` may
+        see them; ``viewer`` None: another server asking (``/user/keys/query``)."""
         found, signatures = await self.store.e2e_keys.query(local)
-        viewer = requester.user_id
         # spec: "Key and signature security" — a viewer sees signatures users made of
         # their own keys, and their own signatures of anyone's; not other users'
         # signatures of others.
@@ -115,7 +130,7 @@ class E2eKeys:
         for sig in signatures:
             if sig.signer_user_id in (sig.target_user_id, viewer):
                 extra.setdefault((sig.target_user_id, sig.target_key_id), []).append(sig)
-        response: JsonDict = {"device_keys": {}, "failures": failures}
+        response: JsonDict = {"device_keys": {}}
         masters: JsonDict = {}
         self_signing: JsonDict = {}
         user_signing: JsonDict = {}
@@ -141,7 +156,8 @@ class E2eKeys:
                 user_signing[user_id] = keys.cross_signing[v.USER_SIGNING]
         response["master_keys"] = masters
         response["self_signing_keys"] = self_signing
-        response["user_signing_keys"] = user_signing
+        if viewer is not None:
+            response["user_signing_keys"] = user_signing
         return response
 
     # ------------------------------------------------------------------ /keys/claim
@@ -151,7 +167,7 @@ class E2eKeys:
         if not isinstance(wanted, dict):
             raise bad_json("`one_time_keys` must be an object")
         local: list[tuple[str, str, str]] = []
-        failures: JsonDict = {}
+        remote: dict[str, dict[str, str]] = {}
         for user_id, by_device in wanted.items():
             v.check_user_id(user_id)
             if not isinstance(by_device, dict) or not all(
@@ -159,17 +175,28 @@ class E2eKeys:
             ):
                 raise bad_json(f"`one_time_keys.{user_id}` must map device ids to algorithms")
             if not self._is_local(user_id):
-                failures[server_name_of(user_id)] = UNREACHABLE
+                remote[user_id] = by_device
                 continue
             local += [(user_id, device_id, algorithm) for device_id, algorithm in by_device.items()]
-        if len(local) > MAX_QUERIED_USERS:
+        if len(local) + sum(len(d) for d in remote.values()) > MAX_QUERIED_USERS:
             raise v.invalid(f"At most {MAX_QUERIED_USERS} keys per claim")
+        keys = await self.claim_local(local)
+        failures: JsonDict = {}
+        if remote and self.remote is None:
+            failures = {server_name_of(user_id): UNREACHABLE for user_id in remote}
+        elif remote and self.remote is not None:
+            found, failures = await self.remote.claim(remote, timeout_seconds(body.get("timeout")))
+            keys.update(found)
+        return {"one_time_keys": keys, "failures": failures}
+
+    async def claim_local(self, local: list[tuple[str, str, str]]) -> JsonDict:
+        """Claim keys of local devices: ``user -> device -> {algorithm:key_id: key}``."""
         claimed = await self.store.e2e_keys.claim(local) if local else {}
         self.counts.invalidate(claimed)
         keys: JsonDict = {}
         for (user_id, device_id), by_key in claimed.items():
             keys.setdefault(user_id, {})[device_id] = by_key
-        return {"one_time_keys": keys, "failures": failures}
+        return keys
 
     # ------------------------------------------------------------------ /keys/changes
 

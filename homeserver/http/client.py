@@ -317,6 +317,9 @@ class HttpClient:
         body: bytes | None,
     ) -> bytes:
         _check_token(method, "the method")
+        if method.upper() == "HEAD":
+            # The parser would wait for the body its Content-Length announces.
+            raise ValueError("HEAD requests are not supported")
         _check_token(target, "the request target")
         if not target.startswith("/") or " " in target:
             raise ValueError(f"the request target must be an encoded path: {target!r}")

@@ -1,8 +1,8 @@
 """Reading and changing profiles, and carrying name and avatar into the user's rooms.
 
 spec: client-server "Profiles". Any profile may be read, without a token (Synapse's
-default): local users from the database, remote users from what their membership
-events told us until federation queries exist. A user changes their own profile; a
+default): local users from the database, remote users from their server
+(``remote``), else from what their membership events told us. A user changes their own profile; a
 server admin may change a local user's (as in Synapse). Changing ``displayname`` or
 ``avatar_url`` sends a new ``m.room.member`` join into every room the user is joined
 to before the request returns (spec: "Events on Change of Profile Information";
@@ -21,6 +21,7 @@ from typing import Any
 from homeserver.accounts.requester import Requester
 from homeserver.errors import MatrixError
 from homeserver.logs import fields
+from homeserver.profiles.remote import RemoteProfiles
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_user_id
 from homeserver.protocol.profile_fields import (
@@ -31,6 +32,7 @@ from homeserver.protocol.profile_fields import (
     check_value,
     clears,
 )
+from homeserver.remote import RemoteError
 from homeserver.rooms.membership import MembershipHandler
 from homeserver.storage.profiles_store import DELETE
 from homeserver.storage.store import Store
@@ -103,6 +105,8 @@ class ProfileHandler:
         # spec "Events on Change of Profile Information" wants a presence update with
         # the new values too; presence subscribes here.
         self.member_fields_changed: list[Callable[[str, JsonDict], Awaitable[None]]] = []
+        # Profiles of remote users, asked of their servers (set when federation is on).
+        self.remote: RemoteProfiles | None = None
 
     def is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
@@ -116,6 +120,19 @@ class ProfileHandler:
             if not await self.store.accounts.user_exists(user_id):
                 raise _not_found()
             return await self.store.profiles.get_profile(user_id)
+        if self.remote is not None:
+            try:
+                found = await self.remote.get(user_id)
+            except RemoteError as exc:
+                log.info(
+                    "remote profile unavailable",
+                    extra=fields(user_id=user_id, error=exc.message),
+                )
+            else:
+                if found is None:
+                    raise _not_found()
+                return found
+        # Without an answer from their server: what their membership events said.
         entry = await self.store.user_directory.get_entry(user_id)
         if entry is None:
             raise _not_found()

@@ -8,11 +8,13 @@ name and topic, then invites; each one through the normal pipeline and auth rule
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from homeserver.errors import MatrixError
+from homeserver.logs import fields
 from homeserver.protocol.errors import InvalidIdentifier, UnknownRoomVersion
 from homeserver.protocol.ids import parse_user_id, room_alias
 from homeserver.protocol.room_versions import DEFAULT_ROOM_VERSION, RoomVersion, room_version
@@ -30,6 +32,8 @@ PRESETS: Mapping[str, Mapping[str, str]] = {
     },
     "public_chat": {"join_rule": "public", "history_visibility": "shared", "guest": "forbidden"},
 }
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -220,5 +224,15 @@ class RoomCreator:
             invite: dict[str, Any] = {"membership": "invite", **await self._profile(invitee)}
             if req.is_direct:
                 invite["is_direct"] = True
-            await send(room_id, creator, "m.room.member", invite, state_key=invitee)
+            try:
+                await send(room_id, creator, "m.room.member", invite, state_key=invitee)
+            except MatrixError as exc:
+                if exc.status < 500:
+                    raise
+                # As Synapse does: a remote invitee's server that cannot be reached
+                # does not cost the room; the invite can be sent again later.
+                log.warning(
+                    "invite at room creation failed",
+                    extra=fields(room_id=room_id, invitee=invitee, error=exc.message),
+                )
         return room_id

@@ -2,7 +2,7 @@
 
 spec: client-server "Room aliases" (``/directory/room/{roomAlias}``, ``/rooms/{roomId}/
 aliases``) and "Listing rooms" (``/directory/list/room/{roomId}``, ``/publicRooms``).
-Only local aliases and the local directory for now; remote ones answer 404.
+Remote aliases and other servers' directories are asked over federation (``remote``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from homeserver.errors import MatrixError
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_room_alias, server_name_of
+from homeserver.remote import RemoteCaller, RemoteError
 
 from .access import RoomAccess
 from .aliases import AliasDirectory
@@ -25,6 +26,7 @@ from .room_state import RoomStateCache
 from .visibility import WORLD_READABLE, effective_visibility
 
 MAX_PUBLIC_ROOMS_LIMIT = 500
+REMOTE_TIMEOUT_S = 15.0
 
 
 def _forbidden(message: str) -> MatrixError:
@@ -54,6 +56,8 @@ class DirectoryHandler:
         self.aliases = aliases
         self.access = access
         self.membership = membership
+        # Asks other servers about their aliases and directories (federation on).
+        self.remote: RemoteCaller | None = None
 
     def _local_alias(self, alias: str) -> bool:
         """Validate ``alias`` (400 ``M_INVALID_PARAM``); True when it is ours."""
@@ -83,7 +87,7 @@ class DirectoryHandler:
 
     async def resolve(self, alias: str) -> JsonDict:
         if not self._local_alias(alias):
-            raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
+            return await self._resolve_remote(alias)
         room_id = await self.aliases.resolve_local(alias)
         if room_id is None:
             raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
@@ -93,6 +97,76 @@ class DirectoryHandler:
                 servers.add(server_name_of(member))
         ours = self.pipeline.server_name
         return {"room_id": room_id, "servers": [ours, *sorted(servers - {ours})]}
+
+    async def _resolve_remote(self, alias: str) -> JsonDict:
+        """spec: server-server ``GET /query/directory``, asked of the alias's server."""
+        if self.remote is None:
+            raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
+        server = parse_room_alias(alias)[1]
+        try:
+            answer = await self.remote.get_json(
+                server,
+                "/_matrix/federation/v1/query/directory",
+                {"room_alias": alias},
+                timeout=REMOTE_TIMEOUT_S,
+            )
+        except RemoteError as exc:
+            if exc.status == 404:
+                raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.") from None
+            raise MatrixError(
+                502, "M_UNKNOWN", f"Could not ask {server} about the alias: {exc.message}"
+            ) from None
+        room_id = answer.get("room_id") if isinstance(answer, dict) else None
+        servers = answer.get("servers") if isinstance(answer, dict) else None
+        if not isinstance(room_id, str) or not room_id.startswith("!"):
+            raise MatrixError(502, "M_UNKNOWN", f"{server} gave no room id for the alias")
+        listed = [s for s in servers if isinstance(s, str)] if isinstance(servers, list) else []
+        # The alias's own server first: it answered, so it knows the room.
+        return {"room_id": room_id, "servers": list(dict.fromkeys([server, *listed]))}
+
+    async def remote_public_rooms(self, server: str, query: PublicRoomsQuery) -> JsonDict:
+        """spec: client-server ``/publicRooms?server=``: another server's directory, through
+        server-server ``/publicRooms`` (POST when a filter is given, as Synapse does)."""
+        if self.remote is None:
+            raise MatrixError(404, "M_NOT_FOUND", "Unknown server")
+        try:
+            if query.search_term is None and query.room_types is None:
+                params: dict[str, str] = {}
+                if query.limit:
+                    params["limit"] = str(query.limit)
+                if query.since:
+                    params["since"] = query.since
+                answer = await self.remote.get_json(
+                    server, "/_matrix/federation/v1/publicRooms", params, timeout=REMOTE_TIMEOUT_S
+                )
+            else:
+                body: JsonDict = {}
+                if query.limit:
+                    body["limit"] = query.limit
+                if query.since:
+                    body["since"] = query.since
+                flt: JsonDict = {}
+                if query.search_term is not None:
+                    flt["generic_search_term"] = query.search_term
+                if query.room_types is not None:
+                    flt["room_types"] = list(query.room_types)
+                body["filter"] = flt
+                answer = await self.remote.post_json(
+                    server, "/_matrix/federation/v1/publicRooms", body, timeout=REMOTE_TIMEOUT_S
+                )
+        except RemoteError as exc:
+            raise MatrixError(
+                502, "M_UNKNOWN", f"Could not read the directory of {server}: {exc.message}"
+            ) from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("chunk"), list):
+            raise MatrixError(502, "M_UNKNOWN", f"{server} sent no room directory")
+        out: JsonDict = {"chunk": [c for c in answer["chunk"] if isinstance(c, dict)]}
+        for key in ("next_batch", "prev_batch"):
+            if isinstance(answer.get(key), str):
+                out[key] = answer[key]
+        if isinstance(answer.get("total_room_count_estimate"), int):
+            out["total_room_count_estimate"] = answer["total_room_count_estimate"]
+        return out
 
     async def delete_alias(self, user_id: str, alias: str, *, is_admin: bool) -> None:
         """spec: "DELETE /directory/room/{roomAlias}" — the alias's creator, a user who

@@ -26,7 +26,8 @@ from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
 from .bus import PersistedEvent
-from .pipeline import OUTLIER, SOFT_FAILED, EventPipeline, Plan
+from .persist import OUTLIER, SOFT_FAILED, Plan
+from .pipeline import EventPipeline
 from .room_state import RoomInfo, RoomStateCache, StateKey
 
 log = logging.getLogger(__name__)
@@ -183,15 +184,22 @@ class RemoteEvents:
         state_before: StateAt | None = None,
         backfilled: bool = False,
         federate: bool = False,
+        rejoin: bool = False,
+        deoutlier: bool = False,
     ) -> PersistedEvent:
         """Check and persist an event whose auth events we hold, placed after its prev
         events (their states resolved) or, when those are missing, at ``state_before``
-        (the state a peer told us). Raises ``MissingEvents``."""
+        (the state a peer told us). ``rejoin``: our join through a resident server,
+        whose state replaces whatever we knew of the room (we may have missed events
+        while none of our users was in it). ``deoutlier``: the event is held as an
+        outlier and now takes its place. Raises ``MissingEvents``."""
         async with self.pipeline.room_lock(event.room_id):
             info = await self.rooms.room(event.room_id)
             if info is None:
                 raise MissingEvents([event.room_id])
-            return await self._accept(info, event, state_before, backfilled, federate)
+            return await self._accept(
+                info, event, state_before, backfilled, federate, rejoin, deoutlier
+            )
 
     async def _accept(
         self,
@@ -200,7 +208,10 @@ class RemoteEvents:
         given: StateAt | None,
         backfilled: bool,
         federate: bool,
+        rejoin: bool = False,
+        deoutlier: bool = False,
     ) -> PersistedEvent:
+        extremities = [] if rejoin else info.extremities
         wanted = list(event.auth_event_ids)
         create_id = create_event_id(event)
         if create_id is not None:
@@ -228,7 +239,7 @@ class RemoteEvents:
             # spec: step 5 — the auth rules at the state before the event.
             rejected = await self._check_at_state(event, before.state, have)
         soft_failed = False
-        if rejected is None and not backfilled and info.state:
+        if rejected is None and not backfilled and extremities:
             # spec: step 6 and "Soft failure" — against the current state.
             soft_failed = (await self._check_at_state(event, info.state, have)) is not None
         if rejected is not None:
@@ -239,7 +250,7 @@ class RemoteEvents:
         new_extremities: list[str] | None = None
         new_current: StateMap | None = None
         if timeline and not backfilled:
-            new_extremities = [x for x in info.extremities if x not in prev_ids]
+            new_extremities = [x for x in extremities if x not in prev_ids]
             new_extremities.append(event.event_id)
             after = dict(before.state)
             if event.state_key is not None:
@@ -255,6 +266,7 @@ class RemoteEvents:
             new_current=new_current,
             backward_extremities=missing_prevs or None,
             federate=federate,
+            deoutlier=deoutlier,
         )
         return await self.pipeline.persist_planned(info, event, plan)
 

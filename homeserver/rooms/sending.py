@@ -16,7 +16,8 @@ from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_room_alias
 
 from .aliases import AliasDirectory
-from .pipeline import EventPipeline, TxnKey
+from .persist import TxnKey
+from .pipeline import EventPipeline
 from .room_state import RoomStateCache
 
 # spec: client-server "Size limits" / appendices: types and state keys are at most 255 bytes.

@@ -102,3 +102,20 @@ def event_visible(event: EventFacts, memberships: History, visibilities: History
             visibilities.after(event.pos), memberships.after(event.pos), joined_later
         )
     return False
+
+
+def server_may_see(visibility: str | None, memberships: Iterable[str]) -> bool:
+    """May a server see an event, given the room's history visibility before the event
+    and the memberships of the server's users once the event applies?
+
+    The client-server rules ("Room History Visibility") read for a server as a whole,
+    as Synapse applies them to federation reads: ``world_readable`` and ``shared``
+    history is open to any server in the room; ``invited`` history to a server with a
+    user invited or joined at the event; ``joined`` history to a server with a user
+    joined at the event. Events a server may not see are served redacted.
+    """
+    vis = effective_visibility(visibility)
+    if vis in (WORLD_READABLE, SHARED):
+        return True
+    held = set(memberships)
+    return "join" in held or (vis == INVITED and "invite" in held)

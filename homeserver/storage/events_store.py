@@ -116,6 +116,28 @@ def set_forward_extremities(txn: Txn, room_id: str, event_ids: Iterable[str]) ->
     )
 
 
+def deoutlier_event(txn: Txn, row: NewEventRow) -> None:
+    """An event held as an outlier gets the place ``row`` gives it (its edges are
+    stored already)."""
+    txn.execute(
+        "UPDATE events SET stream_ordering = ?, received_ts = ?, rejected_reason = ?,"
+        " outlier = ?, state_group_before = ?, state_group_after = ?, rel_type = ?,"
+        " relates_to = ?, state_group_current = ? WHERE event_id = ?",
+        (
+            row.stream_ordering,
+            row.received_ts,
+            row.rejected_reason,
+            int(row.outlier),
+            row.state_group_before,
+            row.state_group_after,
+            row.rel_type,
+            row.relates_to,
+            row.state_group_current,
+            row.event.event_id,
+        ),
+    )
+
+
 def add_backward_extremities(txn: Txn, room_id: str, event_ids: Iterable[str]) -> None:
     """Record events we lack that held events point at: backfill starts there."""
     txn.executemany(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .account_data_store import AccountDataStore
 from .accounts_store import AccountsStore
 from .database import Database
+from .device_list_outbound_store import DeviceListOutboundStore
 from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
 from .federation_sender_store import FederationSenderStore
@@ -22,6 +23,7 @@ from .profiles_store import ProfilesStore
 from .push_store import PushStore
 from .receipts_store import ReceiptsStore
 from .relations_store import RelationsStore
+from .remote_devices_store import RemoteDevicesStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
@@ -53,6 +55,8 @@ class Store:
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
+        self.remote_devices = RemoteDevicesStore(db)
+        self.device_list_outbound = DeviceListOutboundStore(db)
         self.federation_sender = FederationSenderStore(db)
         self.server_keys = ServerKeysStore(db)
 

@@ -6,6 +6,8 @@ through the client API of both servers as users would.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ..support.federation import StartFederation
@@ -61,3 +63,78 @@ async def test_remote_user_rejects_an_invite(federation: StartFederation, versio
     assert member.ok()["membership"] == "leave"
     sync = await bob.sync()
     assert room_id not in sync["rooms"]["invite"]
+
+
+async def _wait_for(user, room_id: str, event_id: str, tries: int = 100) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        reply = await user.call("GET", f"/rooms/{q(room_id)}/event/{q(event_id)}")
+        if reply.status == 200:
+            return reply.ok()  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{event_id} never reached {user.user_id}")
+
+
+async def test_messages_flow_both_ways(federation: StartFederation, version: str) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(preset="public_chat", room_version=version)
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    from_alice = await alice.send(room_id, "hello bob")
+    assert (await _wait_for(bob, room_id, from_alice))["content"]["body"] == "hello bob"
+    from_bob = await bob.send(room_id, "hello alice")
+    assert (await _wait_for(alice, room_id, from_bob))["content"]["body"] == "hello alice"
+
+
+async def test_knock_then_invited_in(federation: StartFederation, version: str) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(
+        room_version=version,
+        initial_state=[{"type": "m.room.join_rules", "content": {"join_rule": "knock"}}],
+    )
+    knocked = await bob.call(
+        "POST", f"/knock/{q(room_id)}", {"reason": "let me in"}, params={"via": a.name}
+    )
+    assert knocked.ok()["room_id"] == room_id
+    sync = await bob.sync()
+    assert room_id in sync["rooms"]["knock"]
+    member = await alice.call("GET", f"/rooms/{q(room_id)}/state/m.room.member/{q(bob.user_id)}")
+    assert member.ok() == {"membership": "knock", "reason": "let me in"} | {
+        k: v for k, v in member.ok().items() if k in ("displayname", "avatar_url")
+    }
+    (await alice.invite(room_id, bob.user_id)).ok()
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    assert await _members(alice, room_id) == sorted([alice.user_id, bob.user_id])
+    assert await _members(bob, room_id) == sorted([alice.user_id, bob.user_id])
+
+
+async def test_restricted_room_lets_in_members_of_the_allowed_room(
+    federation: StartFederation, version: str
+) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    carol = await b.register("carol")
+    space = await alice.create_room(preset="public_chat", room_version=version)
+    channel = await alice.create_room(
+        room_version=version,
+        initial_state=[
+            {
+                "type": "m.room.join_rules",
+                "content": {
+                    "join_rule": "restricted",
+                    "allow": [{"type": "m.room_membership", "room_id": space}],
+                },
+            }
+        ],
+    )
+    # Carol is in no allowed room: refused.
+    refused = await carol.call("POST", f"/join/{q(channel)}", {}, params={"via": a.name})
+    assert refused.status == 403, refused
+    (await bob.call("POST", f"/join/{q(space)}", {}, params={"via": a.name})).ok()
+    (await bob.call("POST", f"/join/{q(channel)}", {}, params={"via": a.name})).ok()
+    member = await alice.call("GET", f"/rooms/{q(channel)}/state/m.room.member/{q(bob.user_id)}")
+    assert member.ok()["join_authorised_via_users_server"] == alice.user_id
+    assert await _members(bob, channel) == sorted([alice.user_id, bob.user_id])

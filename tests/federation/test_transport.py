@@ -159,3 +159,32 @@ async def test_the_ssrf_guard_refuses_loopback_unless_whitelisted(
     assert info.value.status is None
     assert "not a public address" in info.value.message
     assert (await b.fed_client.get_json(a.name, "/_matrix/key/v2/server"))["server_name"] == a.name
+
+
+async def test_the_version_endpoint_names_the_implementation(federation: StartFederation) -> None:
+    a, b = await federation(2)
+    got = await a.fed_client.get_json(b.name, "/_matrix/federation/v1/version")
+    assert got["server"]["name"] == "Concord" and isinstance(got["server"]["version"], str)
+
+
+async def test_a_server_with_federation_disabled_neither_sends_nor_answers(
+    federation: StartFederation,
+) -> None:
+    x, y = await federation(2, configs=[{}, {"federation": {"enabled": False}}])
+    add_echo_route(y)
+    path = "/_matrix/federation/unstable/im.concord.test/echo/1"
+    with pytest.raises(FederationRequestError) as info:
+        await x.fed_client.get_json(y.name, path)
+    assert (info.value.status, info.value.errcode) == (403, "M_FORBIDDEN")
+    with pytest.raises(FederationRequestError) as info:
+        await y.fed_client.get_json(x.name, "/_matrix/key/v2/server")
+    assert (info.value.status, info.value.errcode) == (None, "M_FORBIDDEN")
+
+
+async def test_a_body_that_is_not_json_is_refused(federation: StartFederation) -> None:
+    a, b = await federation(2)
+    add_echo_route(b)
+    path = "/_matrix/federation/unstable/im.concord.test/echo/1"
+    signed = sign_request(a.signing_key, "PUT", path, b.name, {"n": 1})
+    status, body = await raw_fed_request(b, "PUT", path, {"Authorization": signed}, b"{nope")
+    assert (status, body["errcode"]) == (400, "M_NOT_JSON")

@@ -7,7 +7,7 @@ import pytest
 from homeserver.errors import MatrixError
 from homeserver.protocol.room_versions import KNOWN_ROOM_VERSIONS, room_version
 from homeserver.rooms.creation import parse_create_room
-from homeserver.rooms.pipeline import TxnKey
+from homeserver.rooms.persist import TxnKey
 from homeserver.storage import state_store
 
 from .conftest import Rooms, make_rooms

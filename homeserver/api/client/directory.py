@@ -10,6 +10,7 @@ from typing import Any
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
 from homeserver.http import web
+from homeserver.protocol.ids import is_valid_server_name
 from homeserver.rooms.directory import MAX_PUBLIC_ROOMS_LIMIT, PublicRoomsQuery
 
 from ..auth import require_user
@@ -70,20 +71,25 @@ async def put_visibility(request: web.Request) -> web.Response:
     return json_response({})
 
 
-def _check_server(request: web.Request, server: object) -> None:
-    if server is None or server == handlers(request).directory.pipeline.server_name:
-        return
-    # Other servers' directories are queried over federation (not yet).
-    raise MatrixError(404, "M_NOT_FOUND", "Unknown server")
+def _remote_server(request: web.Request, server: object) -> str | None:
+    """The ``server`` parameter when it names another server (None: ours)."""
+    if server is None or server == "" or server == handlers(request).directory.pipeline.server_name:
+        return None
+    if not isinstance(server, str) or not is_valid_server_name(server):
+        raise MatrixError(400, "M_INVALID_PARAM", "`server` must be a server name")
+    return server
 
 
 async def public_rooms_get(request: web.Request) -> web.Response:
-    _check_server(request, request.query.get("server"))
+    server = _remote_server(request, request.query.get("server"))
     query = PublicRoomsQuery(
         limit=int_param(request, "limit", 0, maximum=MAX_PUBLIC_ROOMS_LIMIT) or None,
         since=request.query.get("since"),
     )
-    return json_response(await handlers(request).directory.public_rooms(query))
+    directory = handlers(request).directory
+    if server is not None:
+        return json_response(await directory.remote_public_rooms(server, query))
+    return json_response(await directory.public_rooms(query))
 
 
 def _room_types(flt: dict[str, Any]) -> tuple[str | None, ...] | None:
@@ -97,7 +103,7 @@ def _room_types(flt: dict[str, Any]) -> tuple[str | None, ...] | None:
 
 async def public_rooms_post(request: web.Request) -> web.Response:
     await require_user(request)
-    _check_server(request, request.query.get("server"))
+    server = _remote_server(request, request.query.get("server"))
     body = await json_object(request, allow_empty=True)
     limit = body.get("limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
@@ -114,7 +120,10 @@ async def public_rooms_post(request: web.Request) -> web.Response:
     query = PublicRoomsQuery(
         limit=limit or None, since=since, search_term=term, room_types=_room_types(flt)
     )
-    return json_response(await handlers(request).directory.public_rooms(query))
+    directory = handlers(request).directory
+    if server is not None:
+        return json_response(await directory.remote_public_rooms(server, query))
+    return json_response(await directory.public_rooms(query))
 
 
 def routes() -> list[web.RouteDef]:

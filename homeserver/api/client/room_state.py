@@ -10,7 +10,7 @@ from __future__ import annotations
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
 from homeserver.http import web
-from homeserver.rooms.pipeline import TxnKey
+from homeserver.rooms.persist import TxnKey
 from homeserver.rooms.state_reads import MEMBERSHIPS
 
 from ..auth import require_user
