@@ -106,6 +106,14 @@ def _postgres_dsn() -> Iterator[str]:
         yield dsn
 
 
+def _drop_tls_listener(config: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    data.get("listeners", {}).pop("federation", None)
+    config.write_text(yaml.safe_dump(data))
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
@@ -125,6 +133,9 @@ def measure_once(port: int, settle: float, engine: str, breakdown: bool) -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        # Like the reference Synapse of ../shared/bench (one plain HTTP listener
+        # serving the client and federation APIs, `tls: false`): no TLS listener.
+        _drop_tls_listener(config)
         if dsn:
             with config.open("a") as out:
                 out.write(f"\ndatabase:\n  engine: postgres\n  dsn: {json.dumps(dsn)}\n")

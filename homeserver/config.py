@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from homeserver.config_federation import (
     FederationConfig,
     TlsListener,
@@ -324,8 +322,23 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    data = _parse_yaml(text, path)
+    return parse_config(data, source=str(path), base_dir=path.parent.resolve())
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    """The YAML document; PyYAML is unloaded again afterwards: a running server never
+    reads YAML, and its modules are a few hundred kB it would otherwise keep."""
+    import sys
+
+    loaded_before = "yaml" in sys.modules
+    import yaml
+
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_config(data, source=str(path), base_dir=path.parent.resolve())
+    finally:
+        if not loaded_before:
+            for name in [m for m in sys.modules if m == "yaml" or m.startswith("yaml.")]:
+                del sys.modules[name]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .app import AppKey, Application, Middleware
 from .errors import (
@@ -17,7 +17,21 @@ from .request import Query, Request
 from .response import Response, StreamResponse
 from .routing import Handler, RouteDef, delete, get, post, put, route
 from .server import Server
-from .websocket import WebSocketResponse, WSCloseCode, WSMessage, WSMsgType
+
+if TYPE_CHECKING:
+    from .websocket import WebSocketResponse, WSCloseCode, WSMessage, WSMsgType
+
+# The WebSocket names load on first use (PEP 562): a server whose clients never open
+# the WebSocket sync transport does not keep that module in memory.
+_WEBSOCKET_NAMES = frozenset({"WebSocketResponse", "WSCloseCode", "WSMessage", "WSMsgType"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WEBSOCKET_NAMES:
+        from . import websocket
+
+        return getattr(websocket, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AppKey",
