@@ -27,9 +27,18 @@ WAIT = 20.0  # seconds a test waits for something to arrive over federation
 
 
 class Peer(Protocol):
+    """A homeserver process of the interop tests (Synapse or Concord)."""
+
     kind: str
     server_name: str
     client_url: str
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self, timeout: float = ...) -> object: ...
+
+    def stop(self) -> object: ...
 
 
 class ApiError(AssertionError):
