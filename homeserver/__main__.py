@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -36,6 +37,13 @@ listeners:
   client:
     host: "{host}"
     port: {port}
+  # The federation API over HTTPS. The certificate written with this config is
+  # self-signed: peers verifying certificates need one from a known authority.
+  federation:
+    host: "{host}"
+    port: {federation_port}
+    tls_certificate: "tls.crt"
+    tls_private_key: "tls.key"
 
 data_dir: "."
 signing_key_path: "signing.key"
@@ -52,16 +60,51 @@ log_level: info
 """
 
 
-def generate_config(config_path: Path, server_name: str, host: str, port: int) -> None:
+def generate_config(
+    config_path: Path,
+    server_name: str,
+    host: str,
+    port: int,
+    federation_port: int | None = None,
+) -> None:
+    """Write a config, a signing key and a self-signed certificate for the federation
+    listener (on 8448 by default; on a free port, like the client's, when ``port`` is 0)."""
     if config_path.exists():
         raise ConfigError(f"{config_path}: already exists; refusing to overwrite it")
+    if federation_port is None:
+        federation_port = 0 if port == 0 else 8448
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    text = CONFIG_TEMPLATE.format(server_name=server_name, host=host, port=port)
+    text = CONFIG_TEMPLATE.format(
+        server_name=server_name, host=host, port=port, federation_port=federation_port
+    )
     config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)  # validates what we wrote
     if not config.signing_key_path.exists():
         write_new_signing_key(config.signing_key_path, config.server_name)
-    print(f"Wrote {config_path} and signing key {config.signing_key_path}")
+    written = f"Wrote {config_path} and signing key {config.signing_key_path}"
+    tls = config.federation_listener
+    if tls is not None and not tls.tls_certificate.exists():
+        from homeserver.tls_files import write_self_signed
+
+        write_self_signed(tls.tls_certificate, tls.tls_private_key, server_name)
+        written += f" and a self-signed TLS certificate {tls.tls_certificate}"
+    print(written)
+
+
+def _federation_tls(config: Config) -> ssl.SSLContext | None:
+    listener = config.federation_listener
+    if listener is None:
+        return None
+    from homeserver.tls_files import server_context
+
+    try:
+        return server_context(listener.tls_certificate, listener.tls_private_key)
+    except OSError as exc:  # ssl.SSLError included
+        where = config.source or "config"
+        raise ConfigError(
+            f"{where}: `listeners.federation`: cannot load the TLS certificate"
+            f" {listener.tls_certificate} and key {listener.tls_private_key}: {exc}"
+        ) from None
 
 
 async def serve(config: Config) -> None:
@@ -69,6 +112,7 @@ async def serve(config: Config) -> None:
     from homeserver.http.server import Server
 
     signing_key = load_signing_key(config.signing_key_path, config.server_name)
+    tls = _federation_tls(config)
     db = open_database(config.database)
     app = build_app(config, signing_key, db)
     listener = config.client_listener
@@ -78,6 +122,15 @@ async def serve(config: Config) -> None:
     host = listener.host if ":" not in listener.host else f"[{listener.host}]"
     url = f"http://{host}:{port}/"
     log.info("listening", extra=fields(url=url, server_name=config.server_name))
+    fed = config.federation_listener
+    if fed is not None and tls is not None:
+        try:
+            fed_port = await server.listen(fed.host, fed.port, ssl=tls)
+        except OSError:
+            await server.stop()
+            raise
+        fed_host = fed.host if ":" not in fed.host else f"[{fed.host}]"
+        log.info("federation listening", extra=fields(url=f"https://{fed_host}:{fed_port}/"))
     print(f"Concord is running as {config.server_name}: open {url}", flush=True)
 
     stop = asyncio.Event()
@@ -145,6 +198,10 @@ COMMANDS = (
             Option("--server-name", "the server name", "localhost:8008"),
             Option("--host", "the address to listen on", "127.0.0.1"),
             Option("--port", "the port to listen on", "8008"),
+            Option(
+                "--federation-port",
+                "the HTTPS federation port (default 8448; 0 when --port is 0)",
+            ),
         ),
     ),
     Command(
@@ -176,9 +233,22 @@ def main(argv: list[str] | None = None) -> int:
             if not port_text.isdigit() or int(port_text) > 65535:
                 print(f"error: --port must be a port number, not {port_text!r}", file=sys.stderr)
                 return 2
+            fed_text = args.text("federation_port")
+            if fed_text is not None and (not fed_text.isdigit() or int(fed_text) > 65535):
+                print(
+                    f"error: --federation-port must be a port number, not {fed_text!r}",
+                    file=sys.stderr,
+                )
+                return 2
             server_name = args.text("server_name") or "localhost:8008"
             host = args.text("host") or "127.0.0.1"
-            generate_config(config_path, server_name, host, int(port_text))
+            generate_config(
+                config_path,
+                server_name,
+                host,
+                int(port_text),
+                None if fed_text is None else int(fed_text),
+            )
             return 0
         config = load_config(config_path)
         if args.command == "register-user":

@@ -5,7 +5,9 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from federation import keys_server, openid_userinfo
+from federation import openid_userinfo
+from federation import rooms_setup as federation_rooms
+from federation import setup as federation_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import media as media_routes
@@ -99,7 +101,7 @@ def build_app(
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
-    rooms_routes.setup(app)
+    room_handlers = rooms_routes.setup(app)
     search_routes.setup(app)
     relations_routes.setup(app)
     sync_routes.setup(app)
@@ -107,13 +109,15 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_routes.setup(app)
     push_routes.setup(app)
-    keys_server.setup(
+    services = federation_setup.setup(app, config, signing_key, store, clock_)
+    federation_rooms.setup(
         app,
-        keys_server.KeyServer(
-            server_name=config.server_name,
-            signing_key=signing_key,
-            valid_for_ms=config.key_valid_for_ms,
-            clock=app[CLOCK_KEY],
-        ),
+        services,
+        store=store,
+        rooms=rooms,
+        pipeline=pipeline,
+        handlers=room_handlers,
+        signing_key=signing_key,
+        clock=clock_,
     )
     return app

@@ -13,8 +13,29 @@ from typing import Any
 
 import yaml
 
+from homeserver.config_federation import (
+    FederationConfig,
+    TlsListener,
+    TrustedKeyServer,
+    parse_federation,
+    parse_tls_listener,
+)
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_server_name
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DatabaseConfig",
+    "FederationConfig",
+    "JwtConfig",
+    "Listener",
+    "RateLimitConfig",
+    "TlsListener",
+    "TrustedKeyServer",
+    "load_config",
+    "parse_config",
+]
 
 
 class ConfigError(Exception):
@@ -83,6 +104,9 @@ class Config:
     max_upload_size: int = 50 * 1024 * 1024
     # Images with more pixels than this (per frame) are refused, and never thumbnailed.
     max_image_pixels: int = 32_000_000
+    # The HTTPS listener of the federation API; None: not served over TLS.
+    federation_listener: TlsListener | None = None
+    federation: FederationConfig = field(default_factory=FederationConfig)
     source: Path | None = field(default=None, compare=False)
 
 
@@ -162,6 +186,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "media_store_path",
         "max_upload_size",
         "max_image_pixels",
+        "federation",
     }
     for key in data:
         if key not in known:
@@ -174,6 +199,9 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         raise r.fail("server_name", f"is not a valid server name: {exc}") from exc
 
     listeners = r.section(data, "listeners")
+    for key in listeners:
+        if key not in ("client", "federation"):
+            raise r.fail(f"listeners.{key}", "is not a known listener (client, federation)")
     client = r.section(listeners, "listeners.client")
     host = r.string(client, "listeners.client.host", "127.0.0.1")
     try:
@@ -239,6 +267,10 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
             data, "max_upload_size", 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024
         ),
         max_image_pixels=r.integer(data, "max_image_pixels", 32_000_000, 1, 1_000_000_000),
+        federation_listener=parse_tls_listener(
+            r, r.section(listeners, "listeners.federation"), base_dir
+        ),
+        federation=parse_federation(r, r.section(data, "federation")),
         source=Path(source),
     )
 

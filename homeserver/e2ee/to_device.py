@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,10 @@ JsonDict = dict[str, Any]
 # spec: "100 messages is recommended as a reasonable limit".
 MAX_PER_SYNC = 100
 MAX_ID_LENGTH = 255
+
+# ``(sender, sender_device, event_type, txn_id, messages for remote users)``: federation
+# queues them for the users' servers (spec: server-server "Send-to-device messaging").
+RemoteSink = Callable[[str, str, str, str, dict[str, dict[str, JsonDict]]], Awaitable[None]]
 
 
 def parse_messages(body: Mapping[str, Any]) -> dict[str, dict[str, JsonDict]]:
@@ -71,6 +75,7 @@ class ToDeviceStream:
         # (user, device) -> position of its newest waiting message
         self._waiting: dict[tuple[str, str], int] = {}
         self._lock = asyncio.Lock()
+        self.remote_sink: RemoteSink | None = None
 
     async def start(self) -> None:
         self._position = await self.store.to_device.position()
@@ -90,20 +95,49 @@ class ToDeviceStream:
         if len(txn_id) > MAX_ID_LENGTH or len(event_type) > MAX_ID_LENGTH:
             raise MatrixError(400, "M_INVALID_PARAM", "Event type or transaction id too long")
         local = {u: m for u, m in messages.items() if server_name_of(u) == self.server_name}
+        # The local part records the transaction id: a retried one is not sent again.
+        if not await self._deliver(sender, sender_device, txn_id, event_type, local):
+            return
         if len(local) < len(messages):
-            # Federation is not there yet: remote users' messages go nowhere for now.
-            log.info(
-                "to-device messages for remote users dropped",
-                extra=fields(users=sorted(set(messages) - set(local))),
-            )
+            remote = {u: m for u, m in messages.items() if u not in local}
+            if self.remote_sink is not None:
+                await self.remote_sink(sender, sender_device, event_type, txn_id, remote)
+            else:
+                log.info(
+                    "to-device messages for remote users dropped (no federation)",
+                    extra=fields(users=sorted(remote)),
+                )
+
+    async def receive_remote(
+        self,
+        sender: str,
+        message_id: str,
+        event_type: str,
+        messages: dict[str, dict[str, JsonDict]],
+    ) -> None:
+        """Messages from a remote ``sender`` for local users (``m.direct_to_device``); a
+        ``message_id`` seen before from the same sender is not delivered again."""
+        await self._deliver(sender, "", message_id, event_type, messages)
+
+    async def _deliver(
+        self,
+        sender: str,
+        sender_device: str,
+        txn_id: str,
+        event_type: str,
+        local: dict[str, dict[str, JsonDict]],
+    ) -> bool:
+        """Store ``local``'s messages; False when ``txn_id`` was seen before."""
         # One at a time, publishing in commit order: a token never covers a message
         # that memory does not know is waiting.
         async with self._lock:
             delivered = await self.store.to_device.send(
                 sender, sender_device, txn_id, event_type, local, self.clock.time_ms()
             )
+            if delivered is None:
+                return False  # a retried transaction
             if not delivered:
-                return  # a retried transaction, or no such devices
+                return True  # no such devices
             users = set()
             for item in delivered:
                 key = (item.user_id, item.device_id)
@@ -111,6 +145,7 @@ class ToDeviceStream:
                 self._position = max(self._position, item.stream_id)
                 users.add(item.user_id)
         self.notifier.on_stream(users=users)
+        return True
 
     def forget_devices(self, user_id: str, device_ids: list[str]) -> None:
         """The devices are gone (their messages were deleted with them)."""

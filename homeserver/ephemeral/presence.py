@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ DISCONNECTED_AFTER_MS = 60_000  # a long-poll lasts up to 30 s: two missed polls
 ACTIVE_WINDOW_MS = 60_000  # `currently_active` while active within this
 TICK_S = 15.0
 MAX_STATUS_MSG = 1024
+
+# ``(user_id, content as rendered for others, the user's joined rooms)`` after a local
+# user's published presence changed.
+PresenceListener = Callable[[str, dict[str, Any], Collection[str]], None]
 
 
 @dataclass
@@ -83,6 +88,8 @@ class PresenceHandler:
         self._changed_room: dict[str, int] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        # Told of each change of a local user's presence (federation forwards them).
+        self.listeners: list[PresenceListener] = []
 
     async def start(self) -> None:
         self._position = self._started_at = await self.store.presence.max_stream_id()
@@ -171,9 +178,33 @@ class PresenceHandler:
             stream_id = await self.store.presence.put(
                 user_id, live.chosen, live.status_msg, live.last_active_ms, state, active
             )
+        rooms = (await self.notifier.memberships.get(user_id)).joined
+        self._announce(user_id, stream_id, rooms)
+        if self.listeners:
+            content = self.render(live, self.clock.time_ms())
+            for listener in self.listeners:
+                listener(user_id, content, rooms)
+
+    async def apply_remote(
+        self,
+        user_id: str,
+        presence: str,
+        status_msg: str | None,
+        last_active_ago: int,
+        currently_active: bool,
+        rooms: Collection[str],
+    ) -> None:
+        """A remote user's presence (spec: server-server "Presence"), shown to local
+        users sharing one of ``rooms`` (the rooms the user is joined to)."""
+        last_active = self.clock.time_ms() - max(0, last_active_ago)
+        stream_id = await self.store.presence.put(
+            user_id, presence, status_msg, last_active, presence, currently_active
+        )
+        self._announce(user_id, stream_id, rooms)
+
+    def _announce(self, user_id: str, stream_id: int, rooms: Collection[str]) -> None:
         self._position = max(self._position, stream_id)
         self._changed_user[user_id] = stream_id
-        rooms = (await self.notifier.memberships.get(user_id)).joined
         for room_id in rooms:
             self._changed_room[room_id] = stream_id
         self.notifier.on_stream(users=(user_id,), rooms=rooms)

@@ -9,6 +9,7 @@ ephemeral event with the changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ READ = "m.read"
 READ_PRIVATE = "m.read.private"
 FULLY_READ = "m.fully_read"
 RECEIPT_TYPES = (READ, READ_PRIVATE, FULLY_READ)
+
+# Told of each receipt a local user moved forward (all types, private ones too).
+ReceiptListener = Callable[[Receipt], None]
 
 
 def check_thread_id(thread_id: object) -> str:
@@ -67,6 +71,8 @@ class ReceiptsHandler:
         self._position = 0
         self._started_at = 0  # what came before is not in _changed_at
         self._changed_at: dict[str, int] = {}  # room -> stream position of its last receipt
+        # Told of every receipt a local user set (federation forwards the public ones).
+        self.listeners: list[ReceiptListener] = []
 
     async def start(self) -> None:
         self._position = self._started_at = await self.store.receipts.max_stream_id()
@@ -89,11 +95,34 @@ class ReceiptsHandler:
                 raise MatrixError(400, "M_INVALID_PARAM", "m.fully_read cannot be threaded")
             await self.account_data.write(user_id, room_id, FULLY_READ, {"event_id": event_id})
             return
+        ts = self.clock.time_ms()
         stream_id = await self.store.receipts.put(
-            room_id, receipt_type, user_id, thread_id, event_id, position, self.clock.time_ms()
+            room_id, receipt_type, user_id, thread_id, event_id, position, ts
         )
         if stream_id is None:
             return  # not newer than the receipt the user has
+        self._announce(room_id, user_id, receipt_type, stream_id)
+        receipt = Receipt(room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id)
+        for listener in self.listeners:
+            listener(receipt)
+
+    async def apply_remote(
+        self, room_id: str, user_id: str, event_id: str, thread_id: str, ts: int
+    ) -> bool:
+        """A remote user's ``m.read`` receipt (spec: server-server "Receipts"); the caller
+        checked the user's server sent it and the user is in the room. False when the
+        event is not one we have."""
+        position = await self.store.receipts.event_position(room_id, event_id)
+        if position is None:
+            return False
+        stream_id = await self.store.receipts.put(
+            room_id, READ, user_id, thread_id, event_id, position, ts
+        )
+        if stream_id is not None:
+            self._announce(room_id, user_id, READ, stream_id)
+        return True
+
+    def _announce(self, room_id: str, user_id: str, receipt_type: str, stream_id: int) -> None:
         self._position = max(self._position, stream_id)
         self._changed_at[room_id] = stream_id
         if receipt_type == READ_PRIVATE:

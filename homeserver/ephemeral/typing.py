@@ -9,6 +9,7 @@ forgets everyone typing, which clients re-announce within their 20-30 s refresh.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 MAX_TIMEOUT_MS = 120_000
 DEFAULT_TIMEOUT_MS = 30_000
 
+# ``(room_id, user_id, typing, timeout_ms)``: every set (refreshes too) and every expiry.
+TypingListener = Callable[[str, str, bool, int], None]
+
 
 class TypingTracker:
     """The typing stream: an in-memory sync extension."""
@@ -37,11 +41,15 @@ class TypingTracker:
         self._changed_at: dict[str, int] = {}  # room -> stream position of its last change
         self._position = 0
         self._expiry: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # Told of every change, refreshes included (federation forwards local users').
+        self.listeners: list[TypingListener] = []
 
     # -- producer -------------------------------------------------------------------
 
     def set_typing(self, room_id: str, user_id: str, typing: bool, timeout_ms: int) -> None:
         """Start (for ``timeout_ms``) or stop ``user_id`` typing in ``room_id``."""
+        for listener in self.listeners:
+            listener(room_id, user_id, typing, timeout_ms)
         timer = self._expiry.pop((room_id, user_id), None)
         if timer is not None:
             timer.cancel()
@@ -73,6 +81,8 @@ class TypingTracker:
         if not typists:
             del self._typists[room_id]
         self._bump(room_id)
+        for listener in self.listeners:
+            listener(room_id, user_id, False, 0)
 
     def _bump(self, room_id: str) -> None:
         self._position += 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import deque
+from ssl import SSLContext
 from typing import TYPE_CHECKING
 
 import httptools
@@ -409,7 +411,9 @@ class HttpProtocol(asyncio.Protocol):
 
 
 class Server:
-    """Listens on ``host:port`` and serves ``app`` until ``stop``."""
+    """Listens on ``host:port`` (plain, or TLS with ``ssl``) and serves ``app`` until
+    ``stop``. ``listen`` adds more listeners for the same application (the federation
+    API over HTTPS next to the client API): the application starts and stops once."""
 
     def __init__(
         self,
@@ -417,28 +421,56 @@ class Server:
         host: str,
         port: int,
         *,
+        ssl: SSLContext | None = None,
+        sock: socket.socket | None = None,
         shutdown_timeout: float = 10.0,
         backlog: int = 1024,
     ) -> None:
         self.app = app
         self.host = host
         self.requested_port = port
+        self.ssl = ssl
+        self.sock = sock
         self.shutdown_timeout = shutdown_timeout
         self.backlog = backlog
         self.loop = asyncio.get_running_loop()
         self._stopped = False
         self.connections: set[HttpProtocol] = set()
         self._server: asyncio.Server | None = None
+        self._extra: list[asyncio.Server] = []
+
+    async def _create(
+        self, host: str, port: int, tls: SSLContext | None, sock: socket.socket | None
+    ) -> asyncio.Server:
+        if sock is not None:
+            return await self.loop.create_server(
+                lambda: HttpProtocol(self), sock=sock, backlog=self.backlog, ssl=tls
+            )
+        return await self.loop.create_server(
+            lambda: HttpProtocol(self),
+            host,
+            port,
+            backlog=self.backlog,
+            reuse_address=True,
+            ssl=tls,
+        )
 
     async def start(self) -> None:
         await self.app.startup()
-        self._server = await self.loop.create_server(
-            lambda: HttpProtocol(self),
-            self.host,
-            self.requested_port,
-            backlog=self.backlog,
-            reuse_address=True,
-        )
+        self._server = await self._create(self.host, self.requested_port, self.ssl, self.sock)
+
+    async def listen(
+        self,
+        host: str,
+        port: int,
+        *,
+        ssl: SSLContext | None = None,
+        sock: socket.socket | None = None,
+    ) -> int:
+        """Serve the application on one more address (after ``start``); returns its port."""
+        server = await self._create(host, port, ssl, sock)
+        self._extra.append(server)
+        return int(server.sockets[0].getsockname()[1])
 
     @property
     def port(self) -> int:
@@ -456,6 +488,8 @@ class Server:
         deadline = self.loop.time() + self.shutdown_timeout
         if self._server is not None:
             self._server.close()
+        for extra in self._extra:
+            extra.close()
         closing: list[asyncio.Task[None]] = []
         for connection in list(self.connections):
             connection.stopping = True
@@ -482,4 +516,6 @@ class Server:
             await asyncio.wait(unfinished, timeout=_UNWIND_S)
         if self._server is not None:
             await self._server.wait_closed()
+        for extra in self._extra:
+            await extra.wait_closed()
         await self.app.cleanup()

@@ -17,11 +17,27 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """A local user's membership in the event's room, as of the event's position."""
+
+    user_id: str
+    membership: str
+    event_id: str  # the membership event (not always the persisted event itself)
+
+
+@dataclass(frozen=True, slots=True)
 class PersistedEvent:
     event: Event
     stream_ordering: int
-    # Local users whose membership this event changed (for sync's room lists).
+    # The local user whose membership this event changed (for sync's room lists).
     membership_change_for: str | None = None
+    # Whether the federation sender should send it to the other servers in the room.
+    federate: bool = True
+    # A timeline event at the live end of the room (not an outlier or a backfilled one).
+    live: bool = True
+    # Local users' memberships changed by resolving the room's state with this event
+    # (a remote event can change someone else's membership: a fork won).
+    other_membership_changes: tuple[MembershipChange, ...] = ()
 
 
 Subscriber = Callable[[PersistedEvent], None]

@@ -9,7 +9,8 @@ exist.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Protocol
 
 from homeserver.errors import MatrixError
 from homeserver.protocol.errors import InvalidIdentifier
@@ -53,6 +54,25 @@ def _with_reason(content: dict[str, Any], reason: str | None) -> dict[str, Any]:
     return content
 
 
+class FederatedMembership(Protocol):
+    """Membership through other servers (``federation`` provides it)."""
+
+    async def join(
+        self, servers: Collection[str], room_id: str, user_id: str, content: dict[str, Any]
+    ) -> None: ...
+
+    async def leave_or_knock(
+        self,
+        membership: str,
+        servers: Collection[str],
+        room_id: str,
+        user_id: str,
+        content: dict[str, Any],
+    ) -> None: ...
+
+    async def resolve_alias(self, alias: str) -> tuple[str, list[str]] | None: ...
+
+
 class MembershipHandler:
     def __init__(
         self,
@@ -65,25 +85,37 @@ class MembershipHandler:
         self.rooms = rooms
         self.pipeline = pipeline
         self.aliases = aliases
+        # Set when federation is on: joins and knocks of rooms we are not in.
+        self.federation: FederatedMembership | None = None
 
     # ------------------------------------------------------------------ helpers
 
     async def resolve_room(self, room_id_or_alias: str) -> str:
-        """A room id for ``!room`` or a local ``#alias`` (404 when unknown here)."""
+        """A room id for ``!room`` or a ``#alias`` (404 when unknown)."""
+        return (await self.resolve_room_and_servers(room_id_or_alias))[0]
+
+    async def resolve_room_and_servers(self, room_id_or_alias: str) -> tuple[str, list[str]]:
+        """A room id for ``!room`` or ``#alias``, with the servers an alias's server
+        says are in the room (remote aliases are asked of their server)."""
         if room_id_or_alias.startswith("#"):
             try:
                 parse_room_alias(room_id_or_alias)
             except InvalidIdentifier as exc:
                 raise MatrixError(400, "M_INVALID_PARAM", f"invalid room alias: {exc}") from exc
             room_id = await self.aliases.resolve_local(room_id_or_alias)
-            if room_id is None:
-                raise MatrixError(404, "M_NOT_FOUND", "Room alias not found")
-            return room_id
+            if room_id is not None:
+                return room_id, []
+            alias_server = room_id_or_alias.partition(":")[2]
+            if self.federation is not None and not self.pipeline.is_local("@x:" + alias_server):
+                found = await self.federation.resolve_alias(room_id_or_alias)
+                if found is not None:
+                    return found
+            raise MatrixError(404, "M_NOT_FOUND", "Room alias not found")
         try:
             parse_room_id(room_id_or_alias)
         except InvalidIdentifier as exc:
             raise MatrixError(400, "M_INVALID_PARAM", f"invalid room id or alias: {exc}") from exc
-        return room_id_or_alias
+        return room_id_or_alias, []
 
     async def _require_room(self, room_id: str) -> None:
         if await self.rooms.room(room_id) is None:
@@ -108,15 +140,55 @@ class MembershipHandler:
 
     # ------------------------------------------------------------------ own membership
 
-    async def join(self, user_id: str, room_id: str, *, reason: str | None = None) -> str:
+    async def server_in_room(self, room_id: str) -> bool:
+        """Whether one of our users is joined to the room (we hold its state then)."""
+        info = await self.rooms.room(room_id)
+        if info is None or not info.state:
+            return False
+        local = [
+            eid
+            for (typ, key), eid in info.state.items()
+            if typ == "m.room.member" and self.pipeline.is_local(key)
+        ]
+        members = await self.rooms.get_events(local)
+        return any(e.membership == "join" for e in members.values())
+
+    async def _servers_for(self, user_id: str, room_id: str, given: Collection[str]) -> list[str]:
+        """Servers to reach a room through: those given, the sender of the user's
+        invite, and the room id's own server (room versions before 12)."""
+        servers = list(given)
+        row = await self.store.db.read(room_reads.local_membership, user_id, room_id)
+        if row is not None:
+            event = (await self.rooms.get_events([row[1]])).get(row[1])
+            if event is not None:
+                servers.append(event.sender.partition(":")[2])
+        _, _, domain = room_id.partition(":")
+        if domain:
+            servers.append(domain)
+        return list(dict.fromkeys(servers))
+
+    async def join(
+        self,
+        user_id: str,
+        room_id: str,
+        *,
+        reason: str | None = None,
+        servers: Collection[str] = (),
+    ) -> str:
         """Join ``room_id``; joining again is a no-op. Returns the room id."""
+        if self.federation is not None and not await self.server_in_room(room_id):
+            content = _with_reason({"membership": "join", **await self._profile(user_id)}, reason)
+            targets = await self._servers_for(user_id, room_id, servers)
+            if any(not self.pipeline.is_local("@x:" + s) for s in targets):
+                await self.federation.join(targets, room_id, user_id, content)
+                return room_id
         await self._require_room(room_id)
         current = await self.membership_of(room_id, user_id)
         if current == "join":
             return room_id
         content = _with_reason({"membership": "join", **await self._profile(user_id)}, reason)
         if current != "invite":
-            authoriser = await self._restricted_authoriser(room_id, user_id)
+            authoriser = await self.restricted_authoriser(room_id, user_id)
             if authoriser is not None:
                 content["join_authorised_via_users_server"] = authoriser
         await self._send(room_id, user_id, user_id, content)
@@ -147,7 +219,7 @@ class MembershipHandler:
         )
         return True
 
-    async def _restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
+    async def restricted_authoriser(self, room_id: str, user_id: str) -> str | None:
         """spec: client-server "Restricted rooms" — a local member with the power to
         invite vouches for a user who is in one of the allowed rooms."""
         found = await self.rooms.state_events(room_id, [("m.room.join_rules", "")])
@@ -189,14 +261,33 @@ class MembershipHandler:
         )
         return candidates[0][1] if candidates else None
 
-    async def knock(self, user_id: str, room_id: str, *, reason: str | None = None) -> str:
-        await self._require_room(room_id)
+    async def knock(
+        self,
+        user_id: str,
+        room_id: str,
+        *,
+        reason: str | None = None,
+        servers: Collection[str] = (),
+    ) -> str:
         content = _with_reason({"membership": "knock", **await self._profile(user_id)}, reason)
+        if self.federation is not None and not await self.server_in_room(room_id):
+            targets = await self._servers_for(user_id, room_id, servers)
+            if any(not self.pipeline.is_local("@x:" + s) for s in targets):
+                await self.federation.leave_or_knock("knock", targets, room_id, user_id, content)
+                return room_id
+        await self._require_room(room_id)
         await self._send(room_id, user_id, user_id, content)
         return room_id
 
     async def leave(self, user_id: str, room_id: str, *, reason: str | None = None) -> None:
         """Leave, reject an invite or retract a knock; leaving twice is a no-op."""
+        if self.federation is not None and not await self.server_in_room(room_id):
+            row = await self.store.db.read(room_reads.local_membership, user_id, room_id)
+            if row is not None and row[0] in ("invite", "knock"):
+                targets = await self._servers_for(user_id, room_id, ())
+                content = _with_reason({"membership": "leave"}, reason)
+                await self.federation.leave_or_knock("leave", targets, room_id, user_id, content)
+                return
         await self._require_room(room_id)
         current = await self.membership_of(room_id, user_id)
         if current is None:

@@ -10,7 +10,7 @@ the newest event looked at. A sync ``StreamToken`` is accepted too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from homeserver.errors import MatrixError
@@ -202,6 +202,9 @@ class MessagesHandler:
         self.store = store
         self.access = access
         self.renderer = renderer
+        # Set when federation is on: ``(room_id, limit)`` fetches history we lack
+        # from other servers; whether anything came.
+        self.backfill: Callable[[str, int], Awaitable[bool]] | None = None
 
     async def gap_for(self, room_id: str, token: str) -> Pos:
         return await self.store.db.read(gap_for, room_id, token)
@@ -249,6 +252,17 @@ class MessagesHandler:
         loaded = await self.store.db.read(
             load_messages, query, self.store.state.groups, self.store.relations.rooms
         )
+        if (
+            backwards
+            and self.backfill is not None
+            and len(loaded.page.events) < limit
+            and to_token is None
+            and await self.backfill(room_id, limit)
+        ):
+            # spec: server-server "Backfilling" — the page reaches past what we held.
+            loaded = await self.store.db.read(
+                load_messages, query, self.store.state.groups, self.store.relations.rooms
+            )
         page = loaded.page
         body: JsonDict = {
             "chunk": self.renderer.render_loaded(page.events, loaded.extras),

@@ -22,6 +22,7 @@ from homeserver.lru import LruCache
 from homeserver.protocol.auth import check_auth_rules
 from homeserver.protocol.auth_events import auth_types_for_event, check_auth_events
 from homeserver.protocol.builder import MAX_PREV_EVENTS, build_event, event_reference
+from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.errors import AuthError, InvalidEvent
 from homeserver.protocol.events import Event
 from homeserver.protocol.redaction import redact
@@ -37,7 +38,7 @@ from homeserver.storage import (
 from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
 
-from .bus import EventBus, PersistedEvent
+from .bus import EventBus, MembershipChange, PersistedEvent
 from .room_state import RoomInfo, RoomStateCache, StateKey
 from .search_text import index_entry
 
@@ -71,11 +72,12 @@ SendCheck = Callable[[str, str, str, Mapping[str, Any], str | None], Awaitable[N
 class StreamCounter:
     """Positions of the room-events stream, handed out by the single writer."""
 
-    def __init__(self, current: int) -> None:
+    def __init__(self, current: int, step: int = 1) -> None:
         self.current = current
+        self.step = step
 
     def next(self) -> int:
-        self.current += 1
+        self.current += self.step
         return self.current
 
 
@@ -101,10 +103,15 @@ class EventPipeline:
         # finds it here even if its database look-up ran before that commit.
         self._done_txns: LruCache[TxnKey, PersistedEvent] = LruCache(10_000)
         self._stream: StreamCounter | None = None
+        # Positions below every live one, for outliers and backfilled events.
+        self._backward = StreamCounter(0, step=-1)
         # The stream position up to which everything is committed and published.
         self.persisted_upto = 0
         # Subsystems' rules for local sends (e.g. relations: no duplicate reactions).
         self.send_checks: list[SendCheck] = []
+        # Set when federation is on: an invite of a remote user goes to their server to
+        # be countersigned before we persist it (spec: server-server "Inviting to a room").
+        self.remote_invite: Callable[[Event, RoomInfo], Awaitable[Event]] | None = None
         # Work that belongs in an event's own transaction (push actions): awaited before
         # the write, each returns what to run in it (with the stream ordering), or None.
         self.persist_hooks: list[PersistHook] = []
@@ -112,7 +119,25 @@ class EventPipeline:
     async def start(self) -> None:
         current = await self.store.events.max_stream_ordering()
         self._stream = StreamCounter(current)
+        self._backward = StreamCounter(
+            min(0, await self.store.events.min_stream_ordering()), step=-1
+        )
         self.persisted_upto = current
+
+    @property
+    def backward_counter(self) -> StreamCounter:
+        """Positions for outliers and backfilled events (negative, decreasing); only
+        the database's writer thread takes from it."""
+        return self._backward
+
+    def room_lock(self, room_id: str) -> asyncio.Lock:
+        """Held while an event of the room is checked and persisted."""
+        return self._lock(room_id)
+
+    async def persist_planned(self, info: RoomInfo, event: Event, plan: Plan) -> PersistedEvent:
+        """Persist an event checked elsewhere (``rooms.remote_events``), under the room
+        lock its caller holds."""
+        return await self._persist(info, event, None, plan=plan)
 
     def _lock(self, room_id: str) -> asyncio.Lock:
         lock = self._locks.get(room_id)
@@ -232,42 +257,86 @@ class EventPipeline:
                 raise StateChanged(f"{if_state[0]} changed in {room_id}")
             for check in self.send_checks:
                 await check(room_id, sender, event_type, content, state_key)
-            version = info.version
-            keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
-            state_events = await self.rooms.state_events(room_id, keys)
-            auth_events = list(state_events.values())
-            prev_ids = info.extremities[-MAX_PREV_EVENTS:]
-            prev_refs: list[Any] = list(prev_ids)
-            auth_refs: list[Any] = [e.event_id for e in auth_events]
-            if version.event_id_format is EventIdFormat.V1:
-                prevs = await self.rooms.get_events(prev_ids)
-                prev_refs = [event_reference(prevs[i]) for i in prev_ids if i in prevs]
-                auth_refs = [event_reference(e) for e in auth_events]
-            event = self._build(
-                version,
-                room_id,
-                sender,
-                event_type,
-                content,
-                state_key,
-                prev_refs,
-                auth_refs,
-                depth=info.max_depth + 1,
-                redacts=redacts,
-            )
-            state_for_auth: dict[StateKey, Event] = dict(state_events)
-            if ("m.room.create", "") not in state_for_auth:
-                create_id = info.state.get(("m.room.create", ""))
-                if create_id is not None:
-                    create = (await self.rooms.get_events([create_id])).get(create_id)
-                    if create is not None:
-                        state_for_auth[("m.room.create", "")] = create
-            try:
-                check_auth_events(event, auth_events)
-                check_auth_rules(event, state_for_auth)
-            except AuthError as exc:
-                raise MatrixError(403, "M_FORBIDDEN", str(exc)) from exc
+            event = await self._build_checked(info, sender, event_type, content, state_key, redacts)
+            if (
+                self.remote_invite is not None
+                and event.type == "m.room.member"
+                and event.membership == "invite"
+                and event.state_key
+                and not self.is_local(event.state_key)
+            ):
+                event = await self.remote_invite(event, info)
             return await self._persist(info, event, txn)
+
+    async def _build_checked(
+        self,
+        info: RoomInfo,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str | None,
+        redacts: str | None = None,
+    ) -> Event:
+        """A new event at the room's forward extremities, allowed by the auth rules at
+        the current state (403 ``M_FORBIDDEN`` otherwise)."""
+        room_id = info.room_id
+        version = info.version
+        keys = auth_types_for_event(version, event_type, state_key, sender, dict(content))
+        state_events = await self.rooms.state_events(room_id, keys)
+        auth_events = list(state_events.values())
+        prev_ids = info.extremities[-MAX_PREV_EVENTS:]
+        prev_refs: list[Any] = list(prev_ids)
+        auth_refs: list[Any] = [e.event_id for e in auth_events]
+        if version.event_id_format is EventIdFormat.V1:
+            prevs = await self.rooms.get_events(prev_ids)
+            prev_refs = [event_reference(prevs[i]) for i in prev_ids if i in prevs]
+            auth_refs = [event_reference(e) for e in auth_events]
+        event = self._build(
+            version,
+            room_id,
+            sender,
+            event_type,
+            content,
+            state_key,
+            prev_refs,
+            auth_refs,
+            depth=info.max_depth + 1,
+            redacts=redacts,
+        )
+        state_for_auth: dict[StateKey, Event] = dict(state_events)
+        if ("m.room.create", "") not in state_for_auth:
+            create_id = info.state.get(("m.room.create", ""))
+            if create_id is not None:
+                create = (await self.rooms.get_events([create_id])).get(create_id)
+                if create is not None:
+                    state_for_auth[("m.room.create", "")] = create
+        try:
+            check_auth_events(event, auth_events)
+            check_auth_rules(event, state_for_auth)
+        except AuthError as exc:
+            raise MatrixError(403, "M_FORBIDDEN", str(exc)) from exc
+        return event
+
+    async def template(
+        self,
+        room_id: str,
+        sender: str,
+        event_type: str,
+        content: Mapping[str, Any],
+        state_key: str,
+    ) -> tuple[RoomVersion, JsonDict]:
+        """spec: server-server "Joining Rooms" (and leaving, knocking) — the event a
+        remote server completes and signs for its user: 404 for an unknown room, 403
+        when the auth rules would refuse it."""
+        async with self._lock(room_id):
+            info = await self.rooms.room(room_id)
+            if info is None or not info.state:
+                raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
+            event = await self._build_checked(info, sender, event_type, content, state_key)
+        proto = {k: v for k, v in event.pdu.items() if k not in ("hashes", "signatures")}
+        if info.version.event_id_format is EventIdFormat.V1:
+            proto.pop("event_id", None)
+        return info.version, proto
 
     def _build(
         self,
@@ -330,46 +399,115 @@ class EventPipeline:
 
     # ------------------------------------------------------------------ persisting
 
-    async def _persist(
-        self, info: RoomInfo, event: Event, txn: TxnKey | None, *, create_room: bool = False
-    ) -> PersistedEvent:
-        assert self._stream is not None, "EventPipeline.start() was not awaited"
-        new_state = info.state
-        changed: dict[StateKey, str] = {}
+    def local_plan(self, info: RoomInfo, event: Event) -> Plan:
+        """A local event extends the room's only timeline: its state before is the
+        current state, and it becomes the one forward extremity."""
+        state_after = info.state
         if event.state_key is not None:
-            new_state = dict(info.state)
-            new_state[event.state_tuple] = event.event_id
-            changed = {event.state_tuple: event.event_id}
+            state_after = {**info.state, event.state_tuple: event.event_id}
+        return Plan(
+            state_before=info.state,
+            group_before=info.current_group,
+            new_extremities=[event.event_id],
+            new_current=state_after,
+        )
+
+    async def _persist(
+        self,
+        info: RoomInfo,
+        event: Event,
+        txn: TxnKey | None,
+        *,
+        create_room: bool = False,
+        plan: Plan | None = None,
+    ) -> PersistedEvent:
+        """Write ``event`` as ``plan`` places it (a local event when None) in one
+        transaction, update the room in memory, and announce it."""
+        assert self._stream is not None, "EventPipeline.start() was not awaited"
+        if plan is None:
+            plan = self.local_plan(info, event)
+        timeline = plan.outlier == 0 and plan.rejected_reason is None
+        live = timeline and not plan.backfilled
+        state_before = plan.state_before
+        own_change: dict[StateKey, str] = {}
+        if event.state_key is not None and plan.rejected_reason is None:
+            own_change = {event.state_tuple: event.event_id}
+        state_after: Mapping[StateKey, str] | None = state_before
+        if state_before is not None and own_change:
+            state_after = {**state_before, **own_change}
+        new_current = plan.new_current
+        current_changes: dict[StateKey, str] = {}
+        current_removed: list[StateKey] = []
+        if new_current is not None:
+            old = info.state
+            current_changes = {k: v for k, v in new_current.items() if old.get(k) != v}
+            current_removed = [k for k in old if k not in new_current]
+        member_ids = [v for k, v in current_changes.items() if k[0] == "m.room.member"]
+        members = await self.rooms.get_events(member_ids) if member_ids else {}
+        if event.event_id in member_ids:
+            members[event.event_id] = event
+        memberships = {
+            k[1]: m
+            for k, v in current_changes.items()
+            if k[0] == "m.room.member" and (m := _membership_of(members.get(v))) is not None
+        }
+        local_changes = {
+            user: (membership, current_changes[("m.room.member", user)])
+            for user, membership in memberships.items()
+            if self.is_local(user)
+        }
+        # A local user's membership event that is not (yet) current state still counts
+        # for their room list when it is an outlier they must hear of (a remote invite).
+        own_membership = event.membership if event.type == "m.room.member" else None
+        if (
+            plan.notify_membership
+            and own_membership is not None
+            and event.state_key
+            and self.is_local(event.state_key)
+        ):
+            local_changes[event.state_key] = (own_membership, event.event_id)
         redaction_target: Event | None = None
-        if event.type == "m.room.redaction" and event.redacts:
+        if live and event.type == "m.room.redaction" and event.redacts:
             target = (await self.rooms.get_events([event.redacts])).get(event.redacts)
             if target is not None and await self._may_apply_redaction(info, event, target):
                 redaction_target = target
-        membership = event.membership if event.type == "m.room.member" else None
-        local_member = (
-            event.state_key
-            if membership is not None and event.state_key and self.is_local(event.state_key)
-            else None
-        )
         now = self.clock.time_ms()
         stream_counter = self._stream
-        search_entry = index_entry(event)
+        backward_counter = self._backward
+        search_entry = index_entry(event) if timeline else None
         relation_rooms = self.store.relations.rooms
-        has_relation = "m.relates_to" in event.content
+        has_relation = timeline and "m.relates_to" in event.content
         remote = not self.is_local(event.sender)
-        in_txn = [extra for hook in self.persist_hooks if (extra := await hook(event))]
+        in_txn = (
+            [extra for hook in self.persist_hooks if (extra := await hook(event))] if live else []
+        )
+        positive = not plan.backfilled and (timeline or plan.notify_membership)
 
-        def write(t: Txn) -> tuple[int, int | None]:
-            stream = stream_counter.next()
-            group_before = info.current_group
-            if group_before is None and info.state:
+        def write(t: Txn) -> tuple[int, int | None, int | None]:
+            stream = stream_counter.next() if positive else backward_counter.next()
+            group_before = plan.group_before
+            if group_before is None and state_before:
+                base = plan.base_group
+                base_group: int | None = None
+                if base is not None:
+                    base_group, base_state = base
+                    delta = {k: v for k, v in state_before.items() if base_state.get(k) != v}
+                    if any(k not in state_before for k in base_state):
+                        base_group, delta = None, dict(state_before)
+                else:
+                    delta = dict(state_before)
                 group_before = state_store.store_state_group(
-                    t, info.room_id, None, info.state, info.state
+                    t, info.room_id, base_group, delta, state_before
                 )
             group_after = group_before
-            if changed:
+            if own_change and state_after is not None:
                 group_after = state_store.store_state_group(
-                    t, info.room_id, group_before, changed, new_state
+                    t, info.room_id, group_before, own_change, state_after
+                )
+            group_current: int | None = group_after
+            if new_current is not None and new_current != state_after:
+                group_current = state_store.store_state_group(
+                    t, info.room_id, None, new_current, new_current
                 )
             if create_room:
                 rooms_store.insert_room(t, info.room_id, info.version.identifier, event.sender, now)
@@ -381,26 +519,35 @@ class EventPipeline:
                     received_ts=now,
                     state_group_before=group_before,
                     state_group_after=group_after,
+                    rejected_reason=plan.rejected_reason,
+                    outlier=plan.outlier,
                     rel_type=_rel_type(event),
                     relates_to=_relates_to(event),
+                    state_group_current=group_current if group_current != group_after else None,
                 ),
             )
             if search_entry is not None:
                 search_store.index_event(t, stream, *search_entry)
             for extra in in_txn:
                 extra(t, stream)
-            events_store.set_forward_extremities(t, info.room_id, [event.event_id])
+            if plan.new_extremities is not None:
+                events_store.set_forward_extremities(t, info.room_id, plan.new_extremities)
+            if plan.backward_extremities is not None:
+                events_store.add_backward_extremities(t, info.room_id, plan.backward_extremities)
+            if timeline or plan.outlier:
+                events_store.resolve_backward_extremity(t, info.room_id, event.event_id)
             if has_relation:
                 relations_store.index_event(t, event, stream, relation_rooms)
-            if remote:
+            if remote and timeline:
                 # Children that came before their parent meet its rules now.
                 relations_store.recheck_children(t, event)
-            if changed:
-                memberships = {event.state_key or "": membership} if membership else {}
-                state_store.update_current_state(t, info.room_id, changed, memberships)
-            if local_member is not None and membership is not None:
+            if current_removed:
+                state_store.remove_current_state(t, info.room_id, current_removed)
+            if current_changes:
+                state_store.update_current_state(t, info.room_id, current_changes, memberships)
+            for user, (membership, member_event) in local_changes.items():
                 rooms_store.upsert_local_membership(
-                    t, local_member, info.room_id, membership, event.event_id, stream
+                    t, user, info.room_id, membership, member_event, stream
                 )
             if txn is not None:
                 rooms_store.insert_txn_id(
@@ -420,28 +567,92 @@ class EventPipeline:
                 search_store.unindex_event(t, redaction_target.event_id)
                 # spec: "Aggregations of child events" — a redacted child leaves its parent.
                 relations_store.forget_event(t, redaction_target.event_id)
-            return stream, group_after
+            return stream, group_after, group_current
 
-        stream, group_after = await self.store.db.write(write)
+        stream, group_after, group_current = await self.store.db.write(write)
         # The commit is done: update memory, then announce.
-        if group_after is not None and group_after != info.current_group:
-            self.store.state.groups.put(group_after, new_state)
-        info.state = new_state
-        info.extremities = [event.event_id]
-        info.max_depth = max(info.max_depth, event.depth)
-        info.current_group = group_after
+        if group_after is not None and state_after is not None:
+            self.store.state.groups.put(group_after, state_after)
+        if new_current is not None:
+            if group_current is not None:
+                self.store.state.groups.put(group_current, new_current)
+            info.state = dict(new_current)
+            info.current_group = group_current
+        if plan.new_extremities is not None:
+            info.extremities = list(plan.new_extremities)
+        if timeline or plan.outlier == 2:
+            info.max_depth = max(info.max_depth, event.depth)
         self.rooms.put_room(info)
-        self.rooms.events.set(event.event_id, event)
+        self.rooms.events.set(
+            event.event_id,
+            event if plan.rejected_reason is None else _rejected_copy(event),
+        )
         if redaction_target is not None:
             self.rooms.events.pop(redaction_target.event_id)
-        self.persisted_upto = max(self.persisted_upto, stream)
-        item = PersistedEvent(event, stream, membership_change_for=local_member)
+        if positive:
+            self.persisted_upto = max(self.persisted_upto, stream)
+        own_local = local_changes.get(event.state_key or "") if own_membership else None
+        item = PersistedEvent(
+            event,
+            stream,
+            membership_change_for=event.state_key
+            if own_local is not None and own_local[1] == event.event_id
+            else None,
+            federate=plan.federate and live,
+            live=live,
+            other_membership_changes=tuple(
+                MembershipChange(user, membership, member_event)
+                for user, (membership, member_event) in local_changes.items()
+                if member_event != event.event_id
+            ),
+        )
         log.debug(
             "persisted event",
             extra=fields(event_id=event.event_id, room_id=event.room_id, stream=stream),
         )
-        self.bus.publish(item)
+        if positive:
+            self.bus.publish(item)
         return item
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where an event goes: its state, whether clients see it, what it does to the room.
+
+    ``state_before`` None marks an outlier whose state we do not know.
+    """
+
+    state_before: Mapping[StateKey, str] | None
+    # The stored group holding ``state_before``, when there is one.
+    group_before: int | None = None
+    # A stored group (and its state) that ``state_before`` is a small delta over.
+    base_group: tuple[int, Mapping[StateKey, str]] | None = None
+    outlier: int = 0  # 0 timeline, OUTLIER, SOFT_FAILED
+    rejected_reason: str | None = None
+    backfilled: bool = False
+    # The room's forward extremities and current state after the event (None: unchanged).
+    new_extremities: list[str] | None = None
+    new_current: Mapping[StateKey, str] | None = None
+    # Event ids we lack that this event points at (gaps in our history).
+    backward_extremities: list[str] | None = None
+    # Whether our federation sender sends it on (False for events a remote server
+    # made or will send itself, e.g. our join made through send_join).
+    federate: bool = True
+    # A local user's membership event that must reach their sync although it is not
+    # in the timeline (a remote invite, a rejected-invite leave).
+    notify_membership: bool = False
+
+
+OUTLIER = 1
+SOFT_FAILED = 2
+
+
+def _membership_of(event: Event | None) -> str | None:
+    return event.membership if event is not None else None
+
+
+def _rejected_copy(event: Event) -> Event:
+    return Event(event.pdu, event.room_version, event_id=event.event_id, rejected=True)
 
 
 def _relation(event: Event) -> Mapping[str, Any] | None:

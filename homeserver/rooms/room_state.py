@@ -40,7 +40,7 @@ def _load_room(txn: Txn, room_id: str) -> RoomInfo | None:
     current_group: int | None = None
     if extremities:
         rows = txn.fetchall(
-            "SELECT depth, state_group_after FROM events"
+            "SELECT depth, COALESCE(state_group_current, state_group_after) FROM events"
             f" WHERE event_id IN {txn.in_list(extremities)}",
             extremities,
         )

@@ -45,9 +45,11 @@ class NewEventRow:
     state_group_before: int | None
     state_group_after: int | None
     rejected_reason: str | None = None
-    outlier: bool = False
+    outlier: int = 0  # 0 timeline, 1 outlier, 2 soft-failed
     rel_type: str | None = None
     relates_to: str | None = None
+    # The room's current state group after this event, when not its own state.
+    state_group_current: int | None = None
 
 
 def _row_to_stored(row: Sequence[Any]) -> StoredEvent:
@@ -72,8 +74,8 @@ def insert_event(txn: Txn, row: NewEventRow) -> None:
     txn.execute(
         "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth,"
         " origin_server_ts, received_ts, json, rejected_reason, outlier, state_group_before,"
-        " state_group_after, rel_type, relates_to)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " state_group_after, rel_type, relates_to, state_group_current)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             row.stream_ordering,
             event.event_id,
@@ -86,11 +88,12 @@ def insert_event(txn: Txn, row: NewEventRow) -> None:
             row.received_ts,
             orjson.dumps(event.pdu).decode("utf-8"),
             row.rejected_reason,
-            1 if row.outlier else 0,
+            int(row.outlier),
             row.state_group_before,
             row.state_group_after,
             row.rel_type,
             row.relates_to,
+            row.state_group_current,
         ),
     )
     if event.prev_event_ids:
@@ -111,6 +114,27 @@ def set_forward_extremities(txn: Txn, room_id: str, event_ids: Iterable[str]) ->
         "INSERT INTO forward_extremities (room_id, event_id) VALUES (?, ?)",
         [(room_id, event_id) for event_id in event_ids],
     )
+
+
+def add_backward_extremities(txn: Txn, room_id: str, event_ids: Iterable[str]) -> None:
+    """Record events we lack that held events point at: backfill starts there."""
+    txn.executemany(
+        "INSERT INTO backward_extremities (room_id, event_id) VALUES (?, ?)"
+        " ON CONFLICT (room_id, event_id) DO NOTHING",
+        [(room_id, event_id) for event_id in event_ids],
+    )
+
+
+def resolve_backward_extremity(txn: Txn, room_id: str, event_id: str) -> None:
+    """``event_id`` is held now: it is no longer a gap."""
+    txn.execute(
+        "DELETE FROM backward_extremities WHERE room_id = ? AND event_id = ?", (room_id, event_id)
+    )
+
+
+def get_backward_extremities(txn: Txn, room_id: str) -> list[str]:
+    rows = txn.fetchall("SELECT event_id FROM backward_extremities WHERE room_id = ?", (room_id,))
+    return [row[0] for row in rows]
 
 
 def get_forward_extremities(txn: Txn, room_id: str) -> list[str]:
@@ -232,6 +256,12 @@ class EventsStore:
 
     async def get_forward_extremities(self, room_id: str) -> list[str]:
         return await self.db.read(get_forward_extremities, room_id)
+
+    async def min_stream_ordering(self) -> int:
+        return await self.db.read(min_stream_ordering)
+
+    async def get_backward_extremities(self, room_id: str) -> list[str]:
+        return await self.db.read(get_backward_extremities, room_id)
 
     async def max_stream_ordering(self) -> int:
         return await self.db.read(max_stream_ordering)

@@ -166,6 +166,13 @@ def update_current_state(
         )
 
 
+def remove_current_state(txn: Txn, room_id: str, keys: Sequence[StateKey]) -> None:
+    txn.executemany(
+        "DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?",
+        [(room_id, typ, state_key) for typ, state_key in keys],
+    )
+
+
 def replace_current_state(
     txn: Txn, room_id: str, state: Mapping[StateKey, str], memberships: Mapping[str, str]
 ) -> None:

@@ -12,6 +12,7 @@ from .accounts_store import AccountsStore
 from .database import Database
 from .e2e_store import E2eKeysStore
 from .events_store import EventsStore
+from .federation_sender_store import FederationSenderStore
 from .filters_store import FiltersStore
 from .key_backup_store import KeyBackupStore
 from .media_store import MediaStore
@@ -24,6 +25,7 @@ from .relations_store import RelationsStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
+from .server_keys_store import ServerKeysStore
 from .state_store import StateStore
 from .to_device_store import ToDeviceStore
 from .user_directory_store import UserDirectoryStore
@@ -51,6 +53,8 @@ class Store:
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)
         self.push = PushStore(db)
+        self.federation_sender = FederationSenderStore(db)
+        self.server_keys = ServerKeysStore(db)
 
     async def close(self) -> None:
         await self.db.close()

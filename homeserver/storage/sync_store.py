@@ -177,7 +177,8 @@ def state_group_at(txn: Txn, room_id: str, position: int) -> tuple[bool, int | N
     """The state group after the room's last event at or before ``position``:
     ``(found, group)``; ``found`` is False when the room had no event by then."""
     row = txn.fetchone(
-        "SELECT state_group_after FROM events WHERE room_id = ? AND stream_ordering <= ?"
+        "SELECT COALESCE(state_group_current, state_group_after) FROM events"
+        " WHERE room_id = ? AND stream_ordering <= ?"
         " AND outlier = 0 AND rejected_reason IS NULL ORDER BY stream_ordering DESC LIMIT 1",
         (room_id, position),
     )

@@ -88,6 +88,13 @@ class Notifier:
                 user, Membership(event.room_id, membership, event.event_id, position)
             )
             woken |= self._by_user.get(user, set())
+        for change in item.other_membership_changes:
+            self.member_changes.record(change.user_id, position)
+            self.memberships.update(
+                change.user_id,
+                Membership(event.room_id, change.membership, change.event_id, position),
+            )
+            woken |= self._by_user.get(change.user_id, set())
         self._wake(woken)
 
     def on_account_data(self, user_id: str, stream_id: int) -> None:

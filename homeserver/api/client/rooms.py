@@ -44,22 +44,35 @@ async def join_room_id(request: web.Request) -> web.Response:
     return json_response({"room_id": room_id})
 
 
+def _via(request: web.Request) -> list[str]:
+    """spec: "POST /join/{roomIdOrAlias}" — servers to go through: ``via`` (and its
+    deprecated name ``server_name``)."""
+    return [*request.query.getall("via"), *request.query.getall("server_name")]
+
+
 async def join_any(request: web.Request) -> web.Response:
-    # `via` / `server_name` name servers to join through: used once federation exists.
     requester = await require_user(request)
     membership = handlers(request).membership
-    room_id = await membership.resolve_room(request.match_info["roomIdOrAlias"])
+    room_id, servers = await membership.resolve_room_and_servers(
+        request.match_info["roomIdOrAlias"]
+    )
     body = await json_object(request, allow_empty=True)
-    await membership.join(requester.user_id, room_id, reason=_reason(body))
+    await membership.join(
+        requester.user_id, room_id, reason=_reason(body), servers=[*_via(request), *servers]
+    )
     return json_response({"room_id": room_id})
 
 
 async def knock(request: web.Request) -> web.Response:
     requester = await require_user(request)
     membership = handlers(request).membership
-    room_id = await membership.resolve_room(request.match_info["roomIdOrAlias"])
+    room_id, servers = await membership.resolve_room_and_servers(
+        request.match_info["roomIdOrAlias"]
+    )
     body = await json_object(request, allow_empty=True)
-    await membership.knock(requester.user_id, room_id, reason=_reason(body))
+    await membership.knock(
+        requester.user_id, room_id, reason=_reason(body), servers=[*_via(request), *servers]
+    )
     return json_response({"room_id": room_id})
 
 

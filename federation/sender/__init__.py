@@ -1,0 +1,1 @@
+"""The outbound side of federation: per-destination queues of ``/send`` transactions."""
