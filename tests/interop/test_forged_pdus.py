@@ -11,7 +11,7 @@ import pytest
 from homeserver.protocol.signing import SigningKey
 
 from .client import MxUser, Peer, wait_until
-from .conftest import InteropEnv
+from .conftest import PEERS, InteropEnv
 from .forging_peer import ForgingPeer
 from .processes import self_signed_certificate
 
@@ -23,7 +23,9 @@ from .processes import self_signed_certificate
     ]
 )
 def target(request: pytest.FixtureRequest, interop: InteropEnv) -> Peer:
-    return interop.peer(f"{request.param}0")
+    peer = interop.peer(f"{request.param}0")
+    request.node.stash[PEERS] = [peer]
+    return peer
 
 
 @pytest.fixture(scope="module")
