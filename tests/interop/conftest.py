@@ -176,7 +176,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     peers = item.stash.get(PEERS, [])
     if report.failed and call.when == "call" and peers:
         for peer in peers:
-            item.add_report_section("call", f"log of {peer.describe()}", peer.log_excerpt())
+            report.sections.append((f"log of {peer.describe()}", peer.log_excerpt()))
 
 
 @pytest.fixture(params=ROOM_VERSIONS, ids=lambda v: f"v{v}")
