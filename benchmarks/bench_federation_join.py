@@ -10,7 +10,7 @@ joins the users quickly (no rate limits, no passwords, ``?user_id=`` masqueradin
 sends the messages, ``--workers`` requests at a time. Then, in this order:
 
     (a) a user on a second Synapse (B) joins the room from B,
-    (b) a user on Concord (C) joins it from C,
+    (b) a user on Concord (C) joins it from C       (--concord-first: (b) before (a)),
 
 each timed from the /join request until its client sees one of the room's messages
 (``/messages?dir=b`` polled; the latest message is what a client shows first). Printed:
@@ -189,6 +189,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--quick", action="store_true", help="200 members, 1,000 events")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data")
+    parser.add_argument(
+        "--concord-first", action="store_true", help="time Concord's join before Synapse B's"
+    )
     args = parser.parse_args()
     if args.quick:
         args.members, args.events = 200, 1000
@@ -233,14 +236,14 @@ def run(args: argparse.Namespace, root: Path) -> int:
     )
     results: list[Result] = []
     with running(synapse_a, synapse_b):
-        concord: FederatedConcord | None = None
         synapse_a.start()
         synapse_b.start()
         t0 = time.monotonic()
         room = build_room(synapse_a, args)
         print(f"  room {room} ready in {time.monotonic() - t0:.1f} s", flush=True)
 
-        results.append(time_join("Synapse B", synapse_b, room, synapse_a.server_name))
+        concord: FederatedConcord | None = None
+        concord_error: str | None = None
         try:
             concord = FederatedConcord(
                 root / "concord",
@@ -252,10 +255,16 @@ def run(args: argparse.Namespace, root: Path) -> int:
             )
             concord.start()
         except Exception as exc:
-            results.append(Result("Concord", error=f"Concord did not start: {exc}"[:600]))
-        else:
-            with running(concord):
-                results.append(time_join("Concord", concord, room, synapse_a.server_name))
+            concord_error = f"Concord did not start: {exc}"[:600]
+        with running(*([concord] if concord else [])):
+            order = ["Concord", "Synapse B"] if args.concord_first else ["Synapse B", "Concord"]
+            for side in order:
+                if side == "Synapse B":
+                    results.append(time_join(side, synapse_b, room, synapse_a.server_name))
+                elif concord_error or concord is None:
+                    results.append(Result(side, error=concord_error))
+                else:
+                    results.append(time_join(side, concord, room, synapse_a.server_name))
     return report(results)
 
 
