@@ -66,14 +66,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _short_waits_when_expected_to_fail(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test expected to fail waits 5 s, not 20, for what never comes: a half-working
+    """A test expected to fail waits 3 s, not 20, for what never comes: a half-working
     federation must not make the suite crawl."""
     marker = request.node.get_closest_marker("xfail")
     if marker is None or marker.kwargs.get("reason") != _NOT_READY:
         yield
         return
     saved = Waits.default
-    Waits.default = 5.0
+    Waits.default = 3.0
     try:
         yield
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from .client import MxUser, q, wait_until
+from .client import MxUser, q, room_section, wait_until
 from .conftest import Pair
 
 
@@ -17,6 +17,9 @@ def shared_room(pair: Pair, room_version: str) -> tuple[MxUser, MxUser, str]:
     room = alice.create_room(preset="public_chat", room_version=room_version, name="interop")
     assert bob.join(room, via=alice.server_name) == room
     wait_until(lambda: bob.user_id in alice.joined_members(room), "bob's join at A")
+    # and B is done joining: Synapse shows a room joined with partial state (a "faster
+    # join") in /sync only once it has the full state, and drops typing EDUs until then
+    bob.sync_until(lambda batch: room_section(batch, room) or None, f"{room} in bob's sync")
     return alice, bob, room
 
 
