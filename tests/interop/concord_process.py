@@ -75,5 +75,8 @@ class FederatedConcord(ConcordServer):
         # The client port is fixed (two listeners print two URLs; the client one is known).
         return self.client_url
 
+    def log_excerpt(self, lines: int = 40) -> str:
+        return f"{self.log_path}:\n{self.log_tail(lines)}"
+
     def describe(self) -> str:
         return f"Concord {self.server_name} (client {self.client_url}, data {self.workdir})"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .client import Peer
+from .client import Peer, Waits
 from .concord_process import FederatedConcord
 from .processes import PeerError, free_ports
 from .synapse_process import SynapseServer, synapse_python
@@ -51,6 +51,9 @@ def _ready() -> tuple[bool, frozenset[str]]:
     return False, CONCORD_FEDERATION_READY | extra
 
 
+_NOT_READY = "Concord federation not there yet (see tests/interop/conftest.py)"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     everything, ready = _ready()
     for item in items:
@@ -58,12 +61,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         name = getattr(item, "originalname", item.name)
         if name not in ready:
-            item.add_marker(
-                pytest.mark.xfail(
-                    reason="Concord federation not there yet (see tests/interop/conftest.py)",
-                    strict=False,
-                )
-            )
+            item.add_marker(pytest.mark.xfail(reason=_NOT_READY, strict=False))
+
+
+@pytest.fixture(autouse=True)
+def _short_waits_when_expected_to_fail(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test expected to fail waits 3 s, not 20, for what never comes: a half-working
+    federation must not make the suite crawl."""
+    marker = request.node.get_closest_marker("xfail")
+    if marker is None or marker.kwargs.get("reason") != _NOT_READY:
+        yield
+        return
+    saved = Waits.default
+    Waits.default = 3.0
+    try:
+        yield
+    finally:
+        Waits.default = saved
 
 
 class InteropEnv:
@@ -141,12 +155,28 @@ class Pair:
         return f"{self.a.kind}-{self.b.kind}"
 
 
+# The peers a test uses, for the log excerpts of a failure report.
+PEERS = pytest.StashKey[list[Any]]()
+
+
 @pytest.fixture(params=PAIRS)
 def pair(request: pytest.FixtureRequest, interop: InteropEnv) -> Pair:
     a_kind, b_kind = request.param
     a = interop.peer(f"{a_kind}0")
     b = interop.peer(f"{b_kind}1" if b_kind == a_kind else f"{b_kind}0")
+    request.node.stash[PEERS] = [a, b]
     return Pair(a, b)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed interop test reports where each peer's log is, with its last lines."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    peers = item.stash.get(PEERS, [])
+    if report.failed and call.when == "call" and peers:
+        for peer in peers:
+            report.sections.append((f"log of {peer.describe()}", peer.log_excerpt()))
 
 
 @pytest.fixture(params=ROOM_VERSIONS, ids=lambda v: f"v{v}")

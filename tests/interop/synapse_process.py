@@ -126,5 +126,8 @@ class SynapseServer:
     def stop(self) -> None:
         stop_process(self.proc)
 
+    def log_excerpt(self, lines: int = 40) -> str:
+        return f"{self.log_path}:\n{tail(self.log_path, lines)}"
+
     def describe(self) -> str:
         return f"Synapse {self.server_name} (client {self.client_url}, data {self.workdir})"
