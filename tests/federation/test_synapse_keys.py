@@ -1,17 +1,14 @@
 """Keys and signed requests against a real Synapse (spec: server-server "Retrieving server
 keys", "Request Authentication").
 
-Runs when ``SYNAPSE_PY`` names a Python with matrix-synapse installed (H2's harness brings
-the full interop suite); skipped otherwise. Synapse is started with the shared recipe
-(``../shared/interop/synapse-fed/start.sh``, ``ONLY=A``) on free loopback ports and stopped
-by its recorded pid."""
+Synapse (``make synapse``) is started with the interop harness's recipe
+(``tests/interop/synapse_process.py``) on free loopback ports and stopped by its pid."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -23,10 +20,8 @@ from homeserver.clock import SystemClock
 from homeserver.http import web
 from homeserver.protocol.signing import verify_json
 
+from ..interop.synapse_process import SynapseServer, synapse_python
 from ..support.federation import StartFederation
-
-RECIPE = Path(__file__).resolve().parents[2].parent / "shared" / "interop" / "synapse-fed"
-SYNAPSE_PY = os.environ.get("SYNAPSE_PY", "")
 
 
 def _free_port() -> int:
@@ -35,50 +30,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _concord_port() -> int:
-    return _free_port()
-
-
 @pytest.fixture
-def synapse(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
-    """(server name, federation port, client port, run dir) of one Synapse; the Concord
-    server name it may federate with is set with ``concord_name`` below."""
-    if not SYNAPSE_PY or not (RECIPE / "start.sh").exists():
-        pytest.skip("set SYNAPSE_PY to a Python with matrix-synapse to run the Synapse tests")
-    probe = subprocess.run([SYNAPSE_PY, "-c", "import synapse"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"{SYNAPSE_PY} has no synapse")
-    fed, client = _free_port(), _free_port()
-    yield f"localhost:{fed}", fed, client, str(tmp_path / "synapse")
-
-
-def start_synapse(run: str, name: str, fed: int, client: int, peer: str) -> None:
-    env = {
-        **os.environ,
-        "SYNAPSE_PY": SYNAPSE_PY,
-        "ONLY": "A",
-        "A_NAME": name,
-        "A_FED": str(fed),
-        "A_CLIENT": str(client),
-        "FED_DOMAINS": f'["{name}", "{peer}"]',
-    }
-    subprocess.run(
-        ["bash", str(RECIPE / "start.sh"), run],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def stop_synapse(run: str) -> None:
-    subprocess.run(["bash", str(RECIPE / "stop.sh"), run], capture_output=True, timeout=60)
+def synapse_ports() -> tuple[int, int]:
+    """Federation and client ports of one Synapse (from the interop harness's recipe);
+    skipped without ``make synapse``, failed instead with ``REQUIRE_SYNAPSE=1``."""
+    if synapse_python() is None:
+        message = "Synapse not installed (run `make synapse`)"
+        if os.environ.get("REQUIRE_SYNAPSE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return _free_port(), _free_port()
 
 
 async def test_synapse_and_concord_accept_each_others_keys_and_requests(
-    federation: StartFederation, synapse: tuple[str, int, int, str]
+    federation: StartFederation, synapse_ports: tuple[int, int], tmp_path: Path
 ) -> None:
-    name, fed, client, run = synapse
+    fed, client = synapse_ports
+    name = f"localhost:{fed}"
     (concord,) = await federation(
         1, clock=SystemClock(), extra_overrides={name: f"127.0.0.1:{fed}"}
     )
@@ -94,7 +62,13 @@ async def test_synapse_and_concord_accept_each_others_keys_and_requests(
             )
 
         concord.app.add_routes([web.get(profile_path, authenticated(profile))])
-    start_synapse(run, name, fed, client, concord.name)
+    synapse = SynapseServer(
+        tmp_path / "synapse",
+        fed_port=fed,
+        client_port=client,
+        federation_domains=[name, concord.name],
+    )
+    await asyncio.to_thread(synapse.start)
     try:
         # Synapse as a notary for us: it fetches our key from us over TLS, checks it, and
         # answers it signed by itself, a signature our keyring checks with Synapse's key.
@@ -123,4 +97,4 @@ async def test_synapse_and_concord_accept_each_others_keys_and_requests(
             assert body.get("displayname") == name, body
             assert received == [name]
     finally:
-        stop_synapse(run)
+        await asyncio.to_thread(synapse.stop)
