@@ -7,19 +7,19 @@ from collections.abc import Collection
 from typing import Any
 
 from homeserver.errors import MatrixError
+from homeserver.rooms.directory import DirectoryHandler
 from homeserver.rooms.remote_events import RemoteEvents
 
-from .client import FederationClient, FederationRequestError
 from .membership_handshakes import HandshakeClient
 
 
 class RemoteMembership:
     def __init__(
-        self, handshakes: HandshakeClient, remote: RemoteEvents, client: FederationClient
+        self, handshakes: HandshakeClient, remote: RemoteEvents, directory: DirectoryHandler
     ) -> None:
         self.handshakes = handshakes
         self.remote = remote
-        self.client = client
+        self.directory = directory
 
     async def join(
         self, servers: Collection[str], room_id: str, user_id: str, content: dict[str, Any]
@@ -39,19 +39,12 @@ class RemoteMembership:
             await self.remote.persist_membership_outlier(event)
 
     async def resolve_alias(self, alias: str) -> tuple[str, list[str]] | None:
-        """spec: server-server "GET /query/directory"."""
-        server = alias.partition(":")[2]
+        """spec: server-server "GET /query/directory", through the directory handler; a
+        server that cannot be reached knows no room for us (404 for the join)."""
         try:
-            body = await self.client.get_json(
-                server, "/_matrix/federation/v1/query/directory", {"room_alias": alias}
-            )
-        except FederationRequestError as exc:
-            if exc.status in (None, 404):  # unknown there, or no such server to ask
+            found = await self.directory.resolve(alias)
+        except MatrixError as exc:
+            if exc.status in (404, 502):
                 return None
-            raise MatrixError(502, "M_UNKNOWN", f"could not ask {server}: {exc}") from exc
-        room_id = body.get("room_id") if isinstance(body, dict) else None
-        if not isinstance(room_id, str):
-            return None
-        servers = body.get("servers")
-        listed = [s for s in servers if isinstance(s, str)] if isinstance(servers, list) else []
-        return room_id, [server, *listed]
+            raise
+        return str(found["room_id"]), [s for s in found["servers"] if isinstance(s, str)]

@@ -60,7 +60,7 @@ def setup(
     membership = handlers.membership
     handshake_server.authoriser = membership.restricted_authoriser
     handshake_client = HandshakeClient(services.client, checker, remote, signing_key, clock, store)
-    membership.federation = RemoteMembership(handshake_client, remote, services.client)
+    membership.federation = RemoteMembership(handshake_client, remote, handlers.directory)
     invite_client = InviteClient(services.client, checker, rooms)
     pipeline.remote_invite = invite_client.invite
     backfiller = Backfiller(store, rooms, fetcher, pdus, signing_key.server_name)
