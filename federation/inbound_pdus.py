@@ -97,15 +97,22 @@ class PduHandler:
         *,
         fetch_missing: bool = True,
         backfilled: bool = False,
+        known_state: StateAt | None = None,
     ) -> None:
         """Place a checked event (steps 4 to 6), fetching from ``origin`` what it needs:
-        a live event at the end of the room, or a ``backfilled`` one in its past."""
+        a live event at the end of the room, or a ``backfilled`` one in its past.
+        ``known_state``: the state before the event, when we know it already."""
         held = await self.store.events.get_event(event.event_id)
         # An outlier (state or auth event we got without its place) takes it now.
         deoutlier = held is not None and held.state_group_after is None
         if held is not None and (not deoutlier or held.rejected_reason is not None):
             return
         await self._ensure_auth_events(origin, version, event)
+        if known_state is not None:
+            await self.remote.accept(
+                event, state_before=known_state, backfilled=backfilled, deoutlier=deoutlier
+            )
+            return
         try:
             await self.remote.accept(event, backfilled=backfilled, deoutlier=deoutlier)
             return

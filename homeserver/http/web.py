@@ -33,6 +33,7 @@ def __getattr__(name: str) -> Any:
         return getattr(websocket, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "AppKey",
     "Application",

@@ -154,6 +154,12 @@ def resolve_backward_extremity(txn: Txn, room_id: str, event_id: str) -> None:
     )
 
 
+def children_of(txn: Txn, event_id: str) -> list[str]:
+    """The events that name ``event_id`` among their prev events."""
+    rows = txn.fetchall("SELECT event_id FROM event_edges WHERE prev_event_id = ?", (event_id,))
+    return [row[0] for row in rows]
+
+
 def get_backward_extremities(txn: Txn, room_id: str) -> list[str]:
     rows = txn.fetchall("SELECT event_id FROM backward_extremities WHERE room_id = ?", (room_id,))
     return [row[0] for row in rows]
@@ -281,6 +287,9 @@ class EventsStore:
 
     async def min_stream_ordering(self) -> int:
         return await self.db.read(min_stream_ordering)
+
+    async def children_of(self, event_id: str) -> list[str]:
+        return await self.db.read(children_of, event_id)
 
     async def get_backward_extremities(self, room_id: str) -> list[str]:
         return await self.db.read(get_backward_extremities, room_id)

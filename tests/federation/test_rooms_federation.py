@@ -10,6 +10,8 @@ import asyncio
 
 import pytest
 
+from homeserver.api.ops import METRICS_KEY
+
 from ..support.federation import StartFederation
 from ..support.matrix_client import q
 
@@ -138,3 +140,38 @@ async def test_restricted_room_lets_in_members_of_the_allowed_room(
     member = await alice.call("GET", f"/rooms/{q(channel)}/state/m.room.member/{q(bob.user_id)}")
     assert member.ok()["join_authorised_via_users_server"] == alice.user_id
     assert await _members(bob, channel) == sorted([alice.user_id, bob.user_id])
+
+
+async def test_history_of_messages_is_backfilled_without_asking_for_state(
+    federation: StartFederation, version: str
+) -> None:
+    """A late joiner pages back through messages: each one's state is known from the
+    event after it, so the resident server is asked for /backfill, not /state_ids."""
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(preset="public_chat", room_version=version)
+    sent = [await alice.send(room_id, f"early {i}") for i in range(25)]
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    metrics = a.app[METRICS_KEY].registry
+
+    def state_ids_served() -> float:
+        lines = metrics.exposition().decode().splitlines()
+        counts = [line for line in lines if "/state_ids/" in line and "_count{" in line]
+        return sum(float(line.rpartition(" ")[2]) for line in counts)
+
+    seen: list[str] = []
+    token: str | None = None
+    for _ in range(10):
+        params = {"dir": "b", "limit": "10", **({"from": token} if token else {})}
+        page = (await bob.call("GET", f"/rooms/{q(room_id)}/messages", params=params)).ok()
+        seen += [e["event_id"] for e in page["chunk"] if e["type"] == "m.room.message"]
+        if 10 <= len(seen) < 25:
+            # Pages of messages: no state asked for.
+            assert state_ids_served() == 0
+        token = page.get("end")
+        if token is None:
+            break
+    assert seen == sent[::-1]
+    # The room's first events are state events: their state is asked for once.
+    assert state_ids_served() <= 1
