@@ -2,10 +2,7 @@
 session (Synapse takes ~3 s to start), started on first use and stopped by pid at the end.
 
 ``pair`` is (side A, side B) for each of synapse-synapse, concord-synapse, synapse-concord
-and concord-concord. Variants involving Concord carry ``needs_concord_federation``: they run,
-but are xfail(strict=False) until the lead declares the test ready, either in
-``CONCORD_FEDERATION_READY`` below (test function names) or with the environment variable
-``CONCORD_FEDERATION_READY=all`` / ``=test_a,test_b``.
+and concord-concord; every variant must pass.
 
 Without Synapse (``make synapse`` installs it) the tests skip, unless ``REQUIRE_SYNAPSE=1``
 (``make pytest`` sets it) turns that into a failure.
@@ -22,62 +19,20 @@ from typing import Any
 
 import pytest
 
-from .client import Peer, Waits
+from .client import Peer
 from .concord_process import FederatedConcord
 from .processes import PeerError, free_ports
 from .synapse_process import SynapseServer, synapse_python
 
-# Test function names whose Concord variants are expected to pass (the lead adds to this as
-# federation features land); the environment variable of the same name adds more.
-CONCORD_FEDERATION_READY: frozenset[str] = frozenset()
-
 ROOM_VERSIONS = ["10", "11", "12"]
-_NEEDS_CONCORD = pytest.mark.needs_concord_federation
 PAIRS = [
     pytest.param(("synapse", "synapse"), id="synapse-synapse"),
-    pytest.param(("concord", "synapse"), id="concord-synapse", marks=_NEEDS_CONCORD),
-    pytest.param(("synapse", "concord"), id="synapse-concord", marks=_NEEDS_CONCORD),
-    pytest.param(("concord", "concord"), id="concord-concord", marks=_NEEDS_CONCORD),
+    pytest.param(("concord", "synapse"), id="concord-synapse"),
+    pytest.param(("synapse", "concord"), id="synapse-concord"),
+    pytest.param(("concord", "concord"), id="concord-concord"),
 ]
 # Peers of the session: two of each kind, and a port for the forging test peer.
 PEER_NAMES = ["synapse0", "synapse1", "concord0", "concord1", "forger"]
-
-
-def _ready() -> tuple[bool, frozenset[str]]:
-    raw = os.environ.get("CONCORD_FEDERATION_READY", "").strip()
-    if raw == "all":
-        return True, CONCORD_FEDERATION_READY
-    extra = {name.strip() for name in raw.split(",") if name.strip()}
-    return False, CONCORD_FEDERATION_READY | extra
-
-
-_NOT_READY = "Concord federation not there yet (see tests/interop/conftest.py)"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    everything, ready = _ready()
-    for item in items:
-        if item.get_closest_marker("needs_concord_federation") is None or everything:
-            continue
-        name = getattr(item, "originalname", item.name)
-        if name not in ready:
-            item.add_marker(pytest.mark.xfail(reason=_NOT_READY, strict=False))
-
-
-@pytest.fixture(autouse=True)
-def _short_waits_when_expected_to_fail(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test expected to fail waits 3 s, not 20, for what never comes: a half-working
-    federation must not make the suite crawl."""
-    marker = request.node.get_closest_marker("xfail")
-    if marker is None or marker.kwargs.get("reason") != _NOT_READY:
-        yield
-        return
-    saved = Waits.default
-    Waits.default = 3.0
-    try:
-        yield
-    finally:
-        Waits.default = saved
 
 
 class InteropEnv:

@@ -19,7 +19,7 @@ from .processes import self_signed_certificate
 @pytest.fixture(
     params=[
         "synapse",
-        pytest.param("concord", marks=pytest.mark.needs_concord_federation),
+        pytest.param("concord"),
     ]
 )
 def target(request: pytest.FixtureRequest, interop: InteropEnv) -> Peer:
