@@ -102,13 +102,32 @@ class TransactionHandler:
             for edu in edus:
                 if not isinstance(edu, dict):
                     continue
+                allowed = await self._acl_filtered(origin, edu)
+                if allowed is None:
+                    continue
                 try:
-                    await self.on_edu(origin, edu)
+                    await self.on_edu(origin, allowed)
                 except Exception:  # one bad EDU must not cost the transaction
                     log.exception(
                         "EDU failed", extra=fields(origin=origin, edu=edu.get("edu_type"))
                     )
         return {"pdus": results}
+
+    async def _acl_filtered(self, origin: str, edu: dict[str, Any]) -> dict[str, Any] | None:
+        """spec: "Server Access Control Lists" — typing notifications and receipts for a
+        room whose ACL bans the origin are ignored (the rest of the EDU is kept)."""
+        content = edu.get("content")
+        if not isinstance(content, dict) or self.acl_allows is None:
+            return edu
+        if edu.get("edu_type") == "m.typing":
+            room_id = content.get("room_id")
+            if isinstance(room_id, str) and not await self._acl(origin, room_id):
+                return None
+        elif edu.get("edu_type") == "m.receipt":
+            kept = {r: v for r, v in content.items() if await self._acl(origin, r)}
+            if len(kept) != len(content):
+                return {**edu, "content": kept} if kept else None
+        return edu
 
     async def _acl(self, origin: str, room_id: str) -> bool:
         return self.acl_allows is None or await self.acl_allows(origin, room_id)
