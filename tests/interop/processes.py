@@ -12,6 +12,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from homeserver.tls_files import write_self_signed
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -31,22 +33,11 @@ def free_ports(count: int) -> list[int]:
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """(certificate, key) PEM files for ``localhost``/127.0.0.1, made once per directory.
-    Every peer may serve the same one: nobody verifies it (``verify_certificates: false``)."""
+    """(certificate, key) PEM files for ``localhost``, made once per directory. Every peer
+    may serve the same one: nobody verifies it (``verify_certificates: false``)."""
     cert, key = directory / "tls.crt", directory / "tls.key"
     if not cert.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30"),
-                *("-subj", "/CN=localhost"),
-                *("-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
-                *("-keyout", str(key), "-out", str(cert)),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        write_self_signed(cert, key, "localhost")
     return cert, key
 
 
