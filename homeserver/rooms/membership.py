@@ -153,6 +153,18 @@ class MembershipHandler:
         members = await self.rooms.get_events(local)
         return any(e.membership == "join" for e in members.values())
 
+    async def _through_other_servers(
+        self, user_id: str, room_id: str, given: Collection[str]
+    ) -> list[str]:
+        """The servers to join or knock through when we are not in the room and one of
+        them is another server; empty when the room is ours to act in."""
+        if self.federation is None or await self.server_in_room(room_id):
+            return []
+        targets = await self._servers_for(user_id, room_id, given)
+        if all(self.pipeline.is_local("@x:" + s) for s in targets):
+            return []
+        return targets
+
     async def _servers_for(self, user_id: str, room_id: str, given: Collection[str]) -> list[str]:
         """Servers to reach a room through: those given, the sender of the user's
         invite, and the room id's own server (room versions before 12)."""
@@ -176,12 +188,11 @@ class MembershipHandler:
         servers: Collection[str] = (),
     ) -> str:
         """Join ``room_id``; joining again is a no-op. Returns the room id."""
-        if self.federation is not None and not await self.server_in_room(room_id):
+        targets = await self._through_other_servers(user_id, room_id, servers)
+        if self.federation is not None and targets:
             content = _with_reason({"membership": "join", **await self._profile(user_id)}, reason)
-            targets = await self._servers_for(user_id, room_id, servers)
-            if any(not self.pipeline.is_local("@x:" + s) for s in targets):
-                await self.federation.join(targets, room_id, user_id, content)
-                return room_id
+            await self.federation.join(targets, room_id, user_id, content)
+            return room_id
         await self._require_room(room_id)
         current = await self.membership_of(room_id, user_id)
         if current == "join":
@@ -270,11 +281,10 @@ class MembershipHandler:
         servers: Collection[str] = (),
     ) -> str:
         content = _with_reason({"membership": "knock", **await self._profile(user_id)}, reason)
-        if self.federation is not None and not await self.server_in_room(room_id):
-            targets = await self._servers_for(user_id, room_id, servers)
-            if any(not self.pipeline.is_local("@x:" + s) for s in targets):
-                await self.federation.leave_or_knock("knock", targets, room_id, user_id, content)
-                return room_id
+        targets = await self._through_other_servers(user_id, room_id, servers)
+        if self.federation is not None and targets:
+            await self.federation.leave_or_knock("knock", targets, room_id, user_id, content)
+            return room_id
         await self._require_room(room_id)
         await self._send(room_id, user_id, user_id, content)
         return room_id
