@@ -22,7 +22,13 @@ from urllib.parse import quote
 import orjson
 
 from homeserver.config import FederationConfig
-from homeserver.http.client import ConnectFailed, HttpClient, HttpClientError, HttpTimeout
+from homeserver.http.client import (
+    ConnectFailed,
+    HttpClient,
+    HttpClientError,
+    HttpResponse,
+    HttpTimeout,
+)
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.signing import SigningKey
 from homeserver.protocol.x_matrix import sign_request
@@ -132,6 +138,38 @@ class FederationClient:
     ) -> Any:
         """Send a signed request; the parsed JSON answer of a 2xx, else raise
         ``FederationRequestError``."""
+        response = await self._request(method, destination, path, body, query, timeout=timeout)
+        try:
+            return response.json()
+        except HttpClientError as exc:
+            raise FederationRequestError(response.status, None, str(exc)) from None
+
+    async def get_raw(
+        self,
+        destination: str,
+        path: str,
+        query: Query | None = None,
+        *,
+        timeout: float = 60.0,
+        max_bytes: int | None = None,
+    ) -> HttpResponse:
+        """A signed GET whose 2xx answer is returned as it came (media); errors raise
+        ``FederationRequestError``."""
+        return await self._request(
+            "GET", destination, path, None, query, timeout=timeout, max_bytes=max_bytes
+        )
+
+    async def _request(
+        self,
+        method: str,
+        destination: str,
+        path: str,
+        body: Any,
+        query: Query | None = None,
+        *,
+        timeout: float = 60.0,
+        max_bytes: int | None = None,
+    ) -> HttpResponse:
         if not self.config.enabled:
             raise FederationRequestError(None, "M_FORBIDDEN", "federation is disabled")
         if not self.config.allows(destination):
@@ -147,9 +185,12 @@ class FederationClient:
         if payload is not None:
             headers.append(("Content-Type", "application/json"))
         started = time.monotonic()
+        limit = self.max_response_bytes if max_bytes is None else max_bytes
         try:
             async with asyncio.timeout(timeout):
-                response = await self._send(method, destination, uri, headers, payload, timeout)
+                response = await self._send(
+                    method, destination, uri, headers, payload, timeout, limit
+                )
         except TimeoutError:
             raise FederationRequestError(
                 None, None, f"{method} {destination}{path}: no answer within {timeout} s"
@@ -164,10 +205,7 @@ class FederationClient:
             elapsed_ms,
         )
         if 200 <= response.status < 300:
-            try:
-                return response.json()
-            except HttpClientError as exc:
-                raise FederationRequestError(response.status, None, str(exc)) from None
+            return response
         raise _error_from(response.status, response.body, f"{method} {destination}{path}")
 
     async def _send(
@@ -178,7 +216,8 @@ class FederationClient:
         headers: list[tuple[str, str]],
         payload: bytes | None,
         timeout: float,
-    ) -> Any:
+        max_body: int,
+    ) -> HttpResponse:
         try:
             targets = await self.discovery.resolve(destination)
         except InvalidIdentifier as exc:
@@ -196,7 +235,7 @@ class FederationClient:
                     host_header=target.host_header,
                     server_hostname=target.tls_name,
                     timeout=timeout,
-                    max_body=self.max_response_bytes,
+                    max_body=max_body,
                 )
             except ConnectFailed as exc:
                 failures.append(str(exc))  # nothing was sent: the next target may work

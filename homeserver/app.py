@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from federation import inbound_auth, openid_userinfo, queries_setup
+from federation import media as federation_media
 from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
@@ -38,6 +39,7 @@ from homeserver.appkeys import (
 from homeserver.clock import Clock, SystemClock
 from homeserver.config import Config
 from homeserver.http import web
+from homeserver.media.remote import RemoteMedia
 from homeserver.metrics import Metrics
 from homeserver.protocol.signing import SigningKey
 from homeserver.ratelimit import TokenBucketLimiter
@@ -112,9 +114,17 @@ def build_app(
     sync_routes.setup(app)
     users = profiles_routes.setup(app)
     openid_userinfo.setup(app, users.openid)
-    media_routes.setup(app)
+    media_repository = media_routes.setup(app)
     push_routes.setup(app)
     services = federation_setup.setup(app, config, signing_key, store, clock_)
+    federation_media.setup(app, media_repository)
+    media_repository.remote = RemoteMedia(
+        store.remote_media,
+        media_repository.files,
+        clock_,
+        federation_media.MediaFetcher(services.client),
+        max_bytes=config.max_upload_size,
+    )
     acl = federation_reads.setup(app, store, rooms, clock_, config.server_name)
     outbound = None
     if config.federation.enabled:

@@ -35,6 +35,12 @@ class MediaFiles:
         name = f"{width}x{height}-{method}" + ("-animated" if animated else "")
         return self._shard("local_thumbnails", media_id) / name
 
+    def remote_path(self, server_name: str, media_id: str) -> Path:
+        """Where a remote server's media is kept: named by a hash, so neither the server
+        name nor the id (both from outside) ever become path components."""
+        digest = hashlib.sha256(f"{server_name}/{media_id}".encode()).hexdigest()
+        return self.root / "remote_content" / digest[:2] / digest[2:4] / digest[4:]
+
 
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` at ``path`` atomically (temporary file, fsync, rename)."""

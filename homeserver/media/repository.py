@@ -29,8 +29,17 @@ from homeserver.storage.media_store import (
 
 from .content import DEFAULT_CONTENT_TYPE, media_type, new_media_id, valid_media_id
 from .files import MediaFiles, sha256_hex, write_file
+from .remote import RemoteFile, RemoteMedia
 from .sniff import BadContent, TooManyPixels, check_upload
-from .thumbnails import Box, CannotThumbnail, ImageTooLarge, Original, choose_box, render
+from .thumbnails import (
+    Box,
+    CannotThumbnail,
+    ImageTooLarge,
+    Original,
+    Thumbnail,
+    choose_box,
+    render,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +148,8 @@ class MediaRepository:
         self._stopping = False
         self._upload_locks = _KeyedLocks()
         self._thumbnailing: dict[tuple[str, int, int, str, bool], asyncio.Task[ThumbnailReply]] = {}
+        # Set when federation is on: media of other servers, fetched and kept.
+        self.remote: RemoteMedia | None = None
 
     def release_waiting(self) -> None:
         """At shutdown: downloads waiting for content answer at once (504)."""
@@ -250,10 +261,6 @@ class MediaRepository:
     async def _uploaded(self, server_name: str, media_id: str, timeout_ms: int) -> MediaRecord:
         """The record of local media with its content, waiting up to ``timeout_ms`` for
         an id created but not uploaded yet (then 504 M_NOT_YET_UPLOADED)."""
-        if server_name != self.server_name:
-            # Remote media is fetched from its origin over federation, which Concord does
-            # not speak yet: until then it is not found here.
-            raise not_found("Remote media is not available on this server")
         if not valid_media_id(media_id):
             raise not_found("Unknown media")
         loop = asyncio.get_running_loop()
@@ -274,7 +281,20 @@ class MediaRepository:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(uploaded.wait(), remaining)
 
+    async def _remote(self, server_name: str, media_id: str, timeout_ms: int) -> RemoteFile:
+        if self.remote is None:
+            raise not_found("Remote media is not available on this server")
+        return await self.remote.get(server_name, media_id, timeout_ms)
+
     async def download(self, server_name: str, media_id: str, timeout_ms: int) -> Download:
+        if server_name != self.server_name:
+            remote = await self._remote(server_name, media_id, timeout_ms)
+            return Download(
+                path=remote.path,
+                content_type=remote.record.content_type,
+                filename=remote.record.filename,
+                etag=remote.record.sha256,
+            )
         record = await self._uploaded(server_name, media_id, timeout_ms)
         return Download(
             path=self.files.content_path(media_id),
@@ -296,6 +316,13 @@ class MediaRepository:
         animated: bool,
         timeout_ms: int,
     ) -> ThumbnailReply:
+        if server_name != self.server_name:
+            # Made here from the kept original, each time (remote thumbnails are not kept).
+            remote = await self._remote(server_name, media_id, timeout_ms)
+            if not media_type(remote.record.content_type).startswith("image/"):
+                raise _cannot_thumbnail()
+            box = choose_box(width, height, method)
+            return await self._render(remote.path, box, (width, height), animated)
         record = await self._uploaded(server_name, media_id, timeout_ms)
         if not media_type(record.content_type).startswith("image/"):
             raise _cannot_thumbnail()
@@ -328,12 +355,11 @@ class MediaRepository:
             task.add_done_callback(done)
         return await asyncio.shield(task)
 
-    async def _generate(
-        self, record: MediaRecord, box: Box, requested: tuple[int, int], animated: bool
-    ) -> ThumbnailReply:
-        path = self.files.content_path(record.media_id)
+    async def _rendered(
+        self, path: Path, box: Box, requested: tuple[int, int], animated: bool
+    ) -> Thumbnail | Original:
         try:
-            result = await asyncio.to_thread(
+            return await asyncio.to_thread(
                 render,
                 path,
                 box,
@@ -345,6 +371,20 @@ class MediaRepository:
             raise _cannot_thumbnail() from None
         except ImageTooLarge:
             raise MatrixError(413, "M_TOO_LARGE", "Content is too large to thumbnail") from None
+
+    async def _render(
+        self, path: Path, box: Box, requested: tuple[int, int], animated: bool
+    ) -> ThumbnailReply:
+        result = await self._rendered(path, box, requested, animated)
+        if isinstance(result, Original):
+            return ThumbnailReply(result.content_type, path=path)
+        return ThumbnailReply(result.content_type, data=result.data)
+
+    async def _generate(
+        self, record: MediaRecord, box: Box, requested: tuple[int, int], animated: bool
+    ) -> ThumbnailReply:
+        path = self.files.content_path(record.media_id)
+        result = await self._rendered(path, box, requested, animated)
         if isinstance(result, Original):
             return ThumbnailReply(result.content_type, path=path)
         if box.standard:

@@ -24,6 +24,7 @@ from .push_store import PushStore
 from .receipts_store import ReceiptsStore
 from .relations_store import RelationsStore
 from .remote_devices_store import RemoteDevicesStore
+from .remote_media_store import RemoteMediaStore
 from .reports_store import ReportsStore
 from .rooms_store import RoomsStore
 from .search_store import SearchStore
@@ -51,6 +52,7 @@ class Store:
         self.reports = ReportsStore(db)
         self.relations = RelationsStore(db)
         self.media = MediaStore(db)
+        self.remote_media = RemoteMediaStore(db)
         self.e2e_keys = E2eKeysStore(db)
         self.to_device = ToDeviceStore(db)
         self.key_backup = KeyBackupStore(db)

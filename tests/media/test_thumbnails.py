@@ -158,14 +158,14 @@ async def test_thumbnail_errors(server: Server, alice: User) -> None:
         other = await upload_ok(alice, data, content_type)
         got = await thumbnail(alice, other, width=32, height=32)
         assert (got.status, got.errcode) == (400, "M_UNKNOWN"), content_type
-    # Unknown and remote media.
+    # Unknown media, and media of a server that cannot be reached.
     _, media_id = split_mxc(uri)
-    for path in (
-        "/_matrix/client/v1/media/thumbnail/test.local/NoSuchMedia",
-        f"/_matrix/client/v1/media/thumbnail/other.example/{media_id}",
+    for path, status, errcode in (
+        ("/_matrix/client/v1/media/thumbnail/test.local/NoSuchMedia", 404, "M_NOT_FOUND"),
+        (f"/_matrix/client/v1/media/thumbnail/other.example/{media_id}", 502, "M_UNKNOWN"),
     ):
         got = await fetch(alice.http, path, token=alice.token, params={"width": "1", "height": "1"})
-        assert (got.status, got.errcode) == (404, "M_NOT_FOUND"), path
+        assert (got.status, got.errcode) == (status, errcode), path
     # Authentication.
     got = await fetch(alice.http, thumbnail_path(uri), params={"width": "32", "height": "32"})
     assert (got.status, got.errcode) == (401, "M_MISSING_TOKEN")

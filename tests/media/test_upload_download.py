@@ -244,9 +244,16 @@ async def test_download_errors(server: Server, alice: User) -> None:
         (f"{CLIENT_MEDIA}/download/{SERVER}/NoSuchMedia123", {}, 404, "M_NOT_FOUND"),
         (f"{CLIENT_MEDIA}/download/{SERVER}/bad.id", {}, 404, "M_NOT_FOUND"),
         (f"{CLIENT_MEDIA}/download/{SERVER}/..%2F..%2Fetc", {}, 404, "M_NOT_FOUND"),
-        # Remote media: not fetched until federation is there.
-        (f"{CLIENT_MEDIA}/download/other.example/{media_id}", {}, 404, "M_NOT_FOUND"),
-        (f"{LEGACY_MEDIA}/download/other.example/{media_id}", {}, 404, "M_NOT_FOUND"),
+        # Remote media of a server that cannot be reached: 502; never asked for with
+        # allow_remote=false (tests/federation/test_media_federation.py fetches for real).
+        (f"{CLIENT_MEDIA}/download/other.example/{media_id}", {}, 502, "M_UNKNOWN"),
+        (f"{LEGACY_MEDIA}/download/other.example/{media_id}", {}, 502, "M_UNKNOWN"),
+        (
+            f"{LEGACY_MEDIA}/download/other.example/{media_id}",
+            {"allow_remote": "false"},
+            404,
+            "M_NOT_FOUND",
+        ),
         (f"{CLIENT_MEDIA}/download/{SERVER}/{media_id}", {"timeout_ms": "soon"}, 400,
          "M_INVALID_PARAM"),
         (f"{CLIENT_MEDIA}/download/{SERVER}/{media_id}/bad%0Aname", {}, 400, "M_INVALID_PARAM"),

@@ -148,8 +148,16 @@ async def download(request: web.Request) -> web.StreamResponse:
     return await _download(request, CACHE_AUTHENTICATED)
 
 
+def _check_allow_remote(request: web.Request) -> None:
+    """spec: legacy downloads' ``allow_remote=false`` — never fetch from another server
+    (it is how servers ask each other, and prevents loops)."""
+    remote = request.match_info["serverName"] != _repo(request).server_name
+    if not _bool_param(request, "allow_remote", True) and remote:
+        raise MatrixError(404, "M_NOT_FOUND", "Remote media not fetched: allow_remote=false")
+
+
 async def download_legacy(request: web.Request) -> web.StreamResponse:
-    _bool_param(request, "allow_remote", True)  # no remote media yet: nothing to allow
+    _check_allow_remote(request)
     return await _download(request, CACHE_PUBLIC)
 
 
@@ -189,7 +197,7 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
 
 
 async def thumbnail_legacy(request: web.Request) -> web.StreamResponse:
-    _bool_param(request, "allow_remote", True)
+    _check_allow_remote(request)
     return await _thumbnail(request, CACHE_PUBLIC)
 
 
