@@ -58,13 +58,15 @@ def setup(
     rooms = app[ROOMS_KEY]
     TypingFederation(sender, app[TYPING_KEY], rooms, server_name).register(registry)
     ReceiptFederation(sender, app[RECEIPTS_KEY], rooms, server_name).register(registry)
-    PresenceFederation(sender, app[PRESENCE_KEY], store, server_name).register(registry)
+    presence = PresenceFederation(sender, app[PRESENCE_KEY], store, server_name)
+    presence.register(registry, app[BUS_KEY])
     ToDeviceFederation(sender, app[E2EE_KEY].to_device, server_name).register(registry)
 
     async def start(app: web.Application) -> None:
         await sender.start()
 
     async def stop(app: web.Application) -> None:
+        presence.stop()
         await sender.stop()
 
     app.on_startup.append(start)

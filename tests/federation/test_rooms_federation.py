@@ -175,3 +175,32 @@ async def test_history_of_messages_is_backfilled_without_asking_for_state(
     assert seen == sent[::-1]
     # The room's first events are state events: their state is asked for once.
     assert state_ids_served() <= 1
+
+
+async def test_joining_server_learns_the_presence_of_the_room(
+    federation: StartFederation, version: str
+) -> None:
+    """Alice's status was set before Bob's server shared a room with her: his join
+    brings it over (and his presence goes to her server the same way)."""
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    status = {"presence": "online", "status_msg": "writing docs"}
+    (await alice.call("PUT", f"/presence/{q(alice.user_id)}/status", status)).ok()
+    (await bob.call("PUT", f"/presence/{q(bob.user_id)}/status", {"presence": "online"})).ok()
+    room_id = await alice.create_room(preset="public_chat", room_version=version)
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    for _ in range(100):
+        seen = await bob.call("GET", f"/presence/{q(alice.user_id)}/status")
+        if seen.status == 200 and seen.body.get("status_msg") == "writing docs":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"alice's presence never reached bob's server: {seen}")
+    for _ in range(100):
+        seen = await alice.call("GET", f"/presence/{q(bob.user_id)}/status")
+        if seen.status == 200 and seen.body.get("presence") == "online":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"bob's presence never reached alice's server: {seen}")
