@@ -49,6 +49,7 @@ class RoomReads:
         clock: Clock,
     ) -> None:
         self.reads = FederationReadsStore(store.db, store.state.groups)
+        self.events = store.events
         self.rooms = rooms
         self.acl = acl
         self.clock = clock
@@ -168,6 +169,15 @@ class RoomReads:
         room_id = found.event.room_id
         await self.participant_room(origin, room_id, acl=False)
         return (await self._visible_pdus(origin, room_id, [found]))[0]
+
+    async def closest_event(self, origin: str, room_id: str, ts: int, backwards: bool) -> JsonDict:
+        """spec: server-server "GET /timestamp_to_event" (a server in the room asks)."""
+        await self.participant_room(origin, room_id)
+        found = await self.events.closest_by_ts(room_id, ts, backwards)
+        if found is None:
+            direction = "before" if backwards else "after"
+            raise MatrixError(404, "M_NOT_FOUND", f"No event found {direction} {ts}")
+        return {"event_id": found[0], "origin_server_ts": found[1]}
 
     async def event_auth(self, origin: str, room_id: str, event_id: str) -> list[JsonDict]:
         """spec: GET /event_auth — the event's full auth chain."""

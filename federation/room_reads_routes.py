@@ -143,6 +143,19 @@ async def event_auth(request: web.Request, origin: str) -> web.Response:
     return json_response({"auth_chain": chain})
 
 
+@authenticated
+async def timestamp_to_event(request: web.Request, origin: str) -> web.Response:
+    room_id = _room_id(request)
+    direction = request.query.get("dir")
+    if direction not in ("b", "f"):
+        raise MatrixError(400, "M_INVALID_PARAM", "`dir` must be b or f")
+    ts = _int(request.query.get("ts", ""), "ts") if request.query.get("ts") else None
+    if ts is None:
+        raise MatrixError(400, "M_MISSING_PARAM", "`ts` is required")
+    answer = await _reads(request).closest_event(origin, room_id, ts, direction == "b")
+    return json_response(answer)
+
+
 def setup(
     app: web.Application,
     store: Store,
@@ -163,6 +176,7 @@ def setup(
             web.get(PREFIX + "/state_ids/{roomId}", state_ids),
             web.get(PREFIX + "/event/{eventId}", event),
             web.get(PREFIX + "/event_auth/{roomId}/{eventId}", event_auth),
+            web.get(PREFIX + "/timestamp_to_event/{roomId}", timestamp_to_event),
         ]
     )
     return acl

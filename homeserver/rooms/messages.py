@@ -277,6 +277,21 @@ class MessagesHandler:
             body["state"] = []
         return body
 
+    async def closest_event(
+        self, viewer: Viewer, room_id: str, ts: int, *, backwards: bool
+    ) -> JsonDict:
+        """spec: "GET /rooms/{roomId}/timestamp_to_event" — the visible event closest to
+        ``ts`` in the direction asked; 404 when there is none."""
+        scope = await self.access.require_reader(viewer.user_id, room_id)
+        found = await self.store.events.closest_by_ts(room_id, ts, backwards)
+        if found is not None:
+            stored = await self.store.events.get_event(found[0])
+            check = await self.access.checker(scope)
+            if stored is not None and check(stored):
+                return {"event_id": found[0], "origin_server_ts": found[1]}
+        direction = "before" if backwards else "after"
+        raise MatrixError(404, "M_NOT_FOUND", f"No event found {direction} {ts} in {room_id}")
+
     async def members_at(
         self, group: int | None, users: set[str], viewer: Viewer
     ) -> list[JsonDict]:

@@ -154,6 +154,21 @@ def resolve_backward_extremity(txn: Txn, room_id: str, event_id: str) -> None:
     )
 
 
+def closest_by_ts(txn: Txn, room_id: str, ts: int, backwards: bool) -> tuple[str, int] | None:
+    """``(event_id, origin_server_ts)`` of the room's timeline event closest to ``ts``:
+    at or before it (``backwards``), else at or after it."""
+    if backwards:
+        where, order = "origin_server_ts <= ?", "origin_server_ts DESC, stream_ordering DESC"
+    else:
+        where, order = "origin_server_ts >= ?", "origin_server_ts ASC, stream_ordering ASC"
+    row = txn.fetchone(
+        f"SELECT event_id, origin_server_ts FROM events WHERE room_id = ? AND {where}"
+        f" AND outlier = 0 AND rejected_reason IS NULL ORDER BY {order} LIMIT 1",
+        (room_id, ts),
+    )
+    return None if row is None else (row[0], int(row[1]))
+
+
 def children_of(txn: Txn, event_id: str) -> list[str]:
     """The events that name ``event_id`` among their prev events."""
     rows = txn.fetchall("SELECT event_id FROM event_edges WHERE prev_event_id = ?", (event_id,))
@@ -287,6 +302,9 @@ class EventsStore:
 
     async def min_stream_ordering(self) -> int:
         return await self.db.read(min_stream_ordering)
+
+    async def closest_by_ts(self, room_id: str, ts: int, backwards: bool) -> tuple[str, int] | None:
+        return await self.db.read(closest_by_ts, room_id, ts, backwards)
 
     async def children_of(self, event_id: str) -> list[str]:
         return await self.db.read(children_of, event_id)

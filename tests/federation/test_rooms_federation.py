@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from federation.client import FederationRequestError
 from homeserver.api.ops import METRICS_KEY
 
 from ..support.federation import StartFederation
@@ -204,3 +205,40 @@ async def test_joining_server_learns_the_presence_of_the_room(
         await asyncio.sleep(0.05)
     else:
         raise AssertionError(f"bob's presence never reached alice's server: {seen}")
+
+
+async def test_timestamp_to_event_for_clients_and_servers(
+    federation: StartFederation, version: str
+) -> None:
+    """Jump to date: the event closest to a time, in either direction, for a local
+    client and for a server in the room (spec: "timestamp_to_event")."""
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(preset="public_chat", room_version=version)
+    a.clock.advance(60_000)
+    first = await alice.send(room_id, "first")
+    a.clock.advance(60_000)
+    second = await alice.send(room_id, "second")
+    ts_second = (await alice.call("GET", f"/rooms/{q(room_id)}/event/{q(second)}")).ok()[
+        "origin_server_ts"
+    ]
+    path = f"/_matrix/client/v1/rooms/{q(room_id)}/timestamp_to_event"
+    found = await alice.call("GET", path, params={"ts": str(ts_second - 1), "dir": "b"})
+    assert found.ok()["event_id"] == first
+    found = await alice.call("GET", path, params={"ts": str(ts_second - 1), "dir": "f"})
+    assert found.ok() == {"event_id": second, "origin_server_ts": ts_second}
+    late = await alice.call("GET", path, params={"ts": str(ts_second + 1), "dir": "f"})
+    assert (late.status, late.errcode) == (404, "M_NOT_FOUND")
+    bad = await alice.call("GET", path, params={"ts": "soon", "dir": "f"})
+    assert (bad.status, bad.errcode) == (400, "M_INVALID_PARAM")
+    # Bob (not in the room) may not ask; his server may once he joined.
+    assert (await bob.call("GET", path, params={"ts": "0", "dir": "f"})).status == 403
+    fed_path_ = f"/_matrix/federation/v1/timestamp_to_event/{q(room_id)}"
+    query = {"ts": str(ts_second - 1), "dir": "b"}
+    with pytest.raises(FederationRequestError) as refused:
+        await b.fed_client.get_json(a.name, fed_path_, query)
+    assert refused.value.status == 403
+    (await bob.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    answer = await b.fed_client.get_json(a.name, fed_path_, query)
+    assert answer["event_id"] == first

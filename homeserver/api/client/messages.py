@@ -1,7 +1,8 @@
-"""``GET /rooms/{roomId}/messages`` and ``GET /rooms/{roomId}/context/{eventId}``.
+"""``GET /rooms/{roomId}/messages``, ``GET /rooms/{roomId}/context/{eventId}`` and
+``GET /v1/rooms/{roomId}/timestamp_to_event``.
 
-spec: client-server "Getting events for a room" / "Syncing" (pagination) and "Event
-Context".
+spec: client-server "Getting events for a room" / "Syncing" (pagination), "Event
+Context" and "Room event by timestamp".
 """
 
 from __future__ import annotations
@@ -50,8 +51,26 @@ async def context(request: web.Request) -> web.Response:
     return json_response(body)
 
 
+async def timestamp_to_event(request: web.Request) -> web.Response:
+    requester = await require_user(request)
+    room_id = room_id_param(request)
+    direction = request.query.get("dir")
+    if direction not in ("b", "f"):
+        raise MatrixError(400, "M_INVALID_PARAM", "`dir` must be b or f")
+    ts_text = request.query.get("ts")
+    if ts_text is None:
+        raise MatrixError(400, "M_MISSING_PARAM", "`ts` is required")
+    if not ts_text.isdigit():
+        raise MatrixError(400, "M_INVALID_PARAM", "`ts` must be a timestamp in milliseconds")
+    body = await handlers(request).messages.closest_event(
+        viewer(requester), room_id, int(ts_text), backwards=direction == "b"
+    )
+    return json_response(body)
+
+
 def routes() -> list[web.RouteDef]:
     return [
+        web.get("/_matrix/client/v1/rooms/{roomId}/timestamp_to_event", timestamp_to_event),
         *(web.get(p, messages) for p in paths("/rooms/{roomId}/messages")),
         *(web.get(p, context) for p in paths("/rooms/{roomId}/context/{eventId}")),
     ]
