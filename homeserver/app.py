@@ -5,6 +5,8 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
+from appservice import setup as appservice_setup
+from appservice.registration import load_registrations
 from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import room_reads_routes as federation_reads
 from federation import rooms_setup as federation_rooms
@@ -50,13 +52,21 @@ from homeserver.storage.database import Database
 from homeserver.storage.store import Store
 
 
+def check_config(config: Config) -> None:
+    """What ``build_app`` would refuse, checked before the database is opened: the
+    application service registration files (one ``ConfigError`` line)."""
+    load_registrations(config.app_service_config_files, config.server_name)
+
+
 def build_app(
     config: Config, signing_key: SigningKey, db: Database, *, clock: Clock | None = None
 ) -> web.Application:
     """The whole server as one HTTP application over an open, migrated ``db``.
 
-    The app owns ``db`` from here on and closes it on cleanup.
+    The app owns ``db`` from here on and closes it on cleanup. A bad application
+    service registration file raises ``ConfigError``.
     """
+    registrations = load_registrations(config.app_service_config_files, config.server_name)
     metrics = Metrics()
     clock = clock or SystemClock()
     limits = config.rate_limits
@@ -143,4 +153,5 @@ def build_app(
         edus=None if outbound is None else outbound.edus,
         authenticated=inbound_auth.authenticated,
     )
+    appservice_setup.setup(app, registrations)
     return app
