@@ -62,6 +62,22 @@ async def test_invite_asks_about_unknown_puppet(server: Server, bridge: FakeBrid
     assert bridge.paths("/_matrix/app/v1/users/") == [f"/_matrix/app/v1/users/{q(PUPPET)}"]
 
 
+async def test_create_room_invite_asks_about_unknown_puppet(
+    server: Server, bridge: FakeBridge
+) -> None:
+    async def user_query(request: aioweb.Request) -> aioweb.StreamResponse:
+        await register_puppet(server, "_bridge_carol")
+        return aioweb.json_response({})
+
+    bridge.handlers["/_matrix/app/v1/users/"] = user_query
+    alice = await server.register("alice")
+    room = await alice.create_room(invite=[PUPPET], is_direct=True)
+    assert bridge.paths() == [f"/_matrix/app/v1/users/{q(PUPPET)}"]
+    state = await alice.call("GET", f"/rooms/{q(room)}/state/m.room.member/{q(PUPPET)}")
+    assert state.ok()["membership"] == "invite"
+    assert state.ok()["displayname"] == "_bridge_carol"
+
+
 async def test_unknown_alias_is_asked_then_resolved(server: Server, bridge: FakeBridge) -> None:
     async def alias_query(request: aioweb.Request) -> aioweb.StreamResponse:
         made = await as_call(server, "POST", "/createRoom", {"room_alias_name": "_bridge_lobby"})
