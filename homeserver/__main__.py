@@ -108,9 +108,10 @@ def _federation_tls(config: Config) -> ssl.SSLContext | None:
 
 
 async def serve(config: Config) -> None:
-    from homeserver.app import build_app
+    from homeserver.app import build_app, check_config
     from homeserver.http.server import Server
 
+    check_config(config)
     signing_key = load_signing_key(config.signing_key_path, config.server_name)
     tls = _federation_tls(config)
     db = open_database(config.database)

@@ -5,6 +5,8 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
+from appservice import setup as appservice_setup
+from appservice.registration import load_registrations
 from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import media as federation_media
 from federation import room_reads_routes as federation_reads
@@ -23,7 +25,12 @@ from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
 from homeserver.api.client import sync_setup as sync_routes
 from homeserver.api.client import versions
-from homeserver.api.limits import RateLimiters, body_size_middleware, rate_limit_middleware
+from homeserver.api.limits import (
+    LIMITERS_KEY,
+    RateLimiters,
+    body_size_middleware,
+    rate_limit_middleware,
+)
 from homeserver.api.middleware import matrix_errors, metrics_middleware
 from homeserver.appkeys import (
     ALIASES_KEY,
@@ -52,13 +59,21 @@ from homeserver.storage.database import Database
 from homeserver.storage.store import Store
 
 
+def check_config(config: Config) -> None:
+    """What ``build_app`` would refuse, checked before the database is opened: the
+    application service registration files (one ``ConfigError`` line)."""
+    load_registrations(config.app_service_config_files, config.server_name)
+
+
 def build_app(
     config: Config, signing_key: SigningKey, db: Database, *, clock: Clock | None = None
 ) -> web.Application:
     """The whole server as one HTTP application over an open, migrated ``db``.
 
-    The app owns ``db`` from here on and closes it on cleanup.
+    The app owns ``db`` from here on and closes it on cleanup. A bad application
+    service registration file raises ``ConfigError``.
     """
+    registrations = load_registrations(config.app_service_config_files, config.server_name)
     metrics = Metrics()
     clock = clock or SystemClock()
     limits = config.rate_limits
@@ -80,6 +95,7 @@ def build_app(
         client_max_size=config.max_request_body_bytes,
     )
     app[CONFIG_KEY] = config
+    app[LIMITERS_KEY] = limiters
     app[SIGNING_KEY] = signing_key
     app[CLOCK_KEY] = clock
     app[ops.METRICS_KEY] = metrics
@@ -153,4 +169,5 @@ def build_app(
         edus=None if outbound is None else outbound.edus,
         authenticated=inbound_auth.authenticated,
     )
+    appservice_setup.setup(app, registrations)
     return app

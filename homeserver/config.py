@@ -33,6 +33,7 @@ __all__ = [
     "TrustedKeyServer",
     "load_config",
     "parse_config",
+    "read_yaml_file",
 ]
 
 
@@ -105,6 +106,8 @@ class Config:
     # The HTTPS listener of the federation API; None: not served over TLS.
     federation_listener: TlsListener | None = None
     federation: FederationConfig = field(default_factory=FederationConfig)
+    # Application service registration files (spec: application-service-api "Registration").
+    app_service_config_files: tuple[Path, ...] = ()
     source: Path | None = field(default=None, compare=False)
 
 
@@ -185,6 +188,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "max_upload_size",
         "max_image_pixels",
         "federation",
+        "app_service_config_files",
     }
     for key in data:
         if key not in known:
@@ -238,6 +242,12 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
 
     jwt = _parse_jwt(r, r.section(data, "jwt"))
 
+    as_files = data.get("app_service_config_files", [])
+    if as_files is None:
+        as_files = []
+    if not isinstance(as_files, list) or not all(isinstance(f, str) and f for f in as_files):
+        raise r.fail("app_service_config_files", "must be a list of file paths")
+
     return Config(
         server_name=server_name,
         client_listener=Listener(host=host, port=port),
@@ -269,6 +279,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
             r, r.section(listeners, "listeners.federation"), base_dir
         ),
         federation=parse_federation(r, r.section(data, "federation")),
+        app_service_config_files=tuple(base_dir / f for f in as_files),
         source=Path(source),
     )
 
@@ -324,6 +335,16 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
     data = _parse_yaml(text, path)
     return parse_config(data, source=str(path), base_dir=path.parent.resolve())
+
+
+def read_yaml_file(path: Path, what: str) -> Any:
+    """The YAML document in ``path`` (``what`` names it in errors); one ``ConfigError``
+    line on failure."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+    return _parse_yaml(text, path)
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
