@@ -171,6 +171,25 @@ class AppServicePusher:
             if queue.reg.push_to_device and any(queue.reg.interested_in_user(u) for u in users):
                 queue.to_device_added()
 
+    async def on_device_lists(self, users: tuple[str, ...]) -> None:
+        """``DeviceListStream`` change listener: ``users``' device lists changed. A
+        service that asked (MSC3202) hears of those of its users and of the users
+        sharing a room with one of them."""
+        queues = [q for q in self.queues.values() if q.reg.device_lists]
+        if not queues:
+            return
+        viewers = {user_id: await self.store.e2e_keys.viewers_of(user_id) for user_id in users}
+        for queue in queues:
+            reg = queue.reg
+            concerned = [
+                user_id
+                for user_id in users
+                if reg.interested_in_user(user_id)
+                or any(reg.interested_in_user(v) for v in viewers[user_id])
+            ]
+            if concerned:
+                queue.device_lists_changed(concerned)
+
     async def _typing_job(self, room_id: str) -> None:
         if self._typing_in is None:
             return

@@ -9,7 +9,8 @@ The queue reads room events from the database past its stored position (so a res
 resumes where it stopped), keeps those the service is interested in, and stores the
 transaction together with the new position before sending it: an event is in exactly
 one transaction, and that transaction is retried until it is acknowledged. Ephemeral
-data (typing, receipts, presence) is held in memory until it goes into a transaction.
+data (typing, receipts, presence) and device-list changes (MSC3202) are held in memory
+until they go into a transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ MAX_QUEUED_EPHEMERAL = 1_000  # waiting in memory; the oldest go beyond it
 # Body keys: the spec's ``ephemeral`` (v1.13) and MSC2409's, which bridges still read.
 EPHEMERAL_KEYS = ("ephemeral", "de.sorunome.msc2409.ephemeral")
 TO_DEVICE_KEY = "de.sorunome.msc2409.to_device"
+DEVICE_LISTS_KEY = "org.matrix.msc3202.device_lists"
+MAX_DEVICE_LIST_USERS = 1_000  # per transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class AppServiceQueue:
         self.p = _Progress()
         self.backing_off = False
         self._ephemeral: list[JsonDict] = []
+        self._device_changes: dict[str, None] = {}  # users, in order (MSC3202)
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
 
@@ -99,6 +103,12 @@ class AppServiceQueue:
         self._ephemeral.append(item)
         if len(self._ephemeral) > MAX_QUEUED_EPHEMERAL:
             del self._ephemeral[0]
+        self.wake()
+
+    def device_lists_changed(self, users: Iterable[str]) -> None:
+        for user_id in users:
+            self._device_changes.pop(user_id, None)
+            self._device_changes[user_id] = None
         self.wake()
 
     def to_device_added(self) -> None:
@@ -166,6 +176,7 @@ class AppServiceQueue:
         return bool(
             self.p.pending
             or self._ephemeral
+            or self._device_changes
             or self.p.position < self.ctx.stream_upto
             or (self.p.to_device_news and self.reg.push_to_device)
         )
@@ -236,20 +247,25 @@ class AppServiceQueue:
             ]
         # Memory last: nothing is taken before an await that could lose it.
         ephemeral = self._ephemeral[:MAX_EPHEMERAL]
+        changed = list(self._device_changes)[:MAX_DEVICE_LIST_USERS]
         body: JsonDict | None = None
-        if events or ephemeral or to_device:
+        if events or ephemeral or to_device or changed:
             body = {"events": events}
             if ephemeral:
                 for key in EPHEMERAL_KEYS:
                     body[key] = ephemeral
             if to_device:
                 body[TO_DEVICE_KEY] = to_device
+            if changed:
+                body[DEVICE_LISTS_KEY] = {"changed": changed, "left": []}
         if body is None and (position, to_device_position) == (
             self.p.position,
             self.p.to_device_position,
         ):
             return
         del self._ephemeral[: len(ephemeral)]
+        for user_id in changed:
+            del self._device_changes[user_id]
         txn = await store.appservice.create_txn(self.reg.id, body, position, to_device_position)
         self.p.position, self.p.to_device_position = position, to_device_position
         if txn is not None:

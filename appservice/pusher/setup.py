@@ -42,7 +42,9 @@ def setup(app: web.Application, registrations: Sequence[Interests]) -> AppServic
     typing.listeners.append(pusher.on_typing)
     app[RECEIPTS_KEY].listeners.append(pusher.on_receipt)
     app[PRESENCE_KEY].listeners.append(pusher.on_presence)
-    app[E2EE_KEY].to_device.listeners.append(pusher.on_to_device)
+    e2ee = app[E2EE_KEY]
+    e2ee.to_device.listeners.append(pusher.on_to_device)
+    e2ee.device_lists.change_listeners.append(pusher.on_device_lists)
 
     async def start(app: web.Application) -> None:
         await pusher.start()

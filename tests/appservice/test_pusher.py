@@ -303,3 +303,34 @@ async def test_to_device_messages_where_the_registration_opts_in(
     assert items[0]["to_device_id"]
     assert items[0]["sender"] == alice.user_id
     assert items[0]["type"] == "m.test" and items[0]["content"] == {"hello": "ghost"}
+
+
+async def test_device_list_changes_where_the_registration_opts_in(
+    make_server: MakeServer, tmp_path: Path, fake_as: FakeAppService
+) -> None:
+    plain = FakeAppService()
+    await plain.start()
+    try:
+        server = await as_server(
+            make_server,
+            tmp_path,
+            bridge(fake_as, extra="org.matrix.msc3202: true\n"),
+            bridge(plain, as_id="plain"),
+        )
+        alice, _, room = await bridged_room(server)
+        loner = await server.register("loner")  # shares no room with the bridge's users
+        (await server.login("alice")).ok()  # a new device
+        (await server.login("loner")).ok()
+        await alice.send(room, "after the logins")
+        key = "org.matrix.msc3202.device_lists"
+
+        def changed() -> list[str]:
+            return [u for t in fake_as.processed() for u in t.body.get(key, {}).get("changed", [])]
+
+        await fake_as.wait_for(lambda: alice.user_id in changed(), what="the device lists")
+        await plain.wait_for(lambda: "after the logins" in plain.messages())
+        await asyncio.sleep(0.1)
+        assert loner.user_id not in changed()
+        assert all(key not in t.body for t in plain.received)
+    finally:
+        await plain.stop()
