@@ -25,7 +25,12 @@ from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
 from homeserver.api.client import sync_setup as sync_routes
 from homeserver.api.client import versions
-from homeserver.api.limits import RateLimiters, body_size_middleware, rate_limit_middleware
+from homeserver.api.limits import (
+    LIMITERS_KEY,
+    RateLimiters,
+    body_size_middleware,
+    rate_limit_middleware,
+)
 from homeserver.api.middleware import matrix_errors, metrics_middleware
 from homeserver.appkeys import (
     ALIASES_KEY,
@@ -89,6 +94,7 @@ def build_app(
         client_max_size=config.max_request_body_bytes,
     )
     app[CONFIG_KEY] = config
+    app[LIMITERS_KEY] = limiters
     app[SIGNING_KEY] = signing_key
     app[CLOCK_KEY] = clock
     app[ops.METRICS_KEY] = metrics

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from homeserver.clock import Clock
 from homeserver.storage.accounts_store import AccountsStore
 
+from .appservices import AppServiceDirectory
 from .errors import unknown_token
 from .requester import Requester
 from .tokens import token_hash
@@ -37,9 +38,26 @@ class Authenticator:
         # Bumped by every invalidation: a lookup that raced with one must not cache a
         # token that was revoked while it read the database.
         self._generation = 0
+        # Filled from the application service registrations at start.
+        self.appservices = AppServiceDirectory()
 
-    async def authenticate(self, token: str, ip: str | None = None) -> Requester:
-        """The requester for ``token``; 401 ``M_UNKNOWN_TOKEN`` if it is not valid."""
+    async def authenticate(
+        self,
+        token: str,
+        ip: str | None = None,
+        *,
+        user_id: str | None = None,
+        device_id: str | None = None,
+    ) -> Requester:
+        """The requester for ``token``; 401 ``M_UNKNOWN_TOKEN`` if it is not valid.
+
+        An application service's ``as_token`` acts as ``user_id`` (default: its sender)
+        with ``device_id`` (the ``user_id``/``device_id`` query parameters); other tokens
+        ignore them.
+        """
+        service = self.appservices.by_token(token)
+        if service is not None:
+            return await self.appservices.requester(service, self._store, user_id, device_id)
         hashed = token_hash(token)
         now = self._clock.time_ms()
         entry = self._cache.get(hashed)

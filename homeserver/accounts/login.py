@@ -15,12 +15,15 @@ from homeserver.errors import MatrixError
 from homeserver.logs import fields
 from homeserver.storage.accounts_store import AccountsStore, UserExistsError
 
-from .errors import bad_login, invalid_param
+from .appservices import AppServiceDirectory
+from .errors import bad_login, forbidden, invalid_param, unknown_token
 from .identifiers import identified_user
 from .jwt_auth import JwtVerifier
 from .passwords import MAX_PASSWORD_LENGTH, PasswordHasher
 from .sessions import Sessions
 from .uia import JWT, PASSWORD
+
+APPLICATION_SERVICE = "m.login.application_service"
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,10 @@ class Login:
         hasher: PasswordHasher,
         jwt: JwtVerifier,
         sessions: Sessions,
+        appservices: AppServiceDirectory | None = None,
     ) -> None:
         self.server_name = server_name
+        self._appservices = appservices or AppServiceDirectory()
         self._store = store
         self._clock = clock
         self._hasher = hasher
@@ -54,12 +59,18 @@ class Login:
         flows: list[dict[str, Any]] = [{"type": PASSWORD}]
         if self._jwt.enabled:
             flows.append({"type": JWT})
+        if self._appservices.services:
+            flows.append({"type": APPLICATION_SERVICE})
         return flows
 
-    async def login(self, body: Mapping[str, Any], device: DeviceRequest) -> dict[str, Any]:
+    async def login(
+        self, body: Mapping[str, Any], device: DeviceRequest, as_token: str | None = None
+    ) -> dict[str, Any]:
         kind = body.get("type")
         if kind == PASSWORD:
             user_id = await self._password_user(body)
+        elif kind == APPLICATION_SERVICE:
+            user_id = await self._appservice_user(body, as_token)
         elif kind == JWT and self._jwt.enabled:
             user_id = await self._jwt_user(body)
         else:
@@ -84,11 +95,30 @@ class Login:
             raise bad_login()
         return user.user_id
 
+    async def _appservice_user(self, body: Mapping[str, Any], as_token: str | None) -> str:
+        """spec: client-server "Appservice Login": the ``as_token`` of a service whose
+        users namespace holds the (registered) user."""
+        if as_token is None:
+            raise MatrixError(401, "M_MISSING_TOKEN", "The as_token is required")
+        service = self._appservices.by_token(as_token)
+        if service is None:
+            raise unknown_token()
+        user_id = identified_user(body, self.server_name)
+        if user_id is None:
+            raise invalid_param("`identifier` must name a user")
+        if not service.interested_in_user(user_id):
+            raise MatrixError(403, "M_EXCLUSIVE", "This user is not in the service's namespace")
+        user = await self._store.get_user(user_id)
+        if user is None or user.deactivated:
+            raise forbidden("The application service has not registered this user")
+        return user.user_id
+
     async def _jwt_user(self, body: Mapping[str, Any]) -> str:
         localpart = self._jwt.localpart(body.get("token"))
         user_id = f"@{localpart}:{self.server_name}"
         user = await self._store.get_user(user_id)
         if user is None:
+            self._appservices.check_user_creation(user_id, None)
             try:
                 user = await self._store.create_user(user_id, None, self._clock.time_ms())
                 log.info("registered", extra=fields(user_id=user_id, via="jwt"))

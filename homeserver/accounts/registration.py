@@ -20,6 +20,7 @@ from homeserver.logs import fields
 from homeserver.protocol.ids import MAX_ID_BYTES, is_valid_localpart
 from homeserver.storage.accounts_store import AccountsStore, UserExistsError, UserRecord
 
+from .appservices import AppService, AppServiceDirectory
 from .errors import forbidden, invalid_username, user_in_use
 from .passwords import PasswordHasher
 from .sessions import Sessions
@@ -67,8 +68,10 @@ class Registration:
         hasher: PasswordHasher,
         sessions: Sessions,
         uia: UserInteractiveAuth,
+        appservices: AppServiceDirectory | None = None,
     ) -> None:
         self.server_name = server_name
+        self._appservices = appservices or AppServiceDirectory()
         self._open = enable_registration
         self._tokens = registration_tokens
         self._store = store
@@ -102,9 +105,38 @@ class Registration:
         if not self.flows():
             raise forbidden("Registration is disabled")
         user_id = user_id_for(username, self.server_name)
+        self._appservices.check_user_creation(user_id, None)
         if await self._store.user_exists(user_id):
             raise user_in_use()
         return user_id
+
+    async def register_appservice(
+        self, service: AppService, request: RegistrationRequest
+    ) -> dict[str, Any]:
+        """``m.login.application_service``: no user-interactive auth, no password; the
+        user id must be in the service's users namespace (400 ``M_EXCLUSIVE``).
+        spec: application-service-api "Server admin style permissions"."""
+        if request.username is None:
+            raise invalid_username("`username` is required")
+        user_id = user_id_for(request.username, self.server_name)
+        self._appservices.check_user_creation(user_id, service)
+        try:
+            await self._store.create_user(
+                user_id, None, self._clock.time_ms(), appservice_id=service.id
+            )
+        except UserExistsError:
+            raise user_in_use() from None
+        log.info("registered", extra=fields(user_id=user_id, appservice=service.id))
+        body: dict[str, Any] = {"user_id": user_id, "home_server": self.server_name}
+        if request.inhibit_login:
+            return body
+        issued = await self._sessions.issue(
+            user_id,
+            device_id=request.device_id,
+            display_name=request.initial_device_display_name,
+            refreshable=request.refresh_token,
+        )
+        return {**issued.to_json(), "home_server": self.server_name}
 
     async def register(self, request: RegistrationRequest) -> dict[str, Any]:
         flows = self.flows()

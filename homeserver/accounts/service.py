@@ -62,6 +62,7 @@ def build_accounts(config: Config, store: AccountsStore, clock: Clock) -> Accoun
             hasher=hasher,
             sessions=sessions,
             uia=uia,
+            appservices=authenticator.appservices,
         ),
         login=Login(
             server_name=config.server_name,
@@ -70,6 +71,7 @@ def build_accounts(config: Config, store: AccountsStore, clock: Clock) -> Accoun
             hasher=hasher,
             jwt=jwt,
             sessions=sessions,
+            appservices=authenticator.appservices,
         ),
         devices=Devices(store, sessions, user_auth, hooks),
         account=Account(store, hasher, sessions, authenticator, user_auth, hooks),

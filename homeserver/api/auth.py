@@ -38,4 +38,9 @@ async def require_user(request: web.Request) -> Requester:
     token = access_token(request)
     if token is None:
         raise missing_token()
-    return await request.config_dict[AUTH_KEY].authenticate(token, request.remote)
+    return await request.config_dict[AUTH_KEY].authenticate(
+        token,
+        request.remote,
+        user_id=request.query.get("user_id"),
+        device_id=request.query.get("device_id"),
+    )

@@ -107,6 +107,9 @@ class ProfileHandler:
         self.member_fields_changed: list[Callable[[str, JsonDict], Awaitable[None]]] = []
         # Profiles of remote users, asked of their servers (set when federation is on).
         self.remote: RemoteProfiles | None = None
+        # Set by the application service wiring: asks the services whose users
+        # namespace holds an unknown local user; True when the user exists afterwards.
+        self.query_unknown_user: Callable[[str], Awaitable[bool]] | None = None
 
     def is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
@@ -117,7 +120,9 @@ class ProfileHandler:
         """The whole profile; 404 ``M_NOT_FOUND`` for a user we do not know."""
         check_user_id(user_id)
         if self.is_local(user_id):
-            if not await self.store.accounts.user_exists(user_id):
+            if not await self.store.accounts.user_exists(user_id) and not (
+                self.query_unknown_user is not None and await self.query_unknown_user(user_id)
+            ):
                 raise _not_found()
             return await self.store.profiles.get_profile(user_id)
         if self.remote is not None:

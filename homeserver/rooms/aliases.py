@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from homeserver.clock import Clock
 from homeserver.storage.database import Txn
 from homeserver.storage.store import Store
@@ -57,9 +59,27 @@ class AliasDirectory:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        # Set by the application service wiring. ``query_unknown(alias)``: asks the
+        # services whose aliases namespace holds an unknown alias (spec:
+        # application-service-api "Query room alias"); True when one may have made it.
+        self.query_unknown: Callable[[str], Awaitable[bool]] | None = None
+        # ``guard(user_id, alias)`` raises 400 M_EXCLUSIVE when the alias is in another
+        # service's exclusive namespace.
+        self.guard: Callable[[str, str], None] | None = None
 
     async def resolve_local(self, alias: str) -> str | None:
         return await self.store.db.read(_resolve, alias)
+
+    async def resolve(self, alias: str) -> str | None:
+        """``resolve_local``, asking application services about an unknown alias."""
+        room_id = await self.resolve_local(alias)
+        if room_id is None and self.query_unknown is not None and await self.query_unknown(alias):
+            room_id = await self.resolve_local(alias)
+        return room_id
+
+    def check_exclusive(self, user_id: str, alias: str) -> None:
+        if self.guard is not None:
+            self.guard(user_id, alias)
 
     async def create(self, alias: str, room_id: str, creator: str) -> bool:
         """False if the alias is taken."""

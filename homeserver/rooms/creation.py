@@ -172,6 +172,7 @@ class RoomCreator:
                 alias = room_alias(f"#{req.room_alias_name}:{server}")
             except InvalidIdentifier as exc:
                 raise _bad(f"invalid room alias: {exc}", "M_INVALID_PARAM") from exc
+            self.aliases.check_exclusive(creator, alias)
             if await self.aliases.resolve_local(alias) is not None:
                 raise _bad("Room alias already taken", "M_ROOM_IN_USE")
 

@@ -78,6 +78,7 @@ class DirectoryHandler:
     async def create_alias(self, user_id: str, alias: str, room_id: str) -> None:
         if not self._local_alias(alias):
             raise MatrixError(400, "M_INVALID_PARAM", "Can only create aliases on this server")
+        self.aliases.check_exclusive(user_id, alias)
         if await self.rooms.room(room_id) is None:
             raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
         if await self.membership.membership_of(room_id, user_id) != "join":
@@ -88,7 +89,7 @@ class DirectoryHandler:
     async def resolve(self, alias: str) -> JsonDict:
         if not self._local_alias(alias):
             return await self._resolve_remote(alias)
-        room_id = await self.aliases.resolve_local(alias)
+        room_id = await self.aliases.resolve(alias)
         if room_id is None:
             raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
         servers = {self.pipeline.server_name}
@@ -176,6 +177,7 @@ class DirectoryHandler:
         room_id = await self.aliases.resolve_local(alias)
         if room_id is None:
             raise MatrixError(404, "M_NOT_FOUND", f"Room alias {alias} not found.")
+        self.aliases.check_exclusive(user_id, alias)
         creator = await self.aliases.creator(alias)
         if creator != user_id and not await self._can_edit_room_aliases(user_id, room_id, is_admin):
             raise _forbidden("You may not delete this alias")

@@ -9,7 +9,7 @@ exist.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 from homeserver.errors import MatrixError
@@ -87,6 +87,9 @@ class MembershipHandler:
         self.aliases = aliases
         # Set when federation is on: joins and knocks of rooms we are not in.
         self.federation: FederatedMembership | None = None
+        # Set by the application service wiring: asks the service whose users namespace
+        # holds an unknown local user (before an invite); True when it exists afterwards.
+        self.query_unknown_user: Callable[[str], Awaitable[bool]] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -102,7 +105,7 @@ class MembershipHandler:
                 parse_room_alias(room_id_or_alias)
             except InvalidIdentifier as exc:
                 raise MatrixError(400, "M_INVALID_PARAM", f"invalid room alias: {exc}") from exc
-            room_id = await self.aliases.resolve_local(room_id_or_alias)
+            room_id = await self.aliases.resolve(room_id_or_alias)
             if room_id is not None:
                 return room_id, []
             alias_server = room_id_or_alias.partition(":")[2]
@@ -324,6 +327,9 @@ class MembershipHandler:
         self, sender: str, room_id: str, target: str, *, reason: str | None = None
     ) -> None:
         await self._require_room(room_id)
+        if self.query_unknown_user is not None and self.pipeline.is_local(target):
+            # spec: application-service-api "Query User": the service may create it.
+            await self.query_unknown_user(target)
         current = await self.membership_of(room_id, target)
         if current == "join":
             raise _forbidden(f"{target} is already in the room")

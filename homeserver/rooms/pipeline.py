@@ -154,8 +154,10 @@ class EventPipeline:
         txn: TxnKey | None = None,
         redacts: str | None = None,
         if_state: tuple[StateKey, str] | None = None,
+        ts: int | None = None,
     ) -> PersistedEvent:
-        """Build, authorise and persist a local event in ``room_id``.
+        """Build, authorise and persist a local event in ``room_id``; ``ts``: its
+        ``origin_server_ts`` instead of now (application services' timestamp massaging).
 
         Raises ``MatrixError``: 404 for an unknown room, 403 ``M_FORBIDDEN`` when the
         auth rules refuse it, 400 ``M_BAD_JSON`` when the event is malformed;
@@ -164,7 +166,7 @@ class EventPipeline:
         """
         if txn is None:
             return await self._send(
-                room_id, sender, event_type, content, state_key, None, redacts, if_state
+                room_id, sender, event_type, content, state_key, None, redacts, if_state, ts
             )
         # spec: client-server "Transaction identifiers" — the same (device, txnId) gives
         # the same event: finished ones are in the database (and, recent ones, in
@@ -183,7 +185,7 @@ class EventPipeline:
         self._running_txns[txn] = future
         try:
             result = await self._send(
-                room_id, sender, event_type, content, state_key, txn, redacts, if_state
+                room_id, sender, event_type, content, state_key, txn, redacts, if_state, ts
             )
         except BaseException as exc:
             future.set_exception(exc)
@@ -209,6 +211,7 @@ class EventPipeline:
         txn: TxnKey | None,
         redacts: str | None,
         if_state: tuple[StateKey, str] | None = None,
+        ts: int | None = None,
     ) -> PersistedEvent:
         async with self._lock(room_id):
             info = await self.rooms.room(room_id)
@@ -218,7 +221,9 @@ class EventPipeline:
                 raise StateChanged(f"{if_state[0]} changed in {room_id}")
             for check in self.send_checks:
                 await check(room_id, sender, event_type, content, state_key)
-            event = await self._build_checked(info, sender, event_type, content, state_key, redacts)
+            event = await self._build_checked(
+                info, sender, event_type, content, state_key, redacts, ts=ts
+            )
             if (
                 self.remote_invite is not None
                 and event.type == "m.room.member"
@@ -237,6 +242,8 @@ class EventPipeline:
         content: Mapping[str, Any],
         state_key: str | None,
         redacts: str | None = None,
+        *,
+        ts: int | None = None,
     ) -> Event:
         """A new event at the room's forward extremities, allowed by the auth rules at
         the current state (403 ``M_FORBIDDEN`` otherwise)."""
@@ -263,6 +270,7 @@ class EventPipeline:
             auth_refs,
             depth=info.max_depth + 1,
             redacts=redacts,
+            ts=ts,
         )
         state_for_auth: dict[StateKey, Event] = dict(state_events)
         if ("m.room.create", "") not in state_for_auth:

@@ -46,6 +46,7 @@ class SendHandler:
         event_type: str,
         content: Mapping[str, Any],
         txn_id: str,
+        ts: int | None = None,
     ) -> str:
         check_event_type(event_type)
         txn = TxnKey(user_id, device_id, txn_id)
@@ -55,7 +56,7 @@ class SendHandler:
             if not isinstance(target, str):
                 raise MatrixError(400, "M_BAD_JSON", "m.room.redaction needs `redacts`")
             return await self.redact(user_id, room_id, target, content, txn)
-        sent = await self.pipeline.send(room_id, user_id, event_type, content, txn=txn)
+        sent = await self.pipeline.send(room_id, user_id, event_type, content, txn=txn, ts=ts)
         return sent.event.event_id
 
     async def put_state(
@@ -65,6 +66,7 @@ class SendHandler:
         event_type: str,
         state_key: str,
         content: Mapping[str, Any],
+        ts: int | None = None,
     ) -> str:
         check_event_type(event_type)
         if len(state_key.encode("utf-8")) > MAX_STATE_KEY_BYTES:
@@ -78,7 +80,9 @@ class SendHandler:
         current = (await self.rooms.state_events(room_id, [key])).get(key)
         if current is not None and current.sender == user_id and current.content == content:
             return current.event_id
-        sent = await self.pipeline.send(room_id, user_id, event_type, content, state_key=state_key)
+        sent = await self.pipeline.send(
+            room_id, user_id, event_type, content, state_key=state_key, ts=ts
+        )
         return sent.event.event_id
 
     async def _check_canonical_alias(self, room_id: str, content: Mapping[str, Any]) -> None:

@@ -18,9 +18,10 @@ from .accounts_common import accounts, paths
 
 async def whoami(request: web.Request) -> web.Response:
     requester = await require_user(request)
-    return json_response(
-        {"user_id": requester.user_id, "device_id": requester.device_id, "is_guest": False}
-    )
+    body: dict[str, object] = {"user_id": requester.user_id, "is_guest": False}
+    if requester.device_id:  # an application service acting without a device has none
+        body["device_id"] = requester.device_id
+    return json_response(body)
 
 
 async def change_password(request: web.Request) -> web.Response:

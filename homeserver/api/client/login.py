@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from homeserver.accounts.login import DeviceRequest
+from homeserver.accounts.login import APPLICATION_SERVICE, DeviceRequest
+from homeserver.api.auth import access_token
 from homeserver.api.request_body import json_object, opt_bool, opt_str
 from homeserver.api.responses import json_response
 from homeserver.http import web
@@ -24,7 +25,8 @@ async def login(request: web.Request) -> web.Response:
         ),
         refresh_token=opt_bool(body, "refresh_token"),
     )
-    return json_response(await accounts(request).login.login(body, device))
+    as_token = access_token(request) if body.get("type") == APPLICATION_SERVICE else None
+    return json_response(await accounts(request).login.login(body, device, as_token))
 
 
 def routes() -> list[web.RouteDef]:

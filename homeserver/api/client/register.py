@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeserver.accounts.errors import invalid_param, missing_param
+from homeserver.accounts.errors import invalid_param, missing_param, missing_token, unknown_token
+from homeserver.accounts.login import APPLICATION_SERVICE
 from homeserver.accounts.passwords import validate_new_password
 from homeserver.accounts.registration import RegistrationRequest
+from homeserver.api.auth import AUTH_KEY, access_token
 from homeserver.api.request_body import json_object, opt_bool, opt_str
 from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError, bad_json
@@ -41,19 +43,31 @@ async def register(request: web.Request) -> web.Response:
     password = body.get("password")
     if password is not None:
         password = validate_new_password(password)
-    result = await accounts(request).registration.register(
-        RegistrationRequest(
-            username=username or None,
-            password=password,
-            device_id=device_id_param(body),
-            initial_device_display_name=opt_str(
-                body, "initial_device_display_name", max_length=MAX_DISPLAY_NAME_LENGTH
-            ),
-            inhibit_login=opt_bool(body, "inhibit_login"),
-            refresh_token=opt_bool(body, "refresh_token"),
-            auth=body.get("auth"),
-        )
+    service = None
+    if body.get("type") == APPLICATION_SERVICE:
+        # spec: application-service-api "Server admin style permissions".
+        token = access_token(request)
+        if token is None:
+            raise missing_token()
+        service = request.config_dict[AUTH_KEY].appservices.by_token(token)
+        if service is None:
+            raise unknown_token()
+    registration_request = RegistrationRequest(
+        username=username or None,
+        password=password,
+        device_id=device_id_param(body),
+        initial_device_display_name=opt_str(
+            body, "initial_device_display_name", max_length=MAX_DISPLAY_NAME_LENGTH
+        ),
+        inhibit_login=opt_bool(body, "inhibit_login"),
+        refresh_token=opt_bool(body, "refresh_token"),
+        auth=body.get("auth"),
     )
+    registration = accounts(request).registration
+    if service is not None:
+        result = await registration.register_appservice(service, registration_request)
+    else:
+        result = await registration.register(registration_request)
     return json_response(result)
 
 

@@ -13,9 +13,25 @@ from homeserver.http import web
 from homeserver.rooms.persist import TxnKey
 from homeserver.rooms.state_reads import MEMBERSHIPS
 
-from ..auth import require_user
+from ..auth import Requester, require_user
 from ..request_body import json_object, opt_str
 from .rooms_common import event_id_param, handlers, paths, room_id_param, viewer
+
+MAX_TS = 2**53 - 1  # the largest integer canonical JSON allows
+
+
+def massaged_ts(request: web.Request, requester: Requester) -> int | None:
+    """spec: application-service-api "Timestamp massaging": an application service may
+    set ``origin_server_ts`` with the ``ts`` query parameter; others' ``ts`` is ignored."""
+    text = request.query.get("ts")
+    if text is None or requester.appservice_id is None:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 16:
+        raise MatrixError(400, "M_INVALID_PARAM", "`ts` must be a timestamp in milliseconds")
+    ts = int(text)
+    if ts > MAX_TS:
+        raise MatrixError(400, "M_INVALID_PARAM", "`ts` must be a timestamp in milliseconds")
+    return ts
 
 
 async def send(request: web.Request) -> web.Response:
@@ -29,6 +45,7 @@ async def send(request: web.Request) -> web.Response:
         request.match_info["eventType"],
         content,
         request.match_info["txnId"],
+        ts=massaged_ts(request, requester),
     )
     return json_response({"event_id": event_id})
 
@@ -43,6 +60,7 @@ async def put_state(request: web.Request) -> web.Response:
         request.match_info["eventType"],
         request.match_info.get("stateKey", ""),
         content,
+        ts=massaged_ts(request, requester),
     )
     return json_response({"event_id": event_id})
 
