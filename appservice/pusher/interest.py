@@ -15,30 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from homeserver.protocol.events import Event
 
-
-class Interests(Protocol):
-    """What the pusher needs of ``appservice.registration.Registration``."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def hs_token(self) -> str: ...
-    @property
-    def receive_ephemeral(self) -> bool: ...
-    @property
-    def push_to_device(self) -> bool: ...
-    @property
-    def device_lists(self) -> bool: ...
-
-    def interested_in_user(self, user_id: str) -> bool: ...
-    def interested_in_alias(self, alias: str) -> bool: ...
-    def interested_in_room_id(self, room_id: str) -> bool: ...
+from ..registration import Registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +43,7 @@ def room_aliases(content: object) -> tuple[str, ...]:
     return tuple(found)
 
 
-def interested_in_room(reg: Interests, room_id: str, room: RoomInfo) -> bool:
+def interested_in_room(reg: Registration, room_id: str, room: RoomInfo) -> bool:
     if reg.interested_in_room_id(room_id):
         return True
     if any(reg.interested_in_alias(alias) for alias in room.aliases):
@@ -71,7 +51,7 @@ def interested_in_room(reg: Interests, room_id: str, room: RoomInfo) -> bool:
     return any(reg.interested_in_user(member) for member in room.members)
 
 
-def interested_in_event(reg: Interests, event: Event, room: RoomInfo) -> bool:
+def interested_in_event(reg: Registration, event: Event, room: RoomInfo) -> bool:
     if reg.interested_in_user(event.sender):
         return True
     member = event.state_key if event.type == "m.room.member" else None
@@ -85,12 +65,12 @@ def interested_in_event(reg: Interests, event: Event, room: RoomInfo) -> bool:
     return interested_in_room(reg, event.room_id, room)
 
 
-def interested_in_private_receipt(reg: Interests, user_id: str) -> bool:
+def interested_in_private_receipt(reg: Registration, user_id: str) -> bool:
     return reg.interested_in_user(user_id)
 
 
 def interested_in_presence(
-    reg: Interests, user_id: str, rooms: Iterable[tuple[str, RoomInfo]]
+    reg: Registration, user_id: str, rooms: Iterable[tuple[str, RoomInfo]]
 ) -> bool:
     """``rooms``: the rooms ``user_id`` is joined to."""
     if reg.interested_in_user(user_id):

@@ -23,15 +23,15 @@ from homeserver.rooms.bus import PersistedEvent
 from homeserver.storage.receipts_store import Receipt
 from homeserver.storage.store import Store
 
+from ..client import AppServiceClient
+from ..registration import Registration
 from .interest import (
-    Interests,
     RoomInfo,
     interested_in_presence,
     interested_in_room,
     room_aliases,
 )
 from .queue import AppServiceQueue, BackoffPolicy, PusherContext
-from .transport import AppServiceClient
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ _Job = Callable[[], Awaitable[None]]
 class AppServicePusher:
     def __init__(
         self,
-        registrations: Sequence[Interests],
+        registrations: Sequence[Registration],
         *,
         store: Store,
         client: AppServiceClient,

@@ -28,13 +28,15 @@ from homeserver.rooms.client_format import client_event
 from homeserver.storage.appservice_store import PendingTxn
 from homeserver.storage.store import Store
 
-from .interest import Interests, RoomInfo, interested_in_event
-from .transport import AppServiceClient
+from ..client import AppServiceClient
+from ..registration import Registration
+from .interest import RoomInfo, interested_in_event
 
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 
+TRANSACTION_TIMEOUT_S = 60.0
 MAX_EVENTS = 100  # per transaction
 MAX_EPHEMERAL = 100
 MAX_TO_DEVICE = 100
@@ -45,6 +47,14 @@ EPHEMERAL_KEYS = ("ephemeral", "de.sorunome.msc2409.ephemeral")
 TO_DEVICE_KEY = "de.sorunome.msc2409.to_device"
 DEVICE_LISTS_KEY = "org.matrix.msc3202.device_lists"
 MAX_DEVICE_LIST_USERS = 1_000  # per transaction
+
+
+class TransactionFailed(Exception):
+    """The application service answered a transaction with something else than 2xx."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +96,9 @@ class _Progress:
 
 
 class AppServiceQueue:
-    def __init__(self, ctx: PusherContext, reg: Interests) -> None:
+    def __init__(self, ctx: PusherContext, reg: Registration) -> None:
         self.ctx = ctx
         self.reg = reg
-        self.url = reg.url or ""
         self.p = _Progress()
         self.backing_off = False
         self._ephemeral: list[JsonDict] = []
@@ -191,9 +200,7 @@ class AppServiceQueue:
                     continue
                 txn = self.p.pending[0]
                 try:
-                    await self.ctx.client.put_transaction(
-                        self.url, self.reg.hs_token, str(txn.txn_id), txn.body
-                    )
+                    await self._send(txn)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -210,6 +217,18 @@ class AppServiceQueue:
             log.exception("application service queue failed", extra=fields(appservice=self.reg.id))
         finally:
             self._task = None
+
+    async def _send(self, txn: PendingTxn) -> None:
+        """spec: ``PUT /_matrix/app/v1/transactions/{txnId}``; 200 acknowledges it."""
+        response = await self.ctx.client.request(
+            self.reg,
+            "PUT",
+            f"/_matrix/app/v1/transactions/{txn.txn_id}",  # digits: nothing to quote
+            json_body=txn.body,
+            timeout=TRANSACTION_TIMEOUT_S,
+        )
+        if not 200 <= response.status < 300:
+            raise TransactionFailed(response.status)
 
     async def _build(self) -> None:
         """Put what comes next into a stored transaction (or only move the positions

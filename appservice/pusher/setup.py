@@ -1,7 +1,8 @@
 """Wires the application-service pusher into the application.
 
-``setup(app, registrations)`` runs in ``build_app`` after the sync and e2ee setup (the
-typing, receipts, presence and to-device handlers exist). The pusher starts with the
+``setup(app, registrations)`` runs in ``build_app`` after ``appservice.setup`` (its
+``AppServiceClient`` is used) and the sync and e2ee setup (the typing, receipts,
+presence, to-device and device-list handlers exist). The pusher starts with the
 app and stops at shutdown, before the database closes; what it has not sent is in the
 database and goes out after the next start.
 """
@@ -16,23 +17,20 @@ from homeserver.api.client.receipts import RECEIPTS_KEY
 from homeserver.api.client.typing import TYPING_KEY
 from homeserver.appkeys import BUS_KEY, CLOCK_KEY, STORE_KEY
 from homeserver.http import web
-from homeserver.http.client import HttpClient
 
-from .interest import Interests
+from ..appkeys import CLIENT_KEY
+from ..registration import Registration
 from .pusher import AppServicePusher
-from .transport import AppServiceClient
 
 PUSHER_KEY = web.AppKey("appservice_pusher", AppServicePusher)
 
 
-def setup(app: web.Application, registrations: Sequence[Interests]) -> AppServicePusher:
-    # No address guard: the URLs are the administrator's (usually loopback).
-    http = HttpClient()
+def setup(app: web.Application, registrations: Sequence[Registration]) -> AppServicePusher:
     typing = app[TYPING_KEY]
     pusher = app[PUSHER_KEY] = AppServicePusher(
         registrations,
         store=app[STORE_KEY],
-        client=AppServiceClient(http),
+        client=app[CLIENT_KEY],  # appservice.setup's, closed at cleanup
         clock=app[CLOCK_KEY],
         typing_in=typing.typing_in,
     )
@@ -51,7 +49,6 @@ def setup(app: web.Application, registrations: Sequence[Interests]) -> AppServic
 
     async def stop(app: web.Application) -> None:
         await pusher.stop()
-        await http.close()
 
     app.on_startup.append(start)
     # Shutdown, not cleanup: the store closes in the first cleanup hook.
