@@ -50,9 +50,13 @@ class FakeAppService:
             return web.json_response({"errcode": "M_UNKNOWN"}, status=self.status)
         return web.json_response({})
 
+    async def _ping(self, request: web.Request) -> web.Response:
+        return web.json_response({})
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_put(TXN_PREFIX + "{txn_id}", self._transaction)
+        app.router.add_post("/_matrix/app/v1/ping", self._ping)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)

@@ -27,7 +27,7 @@ from ..support.matrix_client import SERVER, Server, User
 from ..support.server_fixtures import MakeServer
 from ..support.server_fixtures import make_server as make_server
 from ..support.server_fixtures import server_config as server_config
-from .fake_as import HS_TOKEN, FakeAppService, registration_yaml, write_registration
+from .fake_as import AS_TOKEN, HS_TOKEN, FakeAppService, registration_yaml, write_registration
 
 FAST = BackoffPolicy(min_ms=50, max_ms=200)
 GHOST = f"@_bridge_ghost:{SERVER}"
@@ -205,7 +205,9 @@ async def test_the_backoff_survives_a_restart(
     fake_as.status = 200
     await asyncio.sleep(0.3)
     assert len(fake_as.received) == 1  # an hour of backoff is left
-    server.app[PUSHER_KEY].seen("bridge")  # e.g. the AS answered a ping
+    # The bridge pings the homeserver, which pings it: it is up, the wait is over.
+    ping = "/_matrix/client/v1/appservice/bridge/ping"
+    (await server.call("POST", ping, {}, token=f"{AS_TOKEN}_bridge")).ok()
     await fake_as.wait_for(lambda: fake_as.messages()[-1:] == ["d0"])
     state = await server.app[STORE_KEY].appservice.load_state("bridge", 0, 0)
     assert state.retry_interval_ms == 0
