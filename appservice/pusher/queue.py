@@ -214,7 +214,11 @@ class AppServiceQueue:
         except asyncio.CancelledError:
             raise
         except Exception:
+            # The database failed us: what is stored is intact, try again later.
             log.exception("application service queue failed", extra=fields(appservice=self.reg.id))
+            self.p.to_device_news = True
+            if self.ctx.running:
+                self._start_backoff(self.ctx.backoff.min_ms)
         finally:
             self._task = None
 

@@ -336,3 +336,25 @@ async def test_device_list_changes_where_the_registration_opts_in(
         assert all(key not in t.body for t in plain.received)
     finally:
         await plain.stop()
+
+
+async def test_a_database_failure_is_retried(
+    make_server: MakeServer, tmp_path: Path, fake_as: FakeAppService
+) -> None:
+    server = await as_server(make_server, tmp_path, bridge(fake_as))
+    alice, _, room = await bridged_room(server)
+    await fake_as.wait_for(lambda: len(fake_as.processed()) >= 1, what="the joins")
+    store = server.app[STORE_KEY].appservice
+    real = store.create_txn
+    failures = []
+
+    async def failing_once(*args: Any) -> Any:
+        if not failures:
+            failures.append(args)
+            raise RuntimeError("database down")
+        return await real(*args)
+
+    store.create_txn = failing_once  # type: ignore[method-assign]
+    await alice.send(room, "e0")
+    await fake_as.wait_for(lambda: fake_as.messages() == ["e0"])
+    assert len(failures) == 1
