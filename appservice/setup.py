@@ -74,6 +74,7 @@ def setup(app: web.Application, registrations: Sequence[Registration]) -> None:
     aliases.guard = directory.check_alias_creation
     aliases.query_unknown = queries.query_alias
     app[ROOM_HANDLERS_KEY].membership.query_unknown_user = queries.query_user
+    app[ROOM_HANDLERS_KEY].creator.query_unknown_user = queries.query_user
     app[USER_HANDLERS_KEY].profiles.query_unknown_user = queries.query_user
 
     async def create_senders(app: web.Application) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +156,9 @@ class RoomCreator:
     def __init__(self, pipeline: EventPipeline, aliases: AliasDirectory) -> None:
         self.pipeline = pipeline
         self.aliases = aliases
+        # Set by the application service wiring: asks the service whose users namespace
+        # holds an unknown local invitee (it may create the user).
+        self.query_unknown_user: Callable[[str], Awaitable[bool]] | None = None
 
     async def _profile(self, user_id: str) -> dict[str, Any]:
         if not self.pipeline.is_local(user_id):
@@ -222,6 +225,8 @@ class RoomCreator:
         if req.visibility == "public":
             await self.aliases.set_visibility(room_id, public=True)
         for invitee in req.invite:
+            if self.query_unknown_user is not None and self.pipeline.is_local(invitee):
+                await self.query_unknown_user(invitee)
             invite: dict[str, Any] = {"membership": "invite", **await self._profile(invitee)}
             if req.is_direct:
                 invite["is_direct"] = True
