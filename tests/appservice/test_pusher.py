@@ -131,6 +131,8 @@ async def test_an_unreachable_as_gets_every_missed_event_once_in_order(
     assert fake_as.messages() == [f"b{n}" for n in range(120)]
     event_ids = [e["event_id"] for t in fake_as.received for e in t.body["events"]]
     assert len(event_ids) == len(set(event_ids))  # no event in two transactions
+    sizes = [len(t.body["events"]) for t in fake_as.processed()]
+    assert max(sizes) == 100  # batched, at most 100 events a transaction
 
 
 async def restart(server: Server, serve_app: ServeApp, database: Database) -> Server:
