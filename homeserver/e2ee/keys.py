@@ -68,6 +68,10 @@ class E2eKeys:
 
     async def upload(self, requester: Requester, body: Mapping[str, Any]) -> JsonDict:
         user_id, device_id = requester.user_id, requester.device_id
+        if not device_id:
+            # spec: application-service-api "Identity assertion": without `device_id`
+            # operations that need a device fail.
+            raise MatrixError(400, "M_UNKNOWN_DEVICE", "Uploading keys needs a device")
         upload = v.parse_upload(body, user_id, device_id)
 
         async def write() -> UploadResult:

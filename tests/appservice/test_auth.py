@@ -221,3 +221,10 @@ async def test_sender_account_exists(server: Server) -> None:
     profile = await server.call("GET", f"/profile/{q(SENDER)}")
     assert profile.status == 200
     assert AS_ID
+
+
+async def test_key_upload_without_device_is_refused(server: Server) -> None:
+    await register_puppet(server, "_bridge_alice")
+    keys = {"one_time_keys": {"signed_curve25519:AAAA": {"key": "x", "signatures": {}}}}
+    reply = await as_call(server, "POST", "/keys/upload", keys, user_id=PUPPET)
+    assert (reply.status, reply.errcode) == (400, "M_UNKNOWN_DEVICE")
