@@ -18,6 +18,7 @@ from homeserver.http import web
 
 from .appkeys import CLIENT_KEY, QUERIES_KEY, REGISTRATIONS_KEY
 from .client import AppServiceUnreachable
+from .pusher.setup import PUSHER_KEY
 
 __all__ = ["PING_TIMEOUT_KEY", "routes"]
 
@@ -127,6 +128,9 @@ async def ping(request: web.Request) -> web.Response:
         error = MatrixError(502, "M_BAD_STATUS", f"Ping returned status {response.status}")
         error.extra.update(status=response.status, body=response.body.decode("utf-8", "replace"))
         raise error
+    pusher = request.config_dict.get(PUSHER_KEY)
+    if pusher is not None:
+        pusher.seen(service_id)  # it is up: pending transactions go now, not after backoff
     return json_response({"duration_ms": duration_ms})
 
 

@@ -6,6 +6,7 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 from __future__ import annotations
 
 from appservice import setup as appservice_setup
+from appservice.pusher import setup as appservice_pusher
 from appservice.registration import load_registrations
 from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import media as federation_media
@@ -170,4 +171,5 @@ def build_app(
         authenticated=inbound_auth.authenticated,
     )
     appservice_setup.setup(app, registrations)
+    appservice_pusher.setup(app, registrations)
     return app

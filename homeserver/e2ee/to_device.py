@@ -76,6 +76,8 @@ class ToDeviceStream:
         self._waiting: dict[tuple[str, str], int] = {}
         self._lock = asyncio.Lock()
         self.remote_sink: RemoteSink | None = None
+        # Told the users who got messages stored (application services push them).
+        self.listeners: list[Callable[[AbstractSet[str]], None]] = []
 
     async def start(self) -> None:
         self._position = await self.store.to_device.position()
@@ -145,6 +147,8 @@ class ToDeviceStream:
                 self._position = max(self._position, item.stream_id)
                 users.add(item.user_id)
         self.notifier.on_stream(users=users)
+        for listener in self.listeners:
+            listener(users)
         return True
 
     def forget_devices(self, user_id: str, device_ids: list[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .account_data_store import AccountDataStore
 from .accounts_store import AccountsStore
+from .appservice_store import AppServiceStore
 from .database import Database
 from .device_list_outbound_store import DeviceListOutboundStore
 from .e2e_store import E2eKeysStore
@@ -61,6 +62,7 @@ class Store:
         self.device_list_outbound = DeviceListOutboundStore(db)
         self.federation_sender = FederationSenderStore(db)
         self.server_keys = ServerKeysStore(db)
+        self.appservice = AppServiceStore(db)
 
     async def close(self) -> None:
         await self.db.close()

@@ -20,6 +20,7 @@ AS_TOKEN = "as-token-of-the-bridge"
 HS_TOKEN = "hs-token-of-the-bridge"
 AS_ID = "bridge"
 SENDER = f"@_bridge_bot:{SERVER}"
+TRANSACTIONS = "/_matrix/app/v1/transactions/"
 
 Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
 
@@ -27,10 +28,12 @@ Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
 @dataclass
 class FakeBridge:
     """The application service: records every request, answers with ``handlers``
-    (path prefix -> handler; default 404 M_NOT_FOUND)."""
+    (path prefix -> handler; default 404 M_NOT_FOUND). The pusher's transactions are
+    acknowledged and kept apart, in ``transactions`` (txn id, body)."""
 
     url: str = ""
     requests: list[tuple[str, str, str | None, Any]] = field(default_factory=list)
+    transactions: list[tuple[str, Any]] = field(default_factory=list)
     handlers: dict[str, Handler] = field(default_factory=dict)
 
     def paths(self, prefix: str = "") -> list[str]:
@@ -43,6 +46,9 @@ async def bridge() -> AsyncIterator[FakeBridge]:
 
     async def handle(request: aioweb.Request) -> aioweb.StreamResponse:
         body = await request.json() if request.can_read_body else None
+        if request.method == "PUT" and request.path.startswith(TRANSACTIONS):
+            state.transactions.append((request.path.removeprefix(TRANSACTIONS), body))
+            return aioweb.json_response({})
         state.requests.append(
             (request.method, request.path_qs, request.headers.get("Authorization"), body)
         )

@@ -1,0 +1,1 @@
+"""Pushing events, ephemeral data and to-device messages to application services."""
