@@ -5,8 +5,6 @@ Only this module imports ``federation`` and ``appservice`` (DESIGN.md "Layout").
 
 from __future__ import annotations
 
-from appservice import setup as appservice_setup
-from appservice.pusher import setup as appservice_pusher
 from appservice.registration import load_registrations
 from federation import inbound_auth, openid_userinfo, queries_setup
 from federation import media as federation_media
@@ -170,6 +168,15 @@ def build_app(
         edus=None if outbound is None else outbound.edus,
         authenticated=inbound_auth.authenticated,
     )
-    appservice_setup.setup(app, registrations)
-    appservice_pusher.setup(app, registrations)
+    if registrations:
+        from appservice import setup as appservice_setup
+        from appservice.pusher import setup as appservice_pusher
+
+        appservice_setup.setup(app, registrations)
+        appservice_pusher.setup(app, registrations)
+    else:
+        # No service: its routes answer without the services' machinery loaded.
+        from appservice import without_services
+
+        without_services.setup(app)
     return app
