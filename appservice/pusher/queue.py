@@ -16,12 +16,12 @@ until they go into a transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeserver.backoff_worker import BackoffWorker
 from homeserver.clock import Clock
 from homeserver.logs import fields
 from homeserver.rooms.client_format import client_event
@@ -95,16 +95,14 @@ class _Progress:
     pending: list[PendingTxn] = field(default_factory=list)
 
 
-class AppServiceQueue:
+class AppServiceQueue(BackoffWorker):
     def __init__(self, ctx: PusherContext, reg: Registration) -> None:
+        super().__init__()
         self.ctx = ctx
         self.reg = reg
         self.p = _Progress()
-        self.backing_off = False
         self._ephemeral: list[JsonDict] = []
         self._device_changes: dict[str, None] = {}  # users, in order (MSC3202)
-        self._task: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
 
     # -- producers ------------------------------------------------------------------
 
@@ -145,38 +143,12 @@ class AppServiceQueue:
                 self._start_backoff(left)
         self.wake()
 
-    def wake(self) -> None:
-        if self._task is not None or self.backing_off or not self.ctx.running:
-            return
-        self._task = asyncio.get_running_loop().create_task(self._run())
+    def _running(self) -> bool:
+        return self.ctx.running
 
     def seen(self) -> None:
         """The service is up (it answered a ping): stop waiting, send now."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.backing_off = False
-        self.wake()
-
-    async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        task = self._task
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def _start_backoff(self, delay_ms: int) -> None:
-        self.backing_off = True
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay_ms / 1000, self._backoff_over)
-
-    def _backoff_over(self) -> None:
-        self._timer = None
-        self.backing_off = False
+        self._end_backoff()
         self.wake()
 
     # -- the transmission loop ------------------------------------------------------

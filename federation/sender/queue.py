@@ -23,12 +23,12 @@ to-device outbox). EDUs other than the outbox are best effort: kept through fail
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from homeserver.backoff_worker import BackoffWorker
 from homeserver.clock import Clock
 from homeserver.logs import fields
 from homeserver.protocol.events import Event
@@ -107,8 +107,9 @@ def status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-class DestinationQueue:
+class DestinationQueue(BackoffWorker):
     def __init__(self, ctx: SenderContext, destination: str, row: DestinationRow | None) -> None:
+        super().__init__()
         self.ctx = ctx
         self.destination = destination
         self.retry_interval_ms = row.retry_interval_ms if row else 0
@@ -119,11 +120,8 @@ class DestinationQueue:
         self._backoff_stored = bool(row and (row.retry_interval_ms or row.failure_ts))
         self.catching_up = False
         self.has_outbox = False
-        self.backing_off = False
         self._pdus: list[QueuedPdu] = []
         self._edus: dict[Hashable, QueuedEdu] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
 
     # -- producers ------------------------------------------------------------------
 
@@ -169,41 +167,14 @@ class DestinationQueue:
 
     def seen(self) -> None:
         """The destination answered us or sent us a request: it is up, stop waiting."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        was_backing_off = self.backing_off
-        self.backing_off = False
+        was_backing_off = self._end_backoff()
         if was_backing_off or self.retry_interval_ms:
             self.retry_interval_ms = 0
             log.info("federation destination is back", extra=fields(destination=self.destination))
         self.wake()
 
-    def wake(self) -> None:
-        if self._task is not None or self.backing_off or not self.ctx.running:
-            return
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        task = self._task
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def _start_backoff(self, delay_ms: int) -> None:
-        self.backing_off = True
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay_ms / 1000, self._backoff_over)
-
-    def _backoff_over(self) -> None:
-        self._timer = None
-        self.backing_off = False
-        self.wake()
+    def _running(self) -> bool:
+        return self.ctx.running
 
     # -- the transmission loop ------------------------------------------------------
 
