@@ -6,9 +6,6 @@ stopped, the events it misses wait for it and arrive exactly once when it is bac
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from ..support.matrix_client import SERVER, User, q
 from ..support.server_fixtures import MakeServer
 from ..support.server_fixtures import make_server as make_server
 from ..support.server_fixtures import server_config as server_config
+from ..support.waiting import free_port, until
 from .fake_as import AS_TOKEN, HS_TOKEN, registration_yaml, write_registration
 
 mautrix_appservice = pytest.importorskip("mautrix.appservice")
@@ -28,19 +26,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:loop argument is deprecated:Depr
 
 BOT = f"@_bridge_bot:{SERVER}"
 PUPPET = f"@_bridge_carol:{SERVER}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 class Bridge:
@@ -124,7 +109,7 @@ async def test_a_mautrix_bridge_end_to_end(make_server: MakeServer, tmp_path: Pa
             reply = await alice.call("GET", f"/rooms/{q(room)}/joined_members")
             return PUPPET in reply.ok()["joined"]
 
-        await until(carol_joined, "the puppet to join")
+        await until(carol_joined, "the puppet to join", timeout=15.0)
         await alice.send(room, "to carol: hello there")
 
         async def answered() -> bool:
@@ -134,7 +119,7 @@ async def test_a_mautrix_bridge_end_to_end(make_server: MakeServer, tmp_path: Pa
                 for e in chunk
             )
 
-        await until(answered, "the puppet's answer")
+        await until(answered, "the puppet's answer", timeout=15.0)
 
         # A bridged room with an alias in the bridge's namespace, joinable by alias.
         portal = await bridge.appservice.intent.create_room(
@@ -161,7 +146,7 @@ async def test_a_mautrix_bridge_end_to_end(make_server: MakeServer, tmp_path: Pa
         async def caught_up() -> bool:
             return sum(m.startswith("while away") for m in bridge.messages(room)) >= 5
 
-        await until(caught_up, "the missed messages")
+        await until(caught_up, "the missed messages", timeout=15.0)
         await asyncio.sleep(0.5)  # nothing more should arrive
         away = [m for m in bridge.messages(room) if m.startswith("while away")]
         assert away == [f"while away {i}" for i in range(5)]  # each once, in order

@@ -4,10 +4,6 @@ its as_token: the pusher works with a real application-service framework unchang
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ from ..support.matrix_client import SERVER, User
 from ..support.server_fixtures import MakeServer
 from ..support.server_fixtures import make_server as make_server
 from ..support.server_fixtures import server_config as server_config
+from ..support.waiting import free_port, until
 from .fake_as import AS_TOKEN, HS_TOKEN, registration_yaml, write_registration
 
 mautrix_appservice = pytest.importorskip("mautrix.appservice")
@@ -27,19 +24,6 @@ mautrix_types = pytest.importorskip("mautrix.types")
 pytestmark = pytest.mark.filterwarnings("ignore:loop argument is deprecated:DeprecationWarning")
 
 BOT = f"@_bridge_bot:{SERVER}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_mautrix_bot_receives_messages_and_answers(

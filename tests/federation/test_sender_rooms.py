@@ -17,20 +17,10 @@ from federation.client import FederationRequestError
 
 from ..support.federation import FederatedServer, StartFederation
 from ..support.matrix_client import User, q
+from ..support.waiting import until
 from .sender_fixtures import FAST
 
 pytestmark = pytest.mark.parametrize("version", ["10", "11", "12"])
-
-
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def bodies(user: User, room_id: str) -> list[str]:
@@ -53,9 +43,9 @@ async def joined_pair(
 async def test_messages_go_both_ways(federation: StartFederation, version: str) -> None:
     _, _, alice, bob, room_id = await joined_pair(federation, version)
     await alice.send(room_id, "from alice")
-    await until(lambda: _has(bob, room_id, "from alice"), "alice's message at B")
+    await until(lambda: _has(bob, room_id, "from alice"), "alice's message at B", timeout=15.0)
     await bob.send(room_id, "from bob")
-    await until(lambda: _has(alice, room_id, "from bob"), "bob's message at A")
+    await until(lambda: _has(alice, room_id, "from bob"), "bob's message at A", timeout=15.0)
 
 
 async def _has(user: User, room_id: str, body: str) -> bool:
@@ -83,10 +73,10 @@ async def test_typing_receipts_and_presence_reach_the_other_server(
             e["type"] == "m.typing" and alice.user_id in e["content"]["user_ids"] for e in events
         )
 
-    await until(bob_sees_typing, "alice typing, at B")
+    await until(bob_sees_typing, "alice typing, at B", timeout=15.0)
 
     event_id = await alice.send(room_id, "read this")
-    await until(lambda: _has(bob, room_id, "read this"), "the message at B")
+    await until(lambda: _has(bob, room_id, "read this"), "the message at B", timeout=15.0)
     (await bob.call("POST", f"/rooms/{q(room_id)}/receipt/m.read/{q(event_id)}", {})).ok()
 
     async def alice_sees_receipt() -> bool:
@@ -99,7 +89,7 @@ async def test_typing_receipts_and_presence_reach_the_other_server(
                 return True
         return False
 
-    await until(alice_sees_receipt, "bob's receipt at A")
+    await until(alice_sees_receipt, "bob's receipt at A", timeout=15.0)
 
     status = f"/presence/{q(alice.user_id)}/status"
     (await alice.call("PUT", status, {"presence": "online", "status_msg": "around"})).ok()
@@ -108,7 +98,7 @@ async def test_typing_receipts_and_presence_reach_the_other_server(
         reply = await bob.call("GET", f"/presence/{q(alice.user_id)}/status")
         return reply.status == 200 and reply.body.get("status_msg") == "around"
 
-    await until(bob_sees_presence, "alice's presence at B")
+    await until(bob_sees_presence, "alice's presence at B", timeout=15.0)
 
 
 class Partition:
@@ -140,7 +130,7 @@ async def test_a_peer_back_after_an_outage_catches_up(
     link = Partition(a, b.name)
     link.sender.backoff = FAST.__class__(min_ms=3_600_000, max_ms=7_200_000, jitter=0.0)
     await alice.send(room_id, "before")
-    await until(lambda: _has(bob, room_id, "before"), "the first message at B")
+    await until(lambda: _has(bob, room_id, "before"), "the first message at B", timeout=15.0)
     link.cut = True
     for n in range(5):
         await alice.send(room_id, f"during {n}")
@@ -154,9 +144,11 @@ async def test_a_peer_back_after_an_outage_catches_up(
     async def caught_up() -> list[str]:
         return [p["content"].get("body") for body in link.sent for p in body["pdus"]]
 
-    sent = await until(lambda: _contains(caught_up, "during 4"), "the catch-up from A")
+    sent = await until(
+        lambda: _contains(caught_up, "during 4"), "the catch-up from A", timeout=15.0
+    )
     assert "during 0" not in sent and "during 3" not in sent
-    await until(lambda: _has(bob, room_id, "during 4"), "the catch-up at B")
+    await until(lambda: _has(bob, room_id, "during 4"), "the catch-up at B", timeout=15.0)
     assert [f"during {n}" for n in range(5)] == [
         m for m in await bodies(bob, room_id) if m.startswith("during")
     ]

@@ -4,7 +4,6 @@ receive, and a backoff stored when a peer cannot be reached."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from homeserver.protocol.events import Event
 from homeserver.protocol.room_versions import DEFAULT_ROOM_VERSION
 
 from ..support.federation import FederatedServer, StartFederation
+from ..support.waiting import until
 from .sender_fixtures import FAST
 
 
@@ -53,17 +53,6 @@ def record(server: FederatedServer) -> Recording:
     recording = Recording(sender.ctx.client)
     sender.ctx.client = recording
     return recording
-
-
-async def until(check: Any, what: str, timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_peer_authenticates_our_transactions_and_gets_events_and_messages(
