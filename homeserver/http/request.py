@@ -18,7 +18,7 @@ from .headers import Headers
 
 if TYPE_CHECKING:
     from .app import Application
-    from .server import HttpProtocol
+    from .connection import HttpProtocol
 
 
 class Query:

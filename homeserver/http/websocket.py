@@ -23,8 +23,8 @@ from .headers import Headers
 from .response import StreamResponse, head_bytes
 
 if TYPE_CHECKING:
+    from .connection import HttpProtocol
     from .request import Request
-    from .server import HttpProtocol
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 _CLOSE_TIMEOUT_S = 5.0

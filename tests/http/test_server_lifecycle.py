@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from homeserver.http import server as server_module
+from homeserver.http import connection as connection_module
 from homeserver.http import web
 
 from .raw import (
@@ -232,7 +232,7 @@ async def test_stop_is_bounded_by_websockets_that_never_answer(
 async def test_idle_keep_alive_connection_times_out(
     start_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(server_module, "KEEPALIVE_S", 0.3)
+    monkeypatch.setattr(connection_module, "KEEPALIVE_S", 0.3)
     events = Events()
     server = await start_server(lifecycle_app(events))
     async with (
@@ -255,7 +255,7 @@ async def test_a_trickling_request_is_dropped_after_the_read_timeout(
 ) -> None:
     # A client that starts a request and never finishes it holds nothing for long
     # (a slowloris): the head and body must arrive within READ_TIMEOUT_S.
-    monkeypatch.setattr(server_module, "READ_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(connection_module, "READ_TIMEOUT_S", 0.3)
     server = await start_server(lifecycle_app(Events()))
     async with await RawConnection.open(server.port) as conn:
         await conn.send(b"GET /greet HTTP/1.1\r\nHost: x\r\nX-Slow: a")
