@@ -16,6 +16,7 @@ from homeserver.logs import fields
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.errors import InvalidEvent, SignatureError
 from homeserver.protocol.events import Event
+from homeserver.protocol.federation_pdu import pdu_for_federation
 from homeserver.protocol.room_versions import KNOWN_ROOM_VERSIONS, room_version
 from homeserver.protocol.signing import SigningKey, check_content_hash, hash_and_sign_event
 from homeserver.rooms.remote_events import MissingEvents, RemoteEvents
@@ -23,7 +24,6 @@ from homeserver.rooms.room_state import RoomInfo, RoomStateCache
 
 from .client import FederationClient, FederationRequestError, fed_path
 from .event_fetch import EventChecker, parse_pdu
-from .membership_handshakes import federation_pdu
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class InviteServer:
         # spec: "the invited homeserver ... adds its own signature".
         signed = Event(hash_and_sign_event(event.pdu, self.signing_key, version), version)
         await self._store(signed)
-        return {"event": federation_pdu(signed)}
+        return {"event": pdu_for_federation(signed.pdu)}
 
     async def _store(self, event: Event) -> None:
         info = await self.rooms.room(event.room_id)
@@ -136,7 +136,7 @@ class InviteClient:
         destination = target.partition(":")[2]
         body: dict[str, Any] = {
             "room_version": info.version.identifier,
-            "event": federation_pdu(event),
+            "event": pdu_for_federation(event.pdu),
             "invite_room_state": await self._stripped_state(info, event),
         }
         try:
@@ -158,11 +158,11 @@ class InviteClient:
             raise MatrixError(502, "M_UNKNOWN", f"{destination} changed the invite")
         if destination not in signed.pdu.get("signatures", {}):
             raise MatrixError(502, "M_UNKNOWN", f"{destination} did not sign the invite")
-        return Event(federation_pdu(signed), info.version)
+        return Event(pdu_for_federation(signed.pdu), info.version)
 
     async def _stripped_state(self, info: RoomInfo, event: Event) -> list[JsonDict]:
         keys = [(t, "") for t in STRIPPED_STATE_TYPES]
         keys.append(("m.room.member", event.sender))
         found = await self.rooms.state_events(info.room_id, keys)
         # spec: v2 invite "invite_room_state" — full PDUs, the create event among them.
-        return [federation_pdu(e) for e in found.values()]
+        return [pdu_for_federation(e.pdu) for e in found.values()]

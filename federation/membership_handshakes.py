@@ -21,6 +21,7 @@ from homeserver.logs import fields
 from homeserver.protocol.canonical import JsonDict
 from homeserver.protocol.errors import InvalidEvent, SignatureError
 from homeserver.protocol.events import Event
+from homeserver.protocol.federation_pdu import pdu_for_federation
 from homeserver.protocol.room_versions import (
     KNOWN_ROOM_VERSIONS,
     EventIdFormat,
@@ -170,14 +171,9 @@ class HandshakeServer:
         chain_ids.update(event.auth_event_ids)
         chain = await self.remote.auth_closure(sorted(chain_ids))
         return (
-            [federation_pdu(e) for e in state_events.values()],
-            [federation_pdu(e) for e in chain.values()],
+            [pdu_for_federation(e.pdu) for e in state_events.values()],
+            [pdu_for_federation(e.pdu) for e in chain.values()],
         )
-
-
-def federation_pdu(event: Event) -> JsonDict:
-    """An event as sent to peers: without our local ``unsigned`` data."""
-    return {k: v for k, v in event.pdu.items() if k != "unsigned"}
 
 
 class HandshakeClient:

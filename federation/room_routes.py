@@ -13,10 +13,11 @@ from homeserver.api.responses import json_response
 from homeserver.errors import MatrixError
 from homeserver.http import web
 from homeserver.protocol.events import Event
+from homeserver.protocol.federation_pdu import pdu_for_federation
 
 from .inbound_auth import authenticated
 from .invites import STRIPPED_STATE_TYPES, InviteServer
-from .membership_handshakes import HandshakeServer, federation_pdu
+from .membership_handshakes import HandshakeServer
 from .transactions import AclCheck, TransactionHandler
 
 # The servers in a room, for passing on an event a remote server handed us.
@@ -83,7 +84,7 @@ def _send(membership: str, api: int) -> Callable[[web.Request, str], Awaitable[w
                 room_id, [(t, "") for t in STRIPPED_STATE_TYPES]
             )
             return json_response(
-                {"knock_room_state": [federation_pdu(e) for e in stripped.values()]}
+                {"knock_room_state": [pdu_for_federation(e.pdu) for e in stripped.values()]}
             )
         state, chain = await server.state_and_auth_chain(accepted.state_before, event)
         servers = sorted(
@@ -98,7 +99,7 @@ def _send(membership: str, api: int) -> Callable[[web.Request, str], Awaitable[w
             "origin": server.server_name,
             "state": state,
             "auth_chain": chain,
-            "event": federation_pdu(event),
+            "event": pdu_for_federation(event.pdu),
             "members_omitted": False,
             "servers_in_room": servers,
         }

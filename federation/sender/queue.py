@@ -32,6 +32,7 @@ from homeserver.backoff_worker import BackoffWorker
 from homeserver.clock import Clock
 from homeserver.logs import fields
 from homeserver.protocol.events import Event
+from homeserver.protocol.federation_pdu import pdu_for_federation
 from homeserver.storage.federation_sender_store import DestinationRow, OutboxItem
 from homeserver.storage.store import Store
 
@@ -255,7 +256,7 @@ class DestinationQueue(BackoffWorker):
             "origin": self.ctx.origin,
             "origin_server_ts": self.ctx.clock.time_ms(),
             # Without our local ``unsigned`` data.
-            "pdus": [{k: v for k, v in p.event.pdu.items() if k != "unsigned"} for p in batch.pdus],
+            "pdus": [pdu_for_federation(p.event.pdu) for p in batch.pdus],
         }
         edus = [{"edu_type": o.edu_type, "content": o.content} for o in batch.outbox]
         edus += [{"edu_type": e.edu_type, "content": e.content} for _, e in batch.edus]
