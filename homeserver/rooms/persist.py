@@ -193,17 +193,8 @@ class EventWriter:
             stream = stream_counter.next() if positive else backward_counter.next()
             group_before = plan.group_before
             if group_before is None and state_before:
-                base = plan.base_group
-                base_group: int | None = None
-                if base is not None:
-                    base_group, base_state = base
-                    delta = {k: v for k, v in state_before.items() if base_state.get(k) != v}
-                    if any(k not in state_before for k in base_state):
-                        base_group, delta = None, dict(state_before)
-                else:
-                    delta = dict(state_before)
                 group_before = state_store.store_state_group(
-                    t, info.room_id, base_group, delta, state_before
+                    t, info.room_id, None, state_before, state_before
                 )
             group_after = group_before
             if own_change and state_after is not None:
@@ -332,8 +323,6 @@ class Plan:
     state_before: Mapping[StateKey, str] | None
     # The stored group holding ``state_before``, when there is one.
     group_before: int | None = None
-    # A stored group (and its state) that ``state_before`` is a small delta over.
-    base_group: tuple[int, Mapping[StateKey, str]] | None = None
     outlier: int = 0  # 0 timeline, OUTLIER, SOFT_FAILED
     rejected_reason: str | None = None
     backfilled: bool = False
