@@ -10,7 +10,11 @@ from typing import Final
 
 # -- state events of the guild space ---------------------------------------------------
 ROLE: Final = "im.concord.role"  # state_key: role id
-MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: user id
+# state_key: member_roles_key(user id) = "_" + user id. Not the bare user id: every room
+# version's auth rules reject a state_key starting with "@" unless it is the sender's own
+# (spec: server-server "Authorization rules"), so nobody could assign roles to others.
+MEMBER_ROLES: Final = "im.concord.member_roles"
+MEMBER_ROLES_KEY_PREFIX: Final = "_"
 CATEGORY: Final = "im.concord.category"  # state_key: category id
 BANNER: Final = "im.concord.banner"  # state_key: ""
 
@@ -84,3 +88,15 @@ CHANNEL_ACTIONS: Final = frozenset({READ, WRITE, EDIT_DESCRIPTION})
 # State types of the guild space whose content Concord defines (validated by schemas.py).
 GUILD_STATE_TYPES: Final = frozenset({ROLE, MEMBER_ROLES, CATEGORY, BANNER})
 CONCORD_STATE_TYPES: Final = GUILD_STATE_TYPES | {CHANNEL_PERMISSIONS}
+
+
+def member_roles_key(user_id: str) -> str:
+    """The ``im.concord.member_roles`` state_key of ``user_id``."""
+    return MEMBER_ROLES_KEY_PREFIX + user_id
+
+
+def member_roles_user(state_key: str) -> str | None:
+    """The user an ``im.concord.member_roles`` state_key is about (None: not such a key)."""
+    if state_key.startswith(MEMBER_ROLES_KEY_PREFIX + "@"):
+        return state_key[len(MEMBER_ROLES_KEY_PREFIX) :]
+    return None

@@ -35,5 +35,5 @@ def space_state(
     for role_id, content in {et.ADMIN_ROLE_ID: admin_role(), **(roles or {})}.items():
         state[(et.ROLE, role_id)] = content
     for user, held in (member_roles or {}).items():
-        state[(et.MEMBER_ROLES, user)] = {"roles": list(held)}
+        state[(et.MEMBER_ROLES, et.member_roles_key(user))] = {"roles": list(held)}
     return state

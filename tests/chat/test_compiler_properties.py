@@ -52,7 +52,7 @@ def guild_states(draw: st.DrawFn) -> State:
             state[(et.MEMBER, user)] = {"membership": membership}
         held = draw(st.lists(st.sampled_from([*ROLE_IDS, "gone"]), unique=True, max_size=3))
         if held:
-            state[(et.MEMBER_ROLES, user)] = {"roles": held}
+            state[(et.MEMBER_ROLES, et.member_roles_key(user))] = {"roles": held}
     for role_id in ROLE_IDS:
         if draw(st.booleans()):
             state[(et.ROLE, role_id)] = draw(role_content)
@@ -82,7 +82,7 @@ def held_permissions(state: State, user: str) -> set[str]:
     if state.get((et.MEMBER, user), {}).get("membership") != "join":
         return set()
     out: set[str] = set()
-    for role_id in state.get((et.MEMBER_ROLES, user), {}).get("roles", []):
+    for role_id in state.get((et.MEMBER_ROLES, et.member_roles_key(user)), {}).get("roles", []):
         content = state.get((et.ROLE, role_id))
         if content and content.get("name") and content.get("position", -1) >= 0:
             out |= set(content.get("permissions", []))
@@ -94,7 +94,7 @@ def may(state: State, perms: dict[str, Any], user: str, action: str) -> bool:
         return False
     if "administrator" in held_permissions(state, user) or action not in perms:
         return True
-    roles = state.get((et.MEMBER_ROLES, user), {}).get("roles", [])
+    roles = state.get((et.MEMBER_ROLES, et.member_roles_key(user)), {}).get("roles", [])
     return any(r in perms[action] and (et.ROLE, r) in state for r in roles)
 
 
@@ -103,14 +103,14 @@ def levels(plan_pl: dict[str, Any]) -> PowerLevels:
 
 
 def remove_a_role(state: State, data: st.DataObject) -> tuple[State, str] | None:
-    holders = [k[1] for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]]
+    holders = [k[1][1:] for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]]
     if not holders:
         return None
     user = data.draw(st.sampled_from(sorted(holders)))
-    roles = list(state[(et.MEMBER_ROLES, user)]["roles"])
+    roles = list(state[(et.MEMBER_ROLES, et.member_roles_key(user))]["roles"])
     roles.remove(data.draw(st.sampled_from(roles)))
     after = dict(state)
-    after[(et.MEMBER_ROLES, user)] = {"roles": roles}
+    after[(et.MEMBER_ROLES, et.member_roles_key(user))] = {"roles": roles}
     return after, user
 
 

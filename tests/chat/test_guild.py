@@ -74,7 +74,7 @@ def test_who_manages_whom() -> None:
 def test_malformed_remote_state_is_ignored() -> None:
     s = state()
     s[(et.ROLE, "evil")] = {"name": "Evil", "position": 5000, "permissions": ["administrator"]}
-    s[(et.MEMBER_ROLES, MEMBER)] = {"roles": ["evil", "members", "members"]}
+    s[(et.MEMBER_ROLES, et.member_roles_key(MEMBER))] = {"roles": ["evil", "members", "members"]}
     g = guild_from_state(SPACE, s)
     assert "evil" not in g.roles
     assert MEMBER not in g.member_roles
@@ -85,7 +85,7 @@ def test_channel_order_follows_categories_then_child_order() -> None:
     s = state()
     s[(et.CATEGORY, "text")] = {"name": "Text", "order": 1}
     s[(et.CATEGORY, "voice")] = {"name": "Voice", "order": 0}
-    links = {
+    links: dict[str, dict[str, object]] = {
         "!t1:x": {"via": ["x"], "order": "b", "im.concord.category": "text"},
         "!t2:x": {"via": ["x"], "order": "a", "im.concord.category": "text"},
         "!v1:x": {"via": ["x"], "im.concord.category": "voice"},

@@ -25,8 +25,8 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (et.ROLE, "members", {"name": "Members", "position": 1}),
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": ["mods", "members"]}),
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": []}),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": ["mods", "members"]}),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": []}),
     (et.CATEGORY, "text", {"name": "Text", "order": 0}),
     (et.BANNER, "", {"url": "mxc://example.org/abc_DEF-1"}),
     (et.CHANNEL_PERMISSIONS, "", {"read": ["mods"], "write": [], "edit_description": ["a"]}),
@@ -40,7 +40,7 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("m.room.topic", "", {"topic": 5}),
 ]
 
-BAD: list[tuple[str, str, dict[str, Any], str]] = [
+BAD: list[tuple[str, str, dict[str, Any], str | None]] = [
     (et.ROLE, "mods", {"position": 1}, "name"),
     (et.ROLE, "mods", {"name": "Mods"}, "position"),
     (et.ROLE, "mods", {"name": "", "position": 1}, "name"),
@@ -59,13 +59,16 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     (et.ROLE, "mods", {"name": "M", "position": 1, "administrator": True}, "administrator"),
     (et.ROLE, "bad id", {"name": "M", "position": 1}, "state_key"),
     (et.ROLE, "x" * 65, {"name": "M", "position": 1}, "state_key"),
-    (et.MEMBER_ROLES, "alice", {"roles": []}, "user id"),
-    (et.MEMBER_ROLES, "@alice:example.org", {}, None),  # deletion: valid (checked below)
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": "mods"}, "roles"),
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": ["a", "a"]}, "duplicate"),
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": ["no spaces"]}, "roles"),
-    (et.MEMBER_ROLES, "@alice:example.org", {"roles": [1]}, "roles"),
-    (et.MEMBER_ROLES, "@alice:example.org", {"role": ["a"]}, "role"),
+    (et.MEMBER_ROLES, "alice", {"roles": []}, "state_key"),
+    # The bare user id: Matrix auth lets only that user send it, so nobody could assign.
+    (et.MEMBER_ROLES, "@alice:example.org", {"roles": []}, "state_key"),
+    (et.MEMBER_ROLES, "_@alice", {"roles": []}, "user id"),
+    (et.MEMBER_ROLES, "_@alice:example.org", {}, None),  # deletion: valid (checked below)
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": "mods"}, "roles"),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": ["a", "a"]}, "duplicate"),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": ["no spaces"]}, "roles"),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"roles": [1]}, "roles"),
+    (et.MEMBER_ROLES, "_@alice:example.org", {"role": ["a"]}, "role"),
     (et.CATEGORY, "text", {"name": "Text"}, "order"),
     (et.CATEGORY, "text", {"name": "Text", "order": "1"}, "order"),
     (et.CATEGORY, "text", {"name": "Text", "order": 2**31}, "order"),
