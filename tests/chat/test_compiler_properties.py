@@ -103,7 +103,9 @@ def levels(plan_pl: dict[str, Any]) -> PowerLevels:
 
 
 def remove_a_role(state: State, data: st.DataObject) -> tuple[State, str] | None:
-    holders = [k[1][1:] for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]]
+    holders = [
+        et.member_roles_user(k[1]) for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]
+    ]
     if not holders:
         return None
     user = data.draw(st.sampled_from(sorted(holders)))
