@@ -6,18 +6,23 @@ per user, compared with a level per event type / action. Concord permissions are
 independent sets (a role may grant ``delete_messages`` without ``kick``), so the mapping
 is lossy, and it must lose in the safe direction: FAIL CLOSED.
 
-The ladder. Each capability gets a fixed level, strictly increasing:
+The ladder. The capabilities a room controls are put in a ladder of levels 10, 20, ...
+(the Admin level is 100). A user's level is the highest rung L such that they hold EVERY
+capability whose rung is <= L (0 if they miss the first rung). So nobody reaches the level
+of a capability they lack: the mapping fails closed.
 
-    channel: write 10 < edit_description 20 < delete_messages (redact) 30 < kick 40
-             < ban 50 < manage_channels 60 < administrator 100
-    space:   kick 40 < ban 50 < manage_channels 60 < manage_roles 70 < manage_guild 80
-             < administrator 100
+The order of the ladder is chosen per room: capabilities held by more members sit lower
+(ties in the fixed order below). When the members' capability sets are nested — the usual
+shape of a guild: everyone ⊃ Members ⊃ Mods ⊃ Admins — that order makes every set a prefix
+of the ladder and each user gets exactly what their roles give, whatever the permissions
+each role bundles (e.g. Mods with ``ban`` and ``manage_roles`` but not ``kick``). Only where
+two sets cross (Mods may kick, Managers may manage channels, nobody both) can no single
+number express both, and then the higher rung's holders lose it. The fixed tie order:
 
-A user's level is the highest ladder level L such that they hold EVERY capability whose
-level is <= L (0 if they miss the first rung). So nobody reaches the level of a capability
-they lack; the price is that a rung missing low on the ladder caps what higher ones can
-give (a role with ``ban`` but not ``kick`` only gets what is below kick). The order puts
-what moderators usually hold together low, and what only trusted roles hold high.
+    channel: write < edit_description < delete_messages (redact) < kick < ban
+             < manage_channels
+    space:   kick < ban < manage_channels < manage_roles < manage_guild
+
 A channel action whose ``im.concord.channel_permissions`` key is absent is everyone's: it
 leaves the ladder and its event level becomes 0 (when everyone may write,
 ``events_default`` is 0).
@@ -57,38 +62,24 @@ from typing import Any
 from . import event_types as et
 from .guild import Guild, permissions_of, roles_of
 
-LEVEL_WRITE = 10
-LEVEL_EDIT_DESCRIPTION = 20
-LEVEL_DELETE_MESSAGES = 30
-LEVEL_KICK = 40
-LEVEL_BAN = 50
-LEVEL_MANAGE_CHANNELS = 60
-LEVEL_MANAGE_ROLES = 70
-LEVEL_MANAGE_GUILD = 80
 LEVEL_ADMIN = 100
+RUNG_STEP = 10
 
 # Capabilities only a channel knows (from im.concord.channel_permissions), prefixed so they
 # cannot collide with guild permission names.
 _CAN_WRITE = "channel:" + et.WRITE
 _CAN_EDIT_DESCRIPTION = "channel:" + et.EDIT_DESCRIPTION
 
-_CHANNEL_LADDER: tuple[tuple[int, str], ...] = (
-    (LEVEL_WRITE, _CAN_WRITE),
-    (LEVEL_EDIT_DESCRIPTION, _CAN_EDIT_DESCRIPTION),
-    (LEVEL_DELETE_MESSAGES, et.DELETE_MESSAGES),
-    (LEVEL_KICK, et.KICK),
-    (LEVEL_BAN, et.BAN),
-    (LEVEL_MANAGE_CHANNELS, et.MANAGE_CHANNELS),
-    (LEVEL_ADMIN, et.ADMINISTRATOR),
+# The tie order of each ladder (see the module docstring); administrator is always on top.
+_CHANNEL_CAPABILITIES = (
+    _CAN_WRITE,
+    _CAN_EDIT_DESCRIPTION,
+    et.DELETE_MESSAGES,
+    et.KICK,
+    et.BAN,
+    et.MANAGE_CHANNELS,
 )
-_SPACE_LADDER: tuple[tuple[int, str], ...] = (
-    (LEVEL_KICK, et.KICK),
-    (LEVEL_BAN, et.BAN),
-    (LEVEL_MANAGE_CHANNELS, et.MANAGE_CHANNELS),
-    (LEVEL_MANAGE_ROLES, et.MANAGE_ROLES),
-    (LEVEL_MANAGE_GUILD, et.MANAGE_GUILD),
-    (LEVEL_ADMIN, et.ADMINISTRATOR),
-)
+_SPACE_CAPABILITIES = (et.KICK, et.BAN, et.MANAGE_CHANNELS, et.MANAGE_ROLES, et.MANAGE_GUILD)
 
 # Message-like events a writer sends (others fall to events_default, which is the same).
 _MESSAGE_TYPES = ("m.room.message", "m.reaction", "m.sticker", "m.room.encrypted")
@@ -118,10 +109,20 @@ class ChannelPlan:
     allow: tuple[dict[str, str], ...]
 
 
-def _ladder_level(held: frozenset[str], ladder: Sequence[tuple[int, str]]) -> int:
+def _ladder(capabilities: Sequence[str], held: Mapping[str, frozenset[str]]) -> dict[str, int]:
+    """Each capability's rung: the more members hold it, the lower (ties in the order given);
+    ``administrator`` at the Admin level."""
+    count = {cap: sum(cap in caps for caps in held.values()) for cap in capabilities}
+    ranked = sorted(capabilities, key=lambda cap: (-count[cap], capabilities.index(cap)))
+    rungs = {cap: RUNG_STEP * (i + 1) for i, cap in enumerate(ranked)}
+    rungs[et.ADMINISTRATOR] = LEVEL_ADMIN
+    return rungs
+
+
+def _ladder_level(held: frozenset[str], rungs: Mapping[str, int]) -> int:
     """Highest rung L such that every capability at or below L is held; 0 if none."""
     level = 0
-    for rung, capability in sorted(ladder):
+    for capability, rung in sorted(rungs.items(), key=lambda item: item[1]):
         if capability not in held:
             break
         level = rung
@@ -169,36 +170,34 @@ def compile_channel(
     absent). ``creators``: the channel room's creators besides ``steward`` (never listed in
     ``users``).
     """
-    action_levels = {
-        et.WRITE: (LEVEL_WRITE, _CAN_WRITE),
-        et.EDIT_DESCRIPTION: (LEVEL_EDIT_DESCRIPTION, _CAN_EDIT_DESCRIPTION),
-    }
-    universal = {cap for action, (_, cap) in action_levels.items() if action not in permissions}
-    ladder = [(rung, cap) for rung, cap in _CHANNEL_LADDER if cap not in universal]
-
-    levels: dict[str, int] = {}
+    actions = {et.WRITE: _CAN_WRITE, et.EDIT_DESCRIPTION: _CAN_EDIT_DESCRIPTION}
+    universal = {cap for action, cap in actions.items() if action not in permissions}
+    held: dict[str, frozenset[str]] = {}
     for user in guild.members:
-        held = set(permissions_of(guild, user))
-        for action, (_, cap) in action_levels.items():
-            if _allowed(guild, user, permissions, action):
-                held.add(cap)
-        levels[user] = _ladder_level(frozenset(held), ladder)
+        caps = set(permissions_of(guild, user))
+        caps.update(
+            cap for action, cap in actions.items() if _allowed(guild, user, permissions, action)
+        )
+        held[user] = frozenset(caps)
+    rungs = _ladder([cap for cap in _CHANNEL_CAPABILITIES if cap not in universal], held)
+    for cap in universal:
+        rungs[cap] = 0
+    levels = {user: _ladder_level(caps, rungs) for user, caps in held.items()}
     excluded = frozenset(creators) | {steward}
     users = _users(guild, levels, excluded)
     for user, level in service_users.items():
         if user not in excluded:
             users[user] = level
 
-    write = 0 if _CAN_WRITE in universal else LEVEL_WRITE
-    topic = 0 if _CAN_EDIT_DESCRIPTION in universal else LEVEL_EDIT_DESCRIPTION
+    write = rungs[_CAN_WRITE]
     pl = _base(current_power_levels)
     events: dict[str, Any] = pl["events"]
     for event_type in _MESSAGE_TYPES:
         events[event_type] = write
     events[et.REDACTION] = 0
-    events["m.room.topic"] = topic
+    events["m.room.topic"] = rungs[_CAN_EDIT_DESCRIPTION]
     for event_type in ("m.room.name", "m.room.avatar", et.CHANNEL_PERMISSIONS):
-        events[event_type] = LEVEL_MANAGE_CHANNELS
+        events[event_type] = rungs[et.MANAGE_CHANNELS]
     for event_type in _ADMIN_STATE_TYPES:
         events[event_type] = LEVEL_ADMIN
     if is_voice:
@@ -210,9 +209,9 @@ def compile_channel(
         users_default=0,
         events_default=write,
         state_default=LEVEL_ADMIN,
-        redact=LEVEL_DELETE_MESSAGES,
-        kick=LEVEL_KICK,
-        ban=LEVEL_BAN,
+        redact=rungs[et.DELETE_MESSAGES],
+        kick=rungs[et.KICK],
+        ban=rungs[et.BAN],
         invite=LEVEL_ADMIN,
     )
 
@@ -227,18 +226,18 @@ def compile_guild_power_levels(
     guild: Guild, current_power_levels: Mapping[str, Any], *, steward: str
 ) -> dict[str, Any]:
     """The guild space's power levels content (see the module docstring)."""
-    levels = {
-        user: _ladder_level(permissions_of(guild, user), _SPACE_LADDER) for user in guild.members
-    }
+    held = {user: permissions_of(guild, user) for user in guild.members}
+    rungs = _ladder(_SPACE_CAPABILITIES, held)
+    levels = {user: _ladder_level(caps, rungs) for user, caps in held.items()}
     users = _users(guild, levels, guild.creators | {steward})
     pl = _base(current_power_levels)
     events: dict[str, Any] = pl["events"]
     for event_type in (et.SPACE_CHILD, et.CATEGORY):
-        events[event_type] = LEVEL_MANAGE_CHANNELS
+        events[event_type] = rungs[et.MANAGE_CHANNELS]
     for event_type in (et.ROLE, et.MEMBER_ROLES):
-        events[event_type] = LEVEL_MANAGE_ROLES
+        events[event_type] = rungs[et.MANAGE_ROLES]
     for event_type in ("m.room.name", "m.room.topic", "m.room.avatar", et.BANNER):
-        events[event_type] = LEVEL_MANAGE_GUILD
+        events[event_type] = rungs[et.MANAGE_GUILD]
     for event_type in _ADMIN_STATE_TYPES:
         events[event_type] = LEVEL_ADMIN
     pl.update(
@@ -247,8 +246,8 @@ def compile_guild_power_levels(
         events_default=LEVEL_ADMIN,
         state_default=LEVEL_ADMIN,
         redact=LEVEL_ADMIN,
-        kick=LEVEL_KICK,
-        ban=LEVEL_BAN,
+        kick=rungs[et.KICK],
+        ban=rungs[et.BAN],
         invite=0,
     )
     return pl

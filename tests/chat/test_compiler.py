@@ -88,15 +88,40 @@ def test_write_only_for_mods_but_everyone_reads() -> None:
     assert can(plan.power_levels, MEMBER, "m.room.redaction")  # own messages stay deletable
 
 
-def test_a_missing_low_rung_caps_the_level() -> None:
-    # Mods may delete but not write: the ladder puts write below redact, so they get
-    # neither (fail closed) rather than a level that would also let them write.
+def test_nested_roles_get_exactly_their_capabilities() -> None:
+    # Nobody but Admins may write (no role is listed), while Mods may delete others'
+    # messages, kick and ban: the ladder puts what more members hold lower, so Mods get
+    # moderation without writing rather than nothing (a fixed write-first ladder would cap
+    # them at 0).
     perms = {"write": ["members-only"]}
     plan = compile_channel(guild(), perms, {}, steward=STEWARD, is_voice=False)
     pl = plan.power_levels
-    assert not can(pl, MOD, "m.room.message")
-    assert PowerLevels.from_content(pl, V12).user_level(MOD) == 0
+    assert not can(pl, MOD, "m.room.message") and not can(pl, MEMBER, "m.room.message")
+    levels = PowerLevels.from_content(pl, V12)
+    assert levels.user_level(MOD) >= max(levels.redact, levels.kick, levels.ban)
+    assert levels.user_level(MEMBER) < levels.redact
     assert can(pl, ADMIN, "m.room.message")
+
+
+def test_crossing_capabilities_fail_closed() -> None:
+    # Mods may delete messages, Writers may write, nobody holds both: no single number
+    # can say that, so the capability higher on the ladder is lost, never widened.
+    state = space_state(
+        roles={
+            "mods": {"name": "Mods", "position": 5, "permissions": ["delete_messages"]},
+            "writers": {"name": "Writers", "position": 4, "permissions": []},
+        },
+        member_roles={MOD: ["mods"], MEMBER: ["writers"]},
+        members=[MOD, MEMBER],
+    )
+    g = guild_from_state(SPACE, state)
+    plan = compile_channel(g, {"write": ["writers"]}, {}, steward=STEWARD, is_voice=False)
+    levels = PowerLevels.from_content(plan.power_levels, V12)
+    assert not can(plan.power_levels, MOD, "m.room.message")
+    assert levels.user_level(MEMBER) < levels.redact
+    mod_deletes = levels.user_level(MOD) >= levels.redact
+    member_writes = can(plan.power_levels, MEMBER, "m.room.message")
+    assert mod_deletes != member_writes  # exactly one of the two crossing grants survives
 
 
 def test_voice_channel_lets_members_publish_call_membership() -> None:
@@ -148,16 +173,15 @@ def test_guild_power_levels() -> None:
     assert STEWARD not in pl["users"]
 
 
-def test_manage_roles_alone_without_lower_rungs_gets_nothing_in_the_space() -> None:
+def test_manage_roles_alone_is_granted_alone_in_the_space() -> None:
     state = space_state(
         roles={"roler": {"name": "R", "position": 5, "permissions": ["manage_roles"]}},
         member_roles={MEMBER: ["roler"]},
         members=[MEMBER],
     )
     pl = compile_guild_power_levels(guild_from_state(SPACE, state), {}, steward=STEWARD)
-    assert not can(pl, MEMBER, et.ROLE, state=True)
-    full = ["kick", "ban", "manage_channels", "manage_roles"]
-    state[(et.ROLE, "roler")] = {"name": "R", "position": 5, "permissions": full}
-    pl = compile_guild_power_levels(guild_from_state(SPACE, state), {}, steward=STEWARD)
-    assert can(pl, MEMBER, et.ROLE, state=True)
+    levels = PowerLevels.from_content(pl, V12)
+    assert can(pl, MEMBER, et.ROLE, state=True) and can(pl, MEMBER, et.MEMBER_ROLES, state=True)
+    assert not can(pl, MEMBER, et.SPACE_CHILD, state=True)
     assert not can(pl, MEMBER, "m.room.name", state=True)
+    assert levels.user_level(MEMBER) < min(levels.kick, levels.ban)

@@ -6,6 +6,7 @@ DESIGN.md), and compared with what the compiled power levels let each user do.
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -85,9 +86,8 @@ def held_permissions(state: State, user: str) -> set[str]:
         return set()
     out: set[str] = set()
     for role_id in state.get((et.MEMBER_ROLES, et.member_roles_key(user)), {}).get("roles", []):
-        content = state.get((et.ROLE, role_id))
-        if content and content.get("name") and content.get("position", -1) >= 0:
-            out |= set(content.get("permissions", []))
+        if well_formed_role(state, role_id):
+            out |= set(state[(et.ROLE, role_id)].get("permissions", []))
     return set(et.PERMISSIONS) if "administrator" in out else out
 
 
@@ -97,7 +97,12 @@ def may(state: State, perms: dict[str, Any], user: str, action: str) -> bool:
     if "administrator" in held_permissions(state, user) or action not in perms:
         return True
     roles = state.get((et.MEMBER_ROLES, et.member_roles_key(user)), {}).get("roles", [])
-    return any(r in perms[action] and (et.ROLE, r) in state for r in roles)
+    return any(r in perms[action] and well_formed_role(state, r) for r in roles)
+
+
+def well_formed_role(state: State, role_id: str) -> bool:
+    content = state.get((et.ROLE, role_id))
+    return bool(content and content.get("name") and content.get("position", -1) >= 0)
 
 
 def levels(plan_pl: dict[str, Any]) -> PowerLevels:
@@ -131,8 +136,6 @@ def test_removing_a_role_never_grants_anything(
     b, a = levels(before_plan.power_levels), levels(after_plan.power_levels)
     assert a.user_level(user) <= b.user_level(user)
     assert user in before_plan.readers or user not in after_plan.readers
-    # The rooms' requirements do not move with one member's roles.
-    assert a.events == b.events and (a.redact, a.kick, a.ban) == (b.redact, b.kick, b.ban)
     g_before = levels(compile_guild_power_levels(guild(state), {}, steward=STEWARD))
     g_after = levels(compile_guild_power_levels(guild(after), {}, steward=STEWARD))
     assert g_after.user_level(user) <= g_before.user_level(user)
@@ -271,3 +274,36 @@ def test_role_mentions_reach_only_the_mentioned_roles_members(
     assert targets <= everyone <= g.members
     if et.MENTION_ROLES in held_permissions(state, sender):
         assert targets == everyone
+
+
+def channel_capabilities(state: State, perms: dict[str, Any], user: str) -> frozenset[str]:
+    held = held_permissions(state, user)
+    caps = {c for c in (et.DELETE_MESSAGES, et.KICK, et.BAN, et.MANAGE_CHANNELS) if c in held}
+    caps |= {a for a in (et.WRITE, et.EDIT_DESCRIPTION) if may(state, perms, user, a)}
+    return frozenset(caps)
+
+
+@settings(deadline=None, max_examples=300)
+@given(guild_states(), channel_permissions, st.booleans())
+def test_nested_capability_sets_are_granted_exactly(
+    state: State, perms: dict[str, Any], voice: bool
+) -> None:
+    """Where the members' capability sets form a chain (everyone ⊃ Members ⊃ Mods ⊃
+    Admins), fail-closed costs nothing: each member can do exactly what they hold."""
+    joined = [u for u in USERS if state.get((et.MEMBER, u), {}).get("membership") == "join"]
+    sets = sorted({channel_capabilities(state, perms, u) for u in joined}, key=len)
+    if any(not a <= b for a, b in itertools.pairwise(sets)):
+        return  # crossing sets: fail closed, checked by the test above
+    pl = levels(plan_of(state, perms, voice).power_levels)
+    requirement = {
+        et.WRITE: pl.event_level("m.room.message", False),
+        et.EDIT_DESCRIPTION: pl.event_level("m.room.topic", True),
+        et.DELETE_MESSAGES: pl.redact,
+        et.KICK: pl.kick,
+        et.BAN: pl.ban,
+        et.MANAGE_CHANNELS: pl.event_level("m.room.name", True),
+    }
+    for user in joined:
+        caps = channel_capabilities(state, perms, user)
+        can = {c for c, level in requirement.items() if pl.user_level(user) >= level}
+        assert can == caps, user
