@@ -278,7 +278,9 @@ def test_role_mentions_reach_only_the_mentioned_roles_members(
 
 def channel_capabilities(state: State, perms: dict[str, Any], user: str) -> frozenset[str]:
     held = held_permissions(state, user)
-    caps = {c for c in (et.DELETE_MESSAGES, et.KICK, et.BAN, et.MANAGE_CHANNELS) if c in held}
+    caps: set[str] = {
+        c for c in (et.DELETE_MESSAGES, et.KICK, et.BAN, et.MANAGE_CHANNELS) if c in held
+    }
     caps |= {a for a in (et.WRITE, et.EDIT_DESCRIPTION) if may(state, perms, user, a)}
     return frozenset(caps)
 
