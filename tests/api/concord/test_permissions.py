@@ -16,7 +16,7 @@ from ...support.concord import (
     set_roles,
     wait_membership,
 )
-from ...support.matrix_client import Server, User, q
+from ...support.matrix_client import User, q
 from ...support.waiting import until
 
 
