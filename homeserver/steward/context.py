@@ -128,5 +128,5 @@ def next_order(guild: Guild, category: str | None) -> str:
     for link in guild.channels.values():
         if link.category == category and link.order is not None and link.order.isdigit():
             highest = max(highest, int(link.order))
-    value = (highest // ORDER_STEP + 1) * ORDER_STEP
+    value = (max(highest, 0) // ORDER_STEP + 1) * ORDER_STEP  # the first is 100: room before it
     return str(value).zfill(ORDER_WIDTH)
