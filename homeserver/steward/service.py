@@ -173,3 +173,8 @@ class Steward:
     @property
     def running(self) -> bool:
         return self._task is not None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reconcile is pending or under way."""
+        return bool(self._pending) or self._catch_up or self.lock.locked()
