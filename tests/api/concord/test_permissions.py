@@ -5,6 +5,8 @@ rules enforce."""
 
 from __future__ import annotations
 
+from homeserver.chat.event_types import member_roles_key
+
 from ...support.concord import (
     STEWARD,
     concord,
@@ -49,7 +51,9 @@ async def test_guild_creation(alice: User, bob: User) -> None:
     roles = {e["state_key"]: e["content"] for e in events if e["type"] == "im.concord.role"}
     assert roles["admin"]["permissions"] == ["administrator"]
     mine = next(e for e in events if e["type"] == "im.concord.member_roles")
-    assert mine["state_key"] == alice.user_id[1:] and mine["content"] == {"roles": ["admin"]}
+    assert mine["state_key"] == member_roles_key(alice.user_id) and mine["content"] == {
+        "roles": ["admin"]
+    }
     voice = next(c["room_id"] for c in made["channels"] if c["kind"] == "voice")
     vcreate = (await alice.call("GET", f"/rooms/{q(voice)}/state/m.room.create/")).ok()
     assert vcreate["type"] == "im.concord.voice"
