@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import logging
 
-from homeserver.chat.event_types import CHANNEL_PERMISSIONS, MEMBER_ROLES, ROLE
+from homeserver.chat.event_types import CHANNEL_PERMISSIONS, MEMBER_ROLES, ROLE, SPACE_PARENT
 from homeserver.rooms.bus import PersistedEvent
 from homeserver.storage import room_reads
 from homeserver.storage.store import Store
 
 from .reconcile import Reconciler, ReconcileResult
+from .snapshot import snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,15 @@ SPACE_INPUTS = frozenset(
 CHANNEL_INPUTS = frozenset(
     {CHANNEL_PERMISSIONS, "m.room.member", "m.room.power_levels", "m.room.join_rules"}
 )
+# What a reconcile sends: the steward's own events of these types change no input.
+_OUTPUTS = frozenset({"m.room.member", "m.room.power_levels", "m.room.join_rules"})
 # Events in a room not known yet that may make it (part of) a guild.
 _DISCOVERY = frozenset({ROLE, MEMBER_ROLES, CHANNEL_PERMISSIONS, "m.space.child"})
 # A burst of inputs (a role given to ten users) becomes one reconcile.
 DEBOUNCE_SECONDS = 0.05
 # After a failed reconcile (database unreachable), wait before the next one.
 RETRY_SECONDS = 2.0
+RETRY_MAX_SECONDS = 600.0
 
 
 class Steward:
@@ -54,6 +58,8 @@ class Steward:
         self.lock = asyncio.Lock()  # one reconcile (or guild deletion) at a time
         self._task: asyncio.Task[None] | None = None
         self._catch_up = True
+        # Guilds whose last reconcile had refused actions: (attempts, the timer).
+        self._retries: dict[str, tuple[int, asyncio.TimerHandle]] = {}
         self.reconciles = 0  # completed reconciles, for tests and metrics
 
     # ------------------------------------------------------------------ bus
@@ -62,6 +68,8 @@ class Steward:
         event = item.event
         if self._task is None or event.state_key is None or not item.live:
             return  # a stopped steward hears nothing: its start catches up
+        if event.sender == self.user_id and event.type in _OUTPUTS:
+            return  # the steward's own invites, kicks, levels and rules: nothing new
         room_id = event.room_id
         if room_id in self._guilds:
             relevant = event.type in SPACE_INPUTS
@@ -79,6 +87,7 @@ class Steward:
 
     def forget(self, guild_id: str) -> None:
         """Stop steering a deleted guild."""
+        self._retry_later(guild_id, failed=False)
         self._guilds.discard(guild_id)
         self._pending.discard(guild_id)
         for channel in [c for c, g in self._channel_guild.items() if g == guild_id]:
@@ -94,7 +103,20 @@ class Steward:
             self.reconciles += 1
         if result.channels or guild_id in self._guilds:
             self._note(guild_id, result)
+        self._retry_later(guild_id, failed=result.failed > 0)
         return result
+
+    def _retry_later(self, guild_id: str, *, failed: bool) -> None:
+        """A refused action (a remote invitee's server down) is tried again, with
+        exponential backoff, until a reconcile of the guild succeeds in full."""
+        retry = self._retries.pop(guild_id, None)
+        if retry is not None:
+            retry[1].cancel()
+        if not failed or self._task is None:
+            return
+        delay = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** (retry[0] if retry else 0))
+        handle = asyncio.get_running_loop().call_later(delay, self.schedule, guild_id)
+        self._retries[guild_id] = ((retry[0] + 1) if retry else 1, handle)
 
     def _note(self, guild_id: str, result: ReconcileResult) -> None:
         self._guilds.add(guild_id)
@@ -111,6 +133,17 @@ class Steward:
             return self._channel_guild[room_id]
         if await self.reconciler.load_guild(room_id) is not None:
             return room_id
+        # A channel not seen yet: its canonical parent, if that is one of our guilds.
+        room = await snapshot(self.reconciler.rooms, room_id)
+        if room is None or room.creator != self.user_id:
+            return None
+        for event_type, parent in room.state:
+            if (
+                event_type == SPACE_PARENT
+                and room.content(SPACE_PARENT, parent).get("via")
+                and await self.reconciler.load_guild(parent) is not None
+            ):
+                return parent
         return None
 
     async def _all_guilds(self) -> list[str]:
@@ -164,6 +197,9 @@ class Steward:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        for _, handle in self._retries.values():
+            handle.cancel()
+        self._retries.clear()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
