@@ -3,6 +3,7 @@ the steward runs inside it as it does in production."""
 
 from __future__ import annotations
 
+from ..support.federation import federation as federation
 from ..support.server_fixtures import alice as alice
 from ..support.server_fixtures import bob as bob
 from ..support.server_fixtures import carol as carol
