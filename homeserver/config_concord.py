@@ -37,11 +37,9 @@ def parse_concord(r: _Reader, section: dict[str, Any], server_name: str) -> Conc
             raise r.fail(f"concord.{key}", "is not a known setting")
     localpart = r.string(section, "concord.steward_localpart", "concord")
     try:
-        parse_user_id(f"@{localpart}:{server_name}")
+        parse_user_id(f"@{localpart}:{server_name}", strict=True)
     except InvalidIdentifier as exc:
         raise r.fail("concord.steward_localpart", f"is not a valid localpart: {exc}") from exc
-    if localpart != localpart.lower():
-        raise r.fail("concord.steward_localpart", "must be lower case")
     sfu = section.get("sfu_user_id")
     if sfu is not None:
         if not isinstance(sfu, str):
