@@ -125,10 +125,11 @@ class LayoutActions:
     async def delete_channel(self, requester: str, guild_id: str, channel_id: str) -> None:
         loaded = await self._load(guild_id, requester)
         self._channel(loaded, channel_id)
-        await self.deps.send_state(guild_id, SPACE_CHILD, channel_id, {})
-        channel = await snapshot(self.deps.rooms, channel_id)
-        if channel is not None and channel.creator == self.deps.steward_id:
-            await GuildActions(self.deps).close_room(channel_id)
+        async with self.deps.steward.lock:  # no reconcile invites anyone meanwhile
+            await self.deps.send_state(guild_id, SPACE_CHILD, channel_id, {})
+            channel = await snapshot(self.deps.rooms, channel_id)
+            if channel is not None and channel.creator == self.deps.steward_id:
+                await GuildActions(self.deps).close_room(channel_id)
 
     # ------------------------------------------------------------------ categories
 
