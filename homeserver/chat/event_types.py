@@ -10,11 +10,8 @@ from typing import Final
 
 # -- state events of the guild space ---------------------------------------------------
 ROLE: Final = "im.concord.role"  # state_key: role id
-# state_key: member_roles_key(user id) = "_" + user id. Not the bare user id: every room
-# version's auth rules reject a state_key starting with "@" unless it is the sender's own
-# (spec: server-server "Authorization rules"), so nobody could assign roles to others.
-MEMBER_ROLES: Final = "im.concord.member_roles"
-MEMBER_ROLES_KEY_PREFIX: Final = "_"
+MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: user id WITHOUT its "@"
+
 CATEGORY: Final = "im.concord.category"  # state_key: category id
 BANNER: Final = "im.concord.banner"  # state_key: ""
 
@@ -91,12 +88,15 @@ CONCORD_STATE_TYPES: Final = GUILD_STATE_TYPES | {CHANNEL_PERMISSIONS}
 
 
 def member_roles_key(user_id: str) -> str:
-    """The ``im.concord.member_roles`` state_key of ``user_id``."""
-    return MEMBER_ROLES_KEY_PREFIX + user_id
+    """The member_roles state_key of ``user_id``: the id without its leading ``@``.
+
+    Every room version's auth rules reject a state_key that starts with ``@`` unless it
+    is the sender's own id (spec: room versions, auth rules "state_key that starts with
+    an @"), so an Admin could never set another member's roles under the plain id.
+    """
+    return user_id[1:] if user_id.startswith("@") else user_id
 
 
-def member_roles_user(state_key: str) -> str | None:
-    """The user an ``im.concord.member_roles`` state_key is about (None: not such a key)."""
-    if state_key.startswith(MEMBER_ROLES_KEY_PREFIX + "@"):
-        return state_key[len(MEMBER_ROLES_KEY_PREFIX) :]
-    return None
+def member_roles_user(state_key: str) -> str:
+    """The user id a member_roles state_key names (inverse of ``member_roles_key``)."""
+    return "@" + state_key

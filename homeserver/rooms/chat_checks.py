@@ -74,7 +74,6 @@ async def check_state(
             )
     elif event_type == et.MEMBER_ROLES:
         target = et.member_roles_user(state_key)
-        assert target is not None  # check_content validated the state_key
         guild = await _guild(rooms, room_id, {user_id, target})
         roles = frozenset(content.get("roles", ()))
         if not may_assign_roles(guild, user_id, target, roles):

@@ -21,7 +21,9 @@ from homeserver.chat.guild import (
     highest_position,
     may_assign_roles,
     may_set_role,
+    role_members,
 )
+from homeserver.chat.mentions import role_mention_targets
 from homeserver.protocol.power_levels import PowerLevels
 from homeserver.protocol.room_versions import KNOWN_ROOM_VERSIONS
 
@@ -103,7 +105,9 @@ def levels(plan_pl: dict[str, Any]) -> PowerLevels:
 
 
 def remove_a_role(state: State, data: st.DataObject) -> tuple[State, str] | None:
-    holders = [k[1][1:] for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]]
+    holders = [
+        et.member_roles_user(k[1]) for k in state if k[0] == et.MEMBER_ROLES and state[k]["roles"]
+    ]
     if not holders:
         return None
     user = data.draw(st.sampled_from(sorted(holders)))
@@ -252,3 +256,18 @@ def test_nobody_manages_a_role_at_or_above_their_own(state: State, data: st.Data
         for changed in (old ^ new_roles) & set(g.roles):
             assert g.roles[changed].position < rank
         assert target == actor or highest_position(g, target) < rank
+
+
+@settings(deadline=None, max_examples=200)
+@given(guild_states(), st.data())
+def test_role_mentions_reach_only_the_mentioned_roles_members(
+    state: State, data: st.DataObject
+) -> None:
+    g = guild(state)
+    sender = data.draw(st.sampled_from(USERS))
+    mentioned = data.draw(st.lists(st.sampled_from([*ROLE_IDS, "gone"]), unique=True))
+    targets = role_mention_targets(g, sender, {"body": "x", et.ROLE_MENTIONS: mentioned})
+    everyone = frozenset().union(*(role_members(g, r) for r in mentioned))
+    assert targets <= everyone <= g.members
+    if et.MENTION_ROLES in held_permissions(state, sender):
+        assert targets == everyone
