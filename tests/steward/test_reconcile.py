@@ -172,3 +172,29 @@ async def test_restart_catches_up(
         params={"format": "event"},
     )
     assert member.ok()["sender"] == STEWARD
+
+
+async def test_power_levels_and_join_rules_are_put_back(
+    server: Server, alice: User, bob: User
+) -> None:
+    """They are the compiler's output: a hand edit (even an Admin's) is undone."""
+    made = await create_guild(alice)
+    general = made["channels"][0]["room_id"]
+    levels = await power_levels(alice, general)
+    compiled = dict(levels)
+    levels["users"] = {**levels["users"], bob.user_id: 100}
+    (await alice.put_state(general, "m.room.power_levels", levels)).ok()
+    (await alice.put_state(general, "m.room.join_rules", {"join_rule": "public"})).ok()
+
+    async def restored() -> bool:
+        rules = await alice.call("GET", f"/rooms/{q(general)}/state/m.room.join_rules/")
+        return (
+            await power_levels(alice, general) == compiled
+            and rules.ok()["join_rule"] == "restricted"
+        )
+
+    for _ in range(100):
+        if await restored():
+            break
+        await asyncio.sleep(0.05)
+    assert await restored()
