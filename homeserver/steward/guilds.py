@@ -119,7 +119,7 @@ class GuildActions:
             for link in loaded.guild.channels.values():
                 channel = await snapshot(deps.rooms, link.room_id)
                 await deps.send_state(guild_id, SPACE_CHILD, link.room_id, {})
-                if channel is not None and channel.creator == deps.steward_id:
+                if channel is not None and deps.reconciler.is_channel_of(channel, guild_id):
                     await self.close_room(channel.room_id)
             await self.close_room(guild_id)
         log.info("guild deleted", extra=fields(room_id=guild_id, by=requester))

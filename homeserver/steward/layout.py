@@ -115,8 +115,9 @@ class LayoutActions:
             child["order"] = next_order(loaded.guild, move.category)
         _checked(SPACE_CHILD, channel_id, child)
         channel = await snapshot(self.deps.rooms, channel_id)
-        if move.name is not None and (channel is None or channel.creator != self.deps.steward_id):
-            raise invalid("This channel's room is not managed by this server")
+        ours = channel is not None and self.deps.reconciler.is_channel_of(channel, guild_id)
+        if move.name is not None and not ours:
+            raise invalid("This channel's room is not managed by this guild")
         if child != loaded.space.content(SPACE_CHILD, channel_id):
             await self.deps.send_state(guild_id, SPACE_CHILD, channel_id, child)
         if move.name is not None:
@@ -128,7 +129,7 @@ class LayoutActions:
         async with self.deps.steward.lock:  # no reconcile invites anyone meanwhile
             await self.deps.send_state(guild_id, SPACE_CHILD, channel_id, {})
             channel = await snapshot(self.deps.rooms, channel_id)
-            if channel is not None and channel.creator == self.deps.steward_id:
+            if channel is not None and self.deps.reconciler.is_channel_of(channel, guild_id):
                 await GuildActions(self.deps).close_room(channel_id)
 
     # ------------------------------------------------------------------ categories

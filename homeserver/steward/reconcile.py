@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeserver.chat.compiler import ChannelPlan, compile_channel, compile_guild_power_levels
-from homeserver.chat.event_types import CHANNEL_PERMISSIONS, VOICE_ROOM_TYPE
+from homeserver.chat.event_types import CHANNEL_PERMISSIONS, SPACE_PARENT, VOICE_ROOM_TYPE
 from homeserver.chat.guild import Guild, guild_from_state
 from homeserver.errors import MatrixError
 from homeserver.logs import fields
@@ -102,8 +102,8 @@ class Reconciler:
         await self._set_state(result, space, "m.room.power_levels", current, levels)
         for link in guild.channels.values():
             channel = await snapshot(self.rooms, link.room_id)
-            if channel is None or channel.creator != self.steward:
-                continue  # not ours to enforce (a room linked from elsewhere)
+            if channel is None or not self.is_channel_of(channel, guild_id):
+                continue
             result.channels.append(link.room_id)
             await self.reconcile_channel(result, guild, channel)
         if result.sent or result.failed:
@@ -112,6 +112,16 @@ class Reconciler:
                 extra=fields(room_id=guild_id, sent=result.sent, failed=result.failed),
             )
         return result
+
+    def is_channel_of(self, channel: RoomSnapshot, guild_id: str) -> bool:
+        """A room the steward made for this guild and still sits in. Its m.space.parent
+        must name the guild: linking (m.space.child) is all another guild's channel
+        managers could do, and it must not pull that room under their roles."""
+        return (
+            channel.creator == self.steward
+            and channel.membership(self.steward) == "join"
+            and bool(channel.content(SPACE_PARENT, guild_id).get("via"))
+        )
 
     def plan_for(
         self,

@@ -9,6 +9,7 @@ import asyncio
 from homeserver.api.client.concord_setup import STEWARD_KEY
 
 from ..support.concord import (
+    concord,
     create_guild,
     joined_rooms,
     membership,
@@ -17,7 +18,7 @@ from ..support.concord import (
     set_roles,
     wait_membership,
 )
-from ..support.matrix_client import Server, User
+from ..support.matrix_client import Server, User, q
 
 
 async def test_leaving_the_guild_leaves_its_channels(alice: User, bob: User) -> None:
@@ -62,3 +63,25 @@ async def test_spaces_of_others_are_left_alone(server: Server, alice: User, bob:
     assert (await steward.reconcile(space)).sent == 0
     assert await membership(alice, room, bob.user_id) == "join"
     assert await membership(alice, room, "@concord:test.local") is None
+
+
+async def test_another_guild_cannot_take_over_a_channel(
+    server: Server, alice: User, carol: User
+) -> None:
+    """Linking a channel is all another guild's managers can do: its roles never reach
+    the channel (the channel's m.space.parent names its own guild), and deleting the
+    link from there does not close the room."""
+    mine = await create_guild(alice, "Mine")
+    secret = (await concord(alice, "POST", f"{q(mine['room_id'])}/channels", {"name": "s"})).ok()
+    channel = secret["room_id"]
+    (await alice.put_state(channel, "im.concord.channel_permissions", {"read": ["nobody"]})).ok()
+    theirs = (await create_guild(carol, "Theirs"))["room_id"]
+    link = {"via": ["test.local"], "order": "1"}
+    (await carol.put_state(theirs, "m.space.child", link, state_key=channel)).ok()
+    result = await server.app[STEWARD_KEY].reconcile(theirs)
+    assert channel not in result.channels
+    assert await membership(alice, channel, carol.user_id) is None
+    (await concord(carol, "DELETE", f"{q(theirs)}/channels/{q(channel)}")).ok()
+    assert await membership(alice, channel, alice.user_id) == "join"
+    reply = await concord(carol, "PUT", f"{q(theirs)}/channels/{q(channel)}", {"name": "mine"})
+    assert (reply.status, reply.errcode) == (404, "M_NOT_FOUND")  # unlinked now
