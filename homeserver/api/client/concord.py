@@ -32,14 +32,17 @@ _MXC = re.compile(r"mxc://[A-Za-z0-9.:\[\]-]+/[A-Za-z0-9_-]+")
 _ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 
 
-def _name(body: dict[str, Any], key: str = "name", *, required: bool = True) -> str | None:
-    value = opt_str(body, key, max_length=NAME_MAX)
+def _opt_name(body: dict[str, Any]) -> str | None:
+    value = opt_str(body, "name", max_length=NAME_MAX)
+    if value is not None and not value.strip():
+        raise MatrixError(400, "M_INVALID_PARAM", "`name` must not be blank")
+    return value
+
+
+def _name(body: dict[str, Any]) -> str:
+    value = _opt_name(body)
     if value is None:
-        if required:
-            raise bad_json(f"`{key}` is required")
-        return None
-    if not value.strip():
-        raise MatrixError(400, "M_INVALID_PARAM", f"`{key}` must not be blank")
+        raise bad_json("`name` is required")
     return value
 
 
@@ -76,7 +79,6 @@ async def create_guild(request: web.Request) -> web.Response:
     requester = await require_user(request)
     body = await json_object(request)
     name = _name(body)
-    assert name is not None
     avatar = opt_str(body, "avatar_url", max_length=255)
     if avatar is not None and not _MXC.fullmatch(avatar):
         raise MatrixError(400, "M_INVALID_PARAM", "`avatar_url` must be an mxc:// URI")
@@ -100,7 +102,6 @@ async def create_channel(request: web.Request) -> web.Response:
     guild_id = room_id_param(request)
     body = await json_object(request)
     name = _name(body)
-    assert name is not None
     kind = body.get("kind", "text")
     if kind not in ("text", "voice"):
         raise MatrixError(400, "M_INVALID_PARAM", "`kind` must be text or voice")
@@ -124,7 +125,7 @@ async def move_channel(request: web.Request) -> web.Response:
     move = ChannelMove(
         category=_category(body),
         order=opt_str(body, "order", max_length=50),
-        name=_name(body, required=False),
+        name=_opt_name(body),
     )
     await _layout(request).move_channel(requester.user_id, guild_id, channel_id, move)
     return json_response({})
@@ -143,7 +144,6 @@ async def create_category(request: web.Request) -> web.Response:
     guild_id = room_id_param(request)
     body = await json_object(request)
     name = _name(body)
-    assert name is not None
     return json_response(await _layout(request).create_category(requester.user_id, guild_id, name))
 
 
@@ -159,7 +159,7 @@ async def update_category(request: web.Request) -> web.Response:
         requester.user_id,
         guild_id,
         category_id,
-        name=_name(body, required=False),
+        name=_opt_name(body),
         order=order,
     )
     return json_response({})
