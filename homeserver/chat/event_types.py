@@ -10,7 +10,7 @@ from typing import Final
 
 # -- state events of the guild space ---------------------------------------------------
 ROLE: Final = "im.concord.role"  # state_key: role id
-MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: "_" + user id (see below)
+MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: user id
 CATEGORY: Final = "im.concord.category"  # state_key: category id
 BANNER: Final = "im.concord.banner"  # state_key: ""
 
@@ -42,26 +42,6 @@ VOICE_ROOM_TYPE: Final = "im.concord.voice"
 # Create event content of a guild space: the user on whose behalf the steward created it.
 # The owner outranks every role (guild.py "Who may manage whom").
 OWNER_FIELD: Final = "im.concord.owner"
-
-# The state_key of a member's ``im.concord.member_roles`` is their user id behind a "_".
-# spec: "Authorization rules" (every room version) reject a state event whose state_key
-# starts with "@" unless it is the sender's own id: with the bare user id only a user
-# could set their own roles. MatrixRTC keys its per-user state the same way, for the
-# same reason.
-MEMBER_ROLES_KEY_PREFIX: Final = "_"
-
-
-def member_roles_key(user_id: str) -> str:
-    """The ``im.concord.member_roles`` state_key of ``user_id``."""
-    return MEMBER_ROLES_KEY_PREFIX + user_id
-
-
-def member_roles_user(state_key: str) -> str | None:
-    """The user id an ``im.concord.member_roles`` state_key names (None: not one)."""
-    if not state_key.startswith(MEMBER_ROLES_KEY_PREFIX + "@"):
-        return None
-    return state_key[len(MEMBER_ROLES_KEY_PREFIX) :]
-
 
 # -- the built-in Admin role -------------------------------------------------------------
 ADMIN_ROLE_ID: Final = "admin"

@@ -131,9 +131,7 @@ def guild_from_state(
                 mentionable=content.get("mentionable") is True,
             )
         elif event_type == et.MEMBER_ROLES:
-            user_id = et.member_roles_user(state_key)
-            if user_id is not None:  # checked by _valid
-                member_roles[user_id] = frozenset(content["roles"])
+            member_roles[state_key] = frozenset(content["roles"])
         elif event_type == et.CATEGORY:
             categories[state_key] = Category(state_key, content["name"], content["order"])
         elif event_type == et.SPACE_CHILD and content.get("via"):
