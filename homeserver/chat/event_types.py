@@ -10,7 +10,8 @@ from typing import Final
 
 # -- state events of the guild space ---------------------------------------------------
 ROLE: Final = "im.concord.role"  # state_key: role id
-MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: user id
+MEMBER_ROLES: Final = "im.concord.member_roles"  # state_key: user id WITHOUT its "@"
+
 CATEGORY: Final = "im.concord.category"  # state_key: category id
 BANNER: Final = "im.concord.banner"  # state_key: ""
 
@@ -84,3 +85,18 @@ CHANNEL_ACTIONS: Final = frozenset({READ, WRITE, EDIT_DESCRIPTION})
 # State types of the guild space whose content Concord defines (validated by schemas.py).
 GUILD_STATE_TYPES: Final = frozenset({ROLE, MEMBER_ROLES, CATEGORY, BANNER})
 CONCORD_STATE_TYPES: Final = GUILD_STATE_TYPES | {CHANNEL_PERMISSIONS}
+
+
+def member_roles_key(user_id: str) -> str:
+    """The member_roles state_key of ``user_id``: the id without its leading ``@``.
+
+    Every room version's auth rules reject a state_key that starts with ``@`` unless it
+    is the sender's own id (spec: room versions, auth rules "state_key that starts with
+    an @"), so an Admin could never set another member's roles under the plain id.
+    """
+    return user_id[1:] if user_id.startswith("@") else user_id
+
+
+def member_roles_user(state_key: str) -> str:
+    """The user id a member_roles state_key names (inverse of ``member_roles_key``)."""
+    return "@" + state_key

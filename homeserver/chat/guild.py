@@ -131,7 +131,7 @@ def guild_from_state(
                 mentionable=content.get("mentionable") is True,
             )
         elif event_type == et.MEMBER_ROLES:
-            member_roles[state_key] = frozenset(content["roles"])
+            member_roles[et.member_roles_user(state_key)] = frozenset(content["roles"])
         elif event_type == et.CATEGORY:
             categories[state_key] = Category(state_key, content["name"], content["order"])
         elif event_type == et.SPACE_CHILD and content.get("via"):

@@ -12,7 +12,8 @@ Shapes (``{}`` is always valid: it is how a state event is deleted):
   than an object of booleans: one way to say it, and "absent" cannot mean two things),
   ``color`` (optional ``"#rrggbb"``), ``mentionable`` (optional bool). The Admin role is
   an ordinary role whose permissions contain ``"administrator"``.
-- ``im.concord.member_roles`` (state_key: user id): ``roles``: list of unique role ids.
+- ``im.concord.member_roles`` (state_key: the user id without its ``@``, see
+  ``event_types.member_roles_key``): ``roles``: list of unique role ids.
 - ``im.concord.category`` (state_key: category id): ``name`` (1-100 chars), ``order``
   (int 0..2**31-1).
 - ``im.concord.banner`` (state_key ""): ``url``: an ``mxc://`` URI.
@@ -129,9 +130,13 @@ def _role(state_key: str, content: Mapping[str, Any]) -> None:
 
 def _member_roles(state_key: str, content: Mapping[str, Any]) -> None:
     try:
-        parse_user_id(state_key)
+        if state_key.startswith("@"):
+            raise InvalidIdentifier("it must not start with @ (see member_roles_key)")
+        parse_user_id(et.member_roles_user(state_key))
     except InvalidIdentifier as exc:
-        raise ChatSchemaError(f"{et.MEMBER_ROLES}: state_key must be a user id ({exc})") from None
+        raise ChatSchemaError(
+            f"{et.MEMBER_ROLES}: state_key must be a user id without its @ ({exc})"
+        ) from None
     _no_unknown_keys(et.MEMBER_ROLES, content, frozenset({"roles"}))
     if "roles" not in content:
         raise ChatSchemaError(f"{et.MEMBER_ROLES}: roles is required")
