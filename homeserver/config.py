@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from homeserver.config_concord import ConcordConfig, parse_concord
 from homeserver.config_federation import (
     FederationConfig,
     TlsListener,
@@ -22,6 +23,7 @@ from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_server_name
 
 __all__ = [
+    "ConcordConfig",
     "Config",
     "ConfigError",
     "DatabaseConfig",
@@ -108,6 +110,7 @@ class Config:
     federation: FederationConfig = field(default_factory=FederationConfig)
     # Application service registration files (spec: application-service-api "Registration").
     app_service_config_files: tuple[Path, ...] = ()
+    concord: ConcordConfig = field(default_factory=ConcordConfig)
     source: Path | None = field(default=None, compare=False)
 
 
@@ -189,6 +192,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "max_image_pixels",
         "federation",
         "app_service_config_files",
+        "concord",
     }
     for key in data:
         if key not in known:
@@ -280,6 +284,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         ),
         federation=parse_federation(r, r.section(data, "federation")),
         app_service_config_files=tuple(base_dir / f for f in as_files),
+        concord=parse_concord(r, r.section(data, "concord"), server_name),
         source=Path(source),
     )
 
