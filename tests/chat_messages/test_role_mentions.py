@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeserver.chat.event_types import member_roles_key
+
 from ..support.matrix_client import User
 from .guild_setup import PlainGuild, plain_guild
 
 ROLE_MENTIONS = "im.concord.role_mentions"
+GUILDS = "/_matrix/client/unstable/im.concord/guilds"
 
 
 async def highlighted(user: User) -> list[str]:
@@ -96,3 +99,24 @@ async def test_only_a_channel_the_guild_lists_expands_its_roles(
     (await alice.put_state(guild.space, "m.space.child", via, stray)).ok()
     await carol.send(stray, "@Mods now?", **{ROLE_MENTIONS: ["mods"]})
     assert await highlighted(bob) == ["@Mods now?"]
+
+
+async def test_role_mention_in_a_guild_made_by_the_steward(
+    alice: User, bob: User, carol: User
+) -> None:
+    """The steward creates the space (v12: its creator, named in no content); Alice,
+    the owner, holds Admin. Bob and Carol get "Mods" (not mentionable)."""
+    guild = (await alice.call("POST", GUILDS, {"name": "Steward's", "public": True})).ok()
+    space = guild["room_id"]
+    (general,) = [c["room_id"] for c in guild["channels"] if c["kind"] == "text"]
+    for user in (bob, carol):
+        (await user.join(space)).ok()
+        (await user.join(general)).ok()
+    (await alice.put_state(space, "im.concord.role", {"name": "Mods", "position": 3}, "mods")).ok()
+    key = member_roles_key(bob.user_id)
+    (await alice.put_state(space, "im.concord.member_roles", {"roles": ["mods"]}, key)).ok()
+    # Carol has no mention_roles: nothing. Alice (owner, Admin) reaches Bob only.
+    await carol.send(general, "@Mods? (carol)", **{ROLE_MENTIONS: ["mods"]})
+    await alice.send(general, "@Mods! (alice)", **{ROLE_MENTIONS: ["mods"]})
+    assert await highlighted(bob) == ["@Mods! (alice)"]
+    assert await highlighted(carol) == []
