@@ -15,24 +15,34 @@ replaced it): a DM made by a plain client that did not update ``m.direct``. A
 requester who is only invited there joins it; the room is then added to their
 ``m.direct``. A DM the other user left is not reused: a new one is made. Requests for
 one pair are serialized, so two at once do not create two rooms.
+
+An invitee who accepts a DM invite from any client (a plain ``/join``) gets the room in
+their ``m.direct`` under the inviter too (``on_event``, subscribed to the event bus), as
+the spec asks of clients (client-server "Direct Messaging": the invitee's client adds it
+on join); doing it here keeps clients that do not in step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from homeserver.errors import MatrixError
+from homeserver.logs import fields
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_user_id
 from homeserver.storage import direct_reads, room_reads
 from homeserver.storage.store import Store
 
+from .bus import PersistedEvent
 from .creation import CreateRoomRequest, RoomCreator
 from .membership import MembershipHandler
 from .room_state import RoomStateCache
+
+log = logging.getLogger(__name__)
 
 DIRECT_TYPE = "m.direct"
 _LIVE = ("join", "invite")
@@ -67,6 +77,8 @@ class DirectMessages:
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def _is_local(self, user_id: str) -> bool:
         return user_id.partition(":")[2] == self.server_name
@@ -142,3 +154,47 @@ class DirectMessages:
             return
         stream_id = await self.store.account_data.update(user_id, None, DIRECT_TYPE, change)
         self.on_account_data(user_id, stream_id)
+
+    # ------------------------------------------------------------------ invitees' joins
+
+    def on_event(self, item: PersistedEvent) -> None:
+        """Bus subscriber: a local user's join may accept a DM invite."""
+        event = item.event
+        if (
+            self._stopping
+            or not item.live
+            or event.type != "m.room.member"
+            or event.membership != "join"
+            or event.state_key is None
+            or not self._is_local(event.state_key)
+        ):
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._accepted(event.state_key, event.room_id, event.event_id)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accepted(self, user_id: str, room_id: str, join_id: str) -> None:
+        """If the membership before ``join_id`` was an ``is_direct`` invite, list the
+        room in the user's ``m.direct`` under the inviter."""
+        try:
+            key = ("m.room.member", user_id)
+            history = await self.store.db.read(room_reads.state_histories, [room_id], [key])
+            events = [stored.event for stored in history.get((room_id, key), [])]
+            ids = [e.event_id for e in events]
+            if join_id not in ids or ids.index(join_id) == 0:
+                return
+            before = events[ids.index(join_id) - 1]
+            if before.membership != "invite" or before.content.get("is_direct") is not True:
+                return
+            if before.sender != user_id:
+                await self._remember(user_id, before.sender, room_id)
+        except Exception:
+            log.exception("m.direct update after a DM join failed", extra=fields(room_id=room_id))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from ..support.matrix_client import Server, User, q
+from ..support.waiting import until
 
 DM = "/_matrix/client/unstable/im.concord/dm"
 
@@ -75,6 +76,22 @@ async def test_a_dm_made_by_a_plain_client_is_found(alice: User, bob: User, caro
     assert await open_dm(alice, bob.user_id) == room
     assert (await m_direct(alice)) == {bob.user_id: [room]}
     assert (await m_direct(bob)) == {alice.user_id: [room]}
+
+
+async def test_accepting_from_a_plain_client_lists_the_dm(alice: User, bob: User) -> None:
+    """Bob accepts with a plain /join: the room joins his m.direct under Alice (as the
+    spec asks of his client; a client that does not is covered)."""
+    room = await open_dm(alice, bob.user_id)
+    plain = await alice.create_room(invite=[bob.user_id])  # an invite, not a DM
+    (await bob.join(plain)).ok()
+    (await bob.join(room)).ok()
+    found = await until(lambda: direct_or_none(bob), "Bob's m.direct")
+    assert found == {alice.user_id: [room]}
+
+
+async def direct_or_none(user: User) -> dict[str, Any] | None:
+    reply = await user.call("GET", f"/user/{q(user.user_id)}/account_data/m.direct")
+    return dict(reply.body) if reply.status == 200 else None
 
 
 async def test_a_dm_left_by_the_other_is_replaced(alice: User, bob: User) -> None:

@@ -8,7 +8,7 @@ account-data write; this endpoint adds finding the existing one from either side
 from __future__ import annotations
 
 from homeserver.api.responses import json_response
-from homeserver.appkeys import CONFIG_KEY, NOTIFIER_KEY, ROOMS_KEY, STORE_KEY
+from homeserver.appkeys import BUS_KEY, CONFIG_KEY, NOTIFIER_KEY, ROOMS_KEY, STORE_KEY
 from homeserver.errors import bad_json
 from homeserver.http import web
 from homeserver.rooms.direct_messages import DirectMessages
@@ -42,5 +42,11 @@ def setup(app: web.Application) -> DirectMessages:
         app[NOTIFIER_KEY].on_account_data,
         app[CONFIG_KEY].server_name,
     )
+    app[BUS_KEY].subscribe(built.on_event)
+
+    async def stop(app: web.Application) -> None:
+        await built.stop()
+
+    app.on_shutdown.append(stop)
     app.add_routes([web.post(PATH, open_dm)])
     return built
