@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeserver.chat.event_types import ROLE_MENTIONS
+from homeserver.chat.event_types import CREATE, MEMBER, MEMBER_ROLES, ROLE, ROLE_MENTIONS
 from homeserver.chat.guild import guild_from_state
 from homeserver.chat.mentions import role_mention_targets
 from homeserver.protocol.events import Event
@@ -27,6 +27,8 @@ from homeserver.rooms.room_state import RoomStateCache
 
 PARENT = "m.space.parent"
 CHILD = "m.space.child"
+# What role_mention_targets reads of the space: roles, who holds them, who is joined.
+_GUILD_TYPES = frozenset({ROLE, MEMBER_ROLES, MEMBER, CREATE})
 
 
 def names_roles(content: Mapping[str, Any]) -> bool:
@@ -68,7 +70,8 @@ async def role_mention_users(rooms: RoomStateCache, event: Event) -> frozenset[s
         )
         if child is None or not isinstance(child.content.get("via"), list):
             continue
-        events = await rooms.state_events(space_id, list(space.state))
+        keys = [key for key in space.state if key[0] in _GUILD_TYPES]
+        events = await rooms.state_events(space_id, keys)
         state = {key: found.content for key, found in events.items()}
         # v12: the space's creator (the steward) is not named in its content.
         creators = (await rooms.power(space_id)).creators
