@@ -3,7 +3,8 @@ writable only by the role "Mods"; a user of a Synapse peer joins the guild and t
 channel. Before they hold Mods, Synapse ITSELF refuses their message (403 from its own
 client API: the steward's power levels are ordinary Matrix state every server
 enforces); once the guild's admin gives them Mods, the steward's new power levels reach
-Synapse, their message goes through and the Concord admin receives it."""
+Synapse, their message goes through and the Concord admin receives it. And a Concord
+DM (``/im.concord/dm``) with a Synapse user."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .client import JsonDict, MxUser, q, room_section, wait_until
 from .conftest import InteropEnv
 
 GUILDS = "/_matrix/client/unstable/im.concord/guilds"
+DM = "/_matrix/client/unstable/im.concord/dm"
 
 
 def message_level(levels: JsonDict) -> int:
@@ -89,3 +91,25 @@ def test_role_gated_channel_is_enforced_by_synapse(interop: InteropEnv) -> None:
         "PUT", path.replace("before", "after"), {"msgtype": "m.text", "body": "x"}
     )
     assert (status, body.get("errcode")) == (403, "M_FORBIDDEN"), body
+
+
+def test_dm_with_a_synapse_user(interop: InteropEnv) -> None:
+    """ "Message this user" for a user of another server: one DM room, an is_direct
+    invite Synapse shows as such, the same room when asked again after the join."""
+    concord = interop.peer("concord0")
+    synapse = interop.peer("synapse0")
+    alice = MxUser.register(concord, "alice")
+    sam = MxUser.register(synapse, "sam")
+    room = alice.ok("POST", DM, {"user_id": sam.user_id})["room_id"]
+    invite = sam.sync_until(invited(room), f"the DM invite to {room}")
+    mine = [
+        e
+        for e in invite["invite_state"]["events"]
+        if e["type"] == "m.room.member" and e["state_key"] == sam.user_id
+    ]
+    assert mine and mine[0]["content"].get("is_direct") is True, invite
+    assert sam.join(room, via=concord.server_name) == room
+    wait_until(lambda: sam.user_id in alice.joined_members(room), "sam in the DM at A")
+    assert alice.ok("POST", DM, {"user_id": sam.user_id})["room_id"] == room
+    event_id = sam.send_text(room, "hi alice")
+    assert alice.wait_for_event(room, event_id)["content"]["body"] == "hi alice"
