@@ -94,7 +94,7 @@ def test_role_gated_channel_is_enforced_by_synapse(interop: InteropEnv) -> None:
 
 
 def test_dm_with_a_synapse_user(interop: InteropEnv) -> None:
-    """ "Message this user" for a user of another server: one DM room, an is_direct
+    """A DM ("message this user") with a user of another server: one DM room, an is_direct
     invite Synapse shows as such, the same room when asked again after the join."""
     concord = interop.peer("concord0")
     synapse = interop.peer("synapse0")
