@@ -21,6 +21,7 @@ from homeserver.protocol.room_versions import DEFAULT_ROOM_VERSION, RoomVersion,
 from homeserver.storage import room_reads
 
 from .aliases import AliasDirectory
+from .chat_checks import check_content
 from .pipeline import EventPipeline
 
 PRESETS: Mapping[str, Mapping[str, str]] = {
@@ -101,6 +102,7 @@ def parse_create_room(body: object) -> CreateRoomRequest:
                 "`initial_state` entries need `type`, `content` and a string `state_key`",
                 "M_INVALID_ROOM_STATE",
             )
+        check_content(item["type"], item.get("state_key", ""), item["content"])
         req.initial_state.append((item["type"], item.get("state_key", ""), item["content"]))
     preset = body.get("preset")
     if preset is None:

@@ -15,6 +15,7 @@ from homeserver.errors import MatrixError
 from homeserver.protocol.errors import InvalidIdentifier
 from homeserver.protocol.ids import parse_room_alias
 
+from . import chat_checks
 from .aliases import AliasDirectory
 from .persist import TxnKey
 from .pipeline import EventPipeline
@@ -56,6 +57,7 @@ class SendHandler:
             if not isinstance(target, str):
                 raise MatrixError(400, "M_BAD_JSON", "m.room.redaction needs `redacts`")
             return await self.redact(user_id, room_id, target, content, txn)
+        chat_checks.check_content(event_type, None, content)
         sent = await self.pipeline.send(room_id, user_id, event_type, content, txn=txn, ts=ts)
         return sent.event.event_id
 
@@ -75,6 +77,7 @@ class SendHandler:
             raise MatrixError(404, "M_NOT_FOUND", "Unknown room")
         if event_type == "m.room.canonical_alias" and state_key == "":
             await self._check_canonical_alias(room_id, content)
+        await chat_checks.check_state(self.rooms, user_id, room_id, event_type, state_key, content)
         # Setting the same content again changes nothing: answer with the current event.
         key = (event_type, state_key)
         current = (await self.rooms.state_events(room_id, [key])).get(key)
