@@ -15,6 +15,7 @@ from federation.remote_caller import ClientCaller
 from federation.sender import setup as sender_setup
 from homeserver.api import ops
 from homeserver.api.client import accounts as accounts_routes
+from homeserver.api.client import concord_dm as dm_routes
 from homeserver.api.client import concord_setup as concord_routes
 from homeserver.api.client import hierarchy as hierarchy_routes
 from homeserver.api.client import media as media_routes
@@ -132,6 +133,7 @@ def build_app(
     openid_userinfo.setup(app, users.openid)
     media_repository = media_routes.setup(app)
     push_routes.setup(app)
+    dm_routes.setup(app)
     concord_routes.setup(app)  # the steward and the im.concord guild routes
     services = federation_setup.setup(app, config, signing_key, store, clock_)
     federation_media.setup(app, media_repository)

@@ -13,7 +13,9 @@ counts come in the same response (spec: "Server behaviour").
 
 Per event: the room's joined members come from a small cache (dropped on the room's
 membership events), each recipient's rules from the ``RulesetCache``, power levels
-from the ``RoomStateCache``; what is missing is read in one transaction.
+from the ``RoomStateCache``; what is missing is read in one transaction. A message
+with Concord ``@role`` mentions names the roles' members as user mentions
+(``role_mentions.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from homeserver.storage.database import Txn
 from homeserver.storage.push_actions_store import PushActionRow
 from homeserver.storage.store import Store
 
+from .role_mentions import role_mention_users, with_user_mentions
 from .rules import RulesetCache, load_rulesets
 
 log = logging.getLogger(__name__)
@@ -350,14 +353,20 @@ class PushEvaluator:
             sender_power=power.user_level(event.sender),
             notification_levels=power.levels.notifications,
         )
-        evaluator = EventEvaluator(_eval_dict(event), facts)
+        event_dict = _eval_dict(event)
+        evaluator = EventEvaluator(event_dict, facts)
+        # ``@role`` mentions: the role's members are evaluated as if the event listed
+        # them in ``m.mentions.user_ids`` (role_mentions.py).
+        named = await role_mention_users(self.rooms, event) & frozenset(recipients)
+        as_named = EventEvaluator(with_user_mentions(event_dict, named), facts) if named else None
         now = self.clock.time_ms()
         rows: list[PushActionRow] = []
         for user_id in recipients:
             found = rulesets.get(user_id)
             if found is None:
                 continue
-            rule = evaluator.first_match(found.in_order(), user_id, names.get(user_id))
+            chosen = as_named if as_named is not None and user_id in named else evaluator
+            rule = chosen.first_match(found.in_order(), user_id, names.get(user_id))
             if rule is None:
                 continue  # spec: no rule matched, no notification
             actions = effective_actions(rule.actions)
