@@ -14,9 +14,10 @@ from homeserver.protocol.ids import parse_user_id
 if TYPE_CHECKING:
     from homeserver.config import _Reader
 
-# The power level the SFU bot gets in voice channels: enough to moderate calls (mute
-# others' call membership) and below every role a guild can give (DESIGN.md "Voice").
-DEFAULT_SFU_POWER_LEVEL = 50
+# The power level the SFU bot gets in voice channels. It only publishes and clears
+# org.matrix.msc3401.call.member state, which voice channels open at level 0; anything
+# higher could reach a rung of the compiler's ladder (kick, ban, ...) that no role gave it.
+DEFAULT_SFU_POWER_LEVEL = 0
 
 
 @dataclass(frozen=True, slots=True)
