@@ -16,9 +16,9 @@ def parse(tmp_path: Path, concord: Any) -> ConcordConfig:
 
 
 def test_defaults_and_values(tmp_path: Path) -> None:
-    assert parse(tmp_path, None) == ConcordConfig("concord", None, 50)
+    assert parse(tmp_path, None) == ConcordConfig("concord", None, 0)
     got = parse(tmp_path, {"steward_localpart": "guilds", "sfu_user_id": "@sfu:test.local"})
-    assert got == ConcordConfig("guilds", "@sfu:test.local", 50)
+    assert got == ConcordConfig("guilds", "@sfu:test.local", 0)
     assert parse(tmp_path, {"sfu_power_level": 10}).sfu_power_level == 10
 
 
