@@ -40,7 +40,7 @@ def registration_yaml(config: SfuConfig) -> str:
         },
         "rate_limited": False,
     }
-    header = "# The Concord SFU bot's application-service registration (`python -m sfu generate`).\n"
+    header = "# The Concord SFU bot's application-service registration (python -m sfu generate).\n"
     return header + yaml.safe_dump(data, sort_keys=False)
 
 

@@ -49,7 +49,8 @@ async def voice(
     homeserver_url = f"http://127.0.0.1:{server.http.port}"
     config = sfu_config(SERVER, homeserver_url, port, {SERVER: homeserver_url})
     sfu = await start_sfu(config, clock)
+    setup = VoiceSetup(server, sfu)
     try:
-        yield VoiceSetup(server, sfu)
+        yield setup
     finally:
-        await sfu.stop()
+        await setup.sfu.stop()  # a test may have restarted it

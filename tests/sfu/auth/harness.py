@@ -32,6 +32,7 @@ HS_TOKEN = "hs-token-of-the-sfu-0123456789"
 class RecordingVoice:
     access: Access
     roster: CallRoster
+    config: SfuConfig
     removed: list[tuple[str, str, str]] = field(default_factory=list)
     streams: int = 0
     closed: bool = False
@@ -103,9 +104,7 @@ class RunningSfu:
 
     async def token_for(self, user: User, room_id: str, device_id: str = "DEV") -> tuple[int, Any]:
         """The whole client flow: an OpenID token from the user's homeserver, traded here."""
-        openid = (
-            await user.call("POST", f"/user/{q(user.user_id)}/openid/request_token", {})
-        ).ok()
+        openid = (await user.call("POST", f"/user/{q(user.user_id)}/openid/request_token", {})).ok()
         return await self.post_token(
             {"room_id": room_id, "device_id": device_id, "openid_token": openid}
         )
@@ -135,11 +134,9 @@ def voice_room_power_levels() -> dict[str, Any]:
 async def voice_room(owner: User, bot: str, **extra: Any) -> str:
     """A voice room of ``owner`` with the SFU's bot invited and (once it acted on the
     invite pushed to it) joined."""
+    extra.setdefault("power_level_content_override", voice_room_power_levels())
     room = await owner.create_room(
-        preset="public_chat",
-        creation_content={"type": "im.concord.voice"},
-        power_level_content_override=voice_room_power_levels(),
-        **extra,
+        preset="public_chat", creation_content={"type": "im.concord.voice"}, **extra
     )
     (await owner.invite(room, bot)).ok()
 

@@ -113,9 +113,7 @@ async def test_unknown_or_expired_openid_tokens_are_refused(
         }
     )
     assert (status, body["errcode"]) == (401, "M_UNKNOWN_TOKEN"), body
-    openid = (
-        await alice.call("POST", f"/user/{q(alice.user_id)}/openid/request_token", {})
-    ).ok()
+    openid = (await alice.call("POST", f"/user/{q(alice.user_id)}/openid/request_token", {})).ok()
     clock.advance(openid["expires_in"] * 1000 + 1)
     status, body = await voice.sfu.post_token(
         {"room_id": room, "device_id": "D", "openid_token": openid}
