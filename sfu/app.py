@@ -77,11 +77,11 @@ class Services:
         self.homeserver = HomeserverClient(
             self.session, config.homeserver_url, config.app_service.as_token
         )
+        # Our own users' tokens are checked with our homeserver at the address we know;
+        # its server name may not lead there (``localhost:8008`` of a first run).
+        servers = {config.server_name: config.homeserver_url, **config.discovery.servers}
         resolver = ServerResolver(
-            self.session,
-            clock,
-            config.discovery.servers,
-            verify_tls=config.discovery.verify_tls,
+            self.session, clock, servers, verify_tls=config.discovery.verify_tls
         )
         self.access = HomeserverAccess(
             TokenIssuer(config.jwt_secret, config.jwt_ttl_seconds, clock),

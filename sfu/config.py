@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from sfu.auth.ids import is_server_name
+
 
 class ConfigError(Exception):
     """The configuration is unusable; the message names the file and the key."""
@@ -159,12 +161,15 @@ def parse_config(data: Any, source: str = "sfu config") -> SfuConfig:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise discovery.fail(f"servers.{name}", "must be a URL starting with http(s)://")
         server_map[str(name)] = url.rstrip("/")
+    server_name = top.string("server_name")
+    if not is_server_name(server_name):
+        raise top.fail("server_name", "is not a valid server name (host or host:port)")
     media = top.section("media", required=False)
     log_level = top.string("log_level", "info")
     if log_level not in _LOG_LEVELS:
         raise top.fail("log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
     return SfuConfig(
-        server_name=top.string("server_name"),
+        server_name=server_name,
         homeserver_url=top.url("homeserver_url"),
         host=host,
         port=port,
