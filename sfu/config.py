@@ -145,7 +145,7 @@ def parse_config(data: Any, source: str = "sfu config") -> SfuConfig:
     listen = top.section("listen", required=False)
     host = listen.string("host", "127.0.0.1")
     port = int(listen.number("port", 8090, low=0, high=65535))
-    if listen.data.get("port", 0) != port:
+    if listen.data.get("port", port) != port:
         raise listen.fail("port", "must be a whole number")
     jwt = top.section("jwt")
     app_service = top.section("app_service")

@@ -39,6 +39,8 @@ def test_defaults() -> None:
     assert config.jwt_ttl_seconds == 300
     assert config.discovery.verify_tls is True
     assert (config.drop_timeout_s, config.ice_host) == (10.0, "127.0.0.1")
+    bare = parse_config(with_(listen=None), "sfu.yaml")
+    assert (bare.host, bare.port, bare.public_url) == ("127.0.0.1", 8090, "http://127.0.0.1:8090")
 
 
 @pytest.mark.parametrize(
