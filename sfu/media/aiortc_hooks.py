@@ -32,6 +32,7 @@ import aioice.ice
 import aiortc
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpReceiver,
@@ -58,9 +59,12 @@ RtpHandler = Callable[[bytes], bool]
 
 
 def peer_connection() -> RTCPeerConnection:
-    """A peer connection that uses no STUN/TURN server: host candidates only, so nothing
-    leaves the machine unless the host addresses say so."""
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    """A peer connection that bundles every m-line on one transport (aiortc's default,
+    "balanced", leaves a second video m-line added by renegotiation on a transport that
+    never connects) and uses no STUN/TURN server: host candidates only."""
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 def restrict_host_addresses(addresses: list[str]) -> None:

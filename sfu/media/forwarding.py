@@ -126,6 +126,7 @@ class Source:
         self._uri_by_id = {i: u for u, i in extensions.items() if u != MID_URI}
         self._request_keyframe = request_keyframe
         self._last_keyframe_request = float("-inf")
+        self._keyframe_pending = False
         self.outputs: list[Output] = []
         self._translations: dict[int, bytes] = {}
         self.forwarding = True
@@ -161,12 +162,16 @@ class Source:
 
     def keyframe_needed(self, now: float, force: bool = False) -> None:
         """A subscriber lost the picture or just arrived: ask the publisher for a key
-        frame, at most once per ``KEYFRAME_REQUEST_INTERVAL_S``."""
+        frame, at most once per ``KEYFRAME_REQUEST_INTERVAL_S``; a request inside the
+        interval is kept and sent when it ends (from ``forward``), not dropped."""
         if self._request_keyframe is None:
             return
         if force or now - self._last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL_S:
             self._last_keyframe_request = now
+            self._keyframe_pending = False
             self._request_keyframe()
+        else:
+            self._keyframe_pending = True
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -174,6 +179,8 @@ class Source:
         """Rewrite and send one decrypted packet to every enabled output; returns how
         many copies were sent. Malformed packets are dropped."""
         self.received += 1
+        if self._keyframe_pending:
+            self.keyframe_needed(now)
         if not self.forwarding or not self.outputs or len(data) < 12:
             return 0
         b0 = data[0]
