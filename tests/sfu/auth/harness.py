@@ -15,12 +15,15 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from appservice.pusher.queue import BackoffPolicy
+from appservice.pusher.setup import PUSHER_KEY
 from sfu.access import Access, AccessDenied, CallRoster
-from sfu.app import RUNNING, Services, build_app
+from sfu.app import RUNNING, Services, VoiceFactory, build_app
 from sfu.config import SfuConfig, parse_config
 from sfu.generate import registration_yaml
-from tests.support.matrix_client import User, q
-from tests.support.waiting import until
+from tests.support.matrix_client import SERVER, Server, User, q
+from tests.support.server_fixtures import MakeServer
+from tests.support.waiting import free_port, until
 
 CALL_MEMBER = "org.matrix.msc3401.call.member"
 SECRET = "a-test-jwt-secret-0123456789"
@@ -93,6 +96,10 @@ class RunningSfu:
         return self.app[RUNNING].get()
 
     @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1) + "/ws"
+
+    @property
     def voice(self) -> RecordingVoice:
         voice = self.services.voice
         assert isinstance(voice, RecordingVoice)
@@ -114,8 +121,10 @@ class RunningSfu:
         await self.runner.cleanup()
 
 
-async def start_sfu(config: SfuConfig, clock: Any) -> RunningSfu:
-    app = build_app(config, voice_factory=RecordingVoice, clock=clock)
+async def start_sfu(
+    config: SfuConfig, clock: Any, voice_factory: VoiceFactory = RecordingVoice
+) -> RunningSfu:
+    app = build_app(config, voice_factory=voice_factory, clock=clock)
     runner = web.AppRunner(app)
     await runner.setup()
     try:
@@ -152,3 +161,28 @@ async def call_members(user: User, room_id: str) -> dict[str, dict[str, Any]]:
     """state key -> content of the room's call.member state (empty ones included)."""
     state = (await user.call("GET", f"/rooms/{q(room_id)}/state")).ok()
     return {e["state_key"]: e["content"] for e in state if e["type"] == CALL_MEMBER}
+
+
+@dataclass
+class VoiceSetup:
+    server: Server
+    sfu: RunningSfu
+
+
+async def start_voice_setup(
+    make_server: MakeServer,
+    clock: Any,
+    tmp_path: Path,
+    voice_factory: VoiceFactory = RecordingVoice,
+) -> VoiceSetup:
+    """A homeserver with the SFU registered, and the SFU. Stop with ``setup.sfu.stop()``
+    (the homeserver belongs to ``make_server``)."""
+    port = free_port()
+    # The registration needs only the SFU's address and tokens: written before the
+    # homeserver starts (it reads registrations at start), the SFU started after it.
+    draft = sfu_config(SERVER, "http://127.0.0.1:1", port, {})
+    server = await make_server(app_service_config_files=[write_registration(tmp_path, draft)])
+    server.app[PUSHER_KEY].backoff = BackoffPolicy(min_ms=50, max_ms=200)
+    homeserver_url = f"http://127.0.0.1:{server.http.port}"
+    config = sfu_config(SERVER, homeserver_url, port, {})
+    return VoiceSetup(server, await start_sfu(config, clock, voice_factory))

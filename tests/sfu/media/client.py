@@ -238,9 +238,7 @@ class VoiceClient:
         for t in self.subscribe_pc.getTransceivers():
             if t.mid == mid:
                 stats = await t.receiver.getStats()
-                return sum(
-                    s.packetsReceived for s in stats.values() if s.type == "inbound-rtp"
-                )
+                return sum(s.packetsReceived for s in stats.values() if s.type == "inbound-rtp")
         return 0
 
     def me(self, user_id: str) -> dict[str, Any] | None:
