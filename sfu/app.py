@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from sfu.access import Access, AccessDenied, CallRoster
+from sfu.auth.address_guard import PublicOnlyResolver
 from sfu.auth.clock import Clock, SystemClock
 from sfu.auth.discovery import ServerResolver
 from sfu.auth.homeserver import HomeserverClient, HomeserverError
@@ -80,12 +81,21 @@ class Services:
         # Our own users' tokens are checked with our homeserver at the address we know;
         # its server name may not lead there (``localhost:8008`` of a first run).
         servers = {config.server_name: config.homeserver_url, **config.discovery.servers}
+        # Discovered servers only at public addresses (see sfu/auth/address_guard.py).
+        self.public_session: aiohttp.ClientSession | None = None
+        if not config.discovery.allow_private_addresses:
+            connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver())
+            self.public_session = aiohttp.ClientSession(connector=connector)
         resolver = ServerResolver(
-            self.session, clock, servers, verify_tls=config.discovery.verify_tls
+            self.session,
+            clock,
+            servers,
+            verify_tls=config.discovery.verify_tls,
+            public_session=self.public_session,
         )
         self.access = HomeserverAccess(
             TokenIssuer(config.jwt_secret, config.jwt_ttl_seconds, clock),
-            OpenIdVerifier(self.session, resolver),
+            OpenIdVerifier(resolver),
             self.homeserver,
             config.bot_user_id,
         )
@@ -123,6 +133,8 @@ class Services:
         if inspect.isawaitable(closed):
             await closed
         await self.session.close()
+        if self.public_session is not None:
+            await self.public_session.close()
 
 
 class Running:

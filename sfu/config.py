@@ -7,7 +7,8 @@ with errors that name the offending key.
     public_url: "http://127.0.0.1:8090"      # how clients reach us (call.member focus url)
     jwt: {secret: "...", ttl_seconds: 300}
     app_service: {id: "concord-sfu", as_token: "...", hs_token: "...", sender_localpart: "sfu"}
-    discovery: {servers: {"example.org": "https://127.0.0.1:8448"}, verify_tls: true}
+    discovery: {servers: {"example.org": "https://10.0.0.2:8448"}, verify_tls: true,
+                allow_private_addresses: false}
     media: {drop_timeout_s: 10, ice_host: "127.0.0.1"}
     log_level: info
 
@@ -48,6 +49,8 @@ class DiscoveryConfig:
 
     servers: dict[str, str] = field(default_factory=dict)
     verify_tls: bool = True
+    # Discovered servers at loopback/private addresses (tests, private deployments).
+    allow_private_addresses: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,9 @@ def parse_config(data: Any, source: str = "sfu config") -> SfuConfig:
             sender_localpart=localpart,
         ),
         discovery=DiscoveryConfig(
-            servers=server_map, verify_tls=discovery.boolean("verify_tls", True)
+            servers=server_map,
+            verify_tls=discovery.boolean("verify_tls", True),
+            allow_private_addresses=discovery.boolean("allow_private_addresses", False),
         ),
         drop_timeout_s=media.number("drop_timeout_s", 10.0, low=0.1, high=3600),
         ice_host=media.string("ice_host", "127.0.0.1"),

@@ -75,7 +75,7 @@ def sfu_config_yaml(
             "hs_token": secrets.token_urlsafe(32),
             "sender_localpart": "sfu",
         },
-        "discovery": {"servers": {}, "verify_tls": True},
+        "discovery": {"servers": {}, "verify_tls": True, "allow_private_addresses": False},
         "media": {"drop_timeout_s": 10, "ice_host": "127.0.0.1"},
         "log_level": "info",
     }

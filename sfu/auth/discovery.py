@@ -13,7 +13,9 @@ import json
 import logging
 
 import aiohttp
+import yarl
 
+from .address_guard import is_public
 from .clock import Clock
 from .ids import is_ip_literal, split_server_name
 
@@ -28,6 +30,10 @@ WELL_KNOWN_TIMEOUT_S = 10.0
 
 
 class ServerResolver:
+    """``session`` reaches the servers of the map; ``public_session`` (a
+    ``PublicOnlyResolver`` one, see ``address_guard.py``) every discovered server. Without
+    it, discovered servers are reached with ``session`` too: private addresses allowed."""
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -35,12 +41,27 @@ class ServerResolver:
         servers: dict[str, str] | None = None,
         *,
         verify_tls: bool = True,
+        public_session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.session = session
+        self.public_session = public_session
         self.clock = clock
         self.servers = dict(servers or {})
         self.verify_tls = verify_tls
         self._cache: dict[str, tuple[int, str]] = {}
+
+    def session_for(self, server_name: str) -> aiohttp.ClientSession:
+        if server_name in self.servers or self.public_session is None:
+            return self.session
+        return self.public_session
+
+    def refuses(self, server_name: str, url: str) -> bool:
+        """Whether the address guard refuses ``url`` found for ``server_name`` outright:
+        an IP literal that is not public (host names are checked as they resolve)."""
+        if self.session_for(server_name) is self.session:
+            return False
+        host = yarl.URL(url).host or ""
+        return is_ip_literal(host) and not is_public(host)
 
     async def base_url(self, server_name: str) -> str | None:
         """The base URL of ``server_name``'s server-server API (None: not a server name)."""
@@ -67,7 +88,7 @@ class ServerResolver:
         """``m.server`` of ``https://host/.well-known/matrix/server``, None on any failure
         (spec: errors mean "no delegation")."""
         try:
-            async with self.session.get(
+            async with (self.public_session or self.session).get(
                 f"https://{host}/.well-known/matrix/server",
                 ssl=self.verify_tls,
                 timeout=aiohttp.ClientTimeout(total=WELL_KNOWN_TIMEOUT_S),

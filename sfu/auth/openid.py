@@ -14,6 +14,7 @@ import aiohttp
 
 from sfu.access import AccessDenied
 
+from .address_guard import private_cause
 from .discovery import ServerResolver
 from .ids import user_server
 
@@ -24,8 +25,7 @@ TIMEOUT_S = 10.0
 
 
 class OpenIdVerifier:
-    def __init__(self, session: aiohttp.ClientSession, resolver: ServerResolver) -> None:
-        self.session = session
+    def __init__(self, resolver: ServerResolver) -> None:
         self.resolver = resolver
 
     async def user_for(self, server_name: str, access_token: str) -> str:
@@ -34,8 +34,15 @@ class OpenIdVerifier:
             raise AccessDenied(
                 400, "M_INVALID_PARAM", f"matrix_server_name {server_name!r} is not a server name"
             )
+        private = AccessDenied(
+            403,
+            "M_FORBIDDEN",
+            f"{server_name} is at a private address, which this voice server does not contact",
+        )
+        if self.resolver.refuses(server_name, base):
+            raise private
         try:
-            async with self.session.get(
+            async with self.resolver.session_for(server_name).get(
                 base + USERINFO,
                 params={"access_token": access_token},
                 ssl=self.resolver.verify_tls,
@@ -44,6 +51,8 @@ class OpenIdVerifier:
                 status = resp.status
                 body = await resp.json(content_type=None) if status == 200 else None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            if private_cause(exc):
+                raise private from None
             log.warning("openid userinfo failed server=%s error=%r", server_name, exc)
             raise AccessDenied(
                 502, "M_UNKNOWN", f"Could not verify the OpenID token with {server_name}"

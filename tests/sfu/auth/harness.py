@@ -63,7 +63,13 @@ class RecordingVoice:
 
 
 def sfu_config(
-    server_name: str, homeserver_url: str, port: int, servers: dict[str, str], **extra: Any
+    server_name: str,
+    homeserver_url: str,
+    port: int,
+    servers: dict[str, str],
+    *,
+    allow_private: bool = False,
+    **extra: Any,
 ) -> SfuConfig:
     data = {
         "server_name": server_name,
@@ -71,7 +77,11 @@ def sfu_config(
         "listen": {"host": "127.0.0.1", "port": port},
         "jwt": {"secret": SECRET, "ttl_seconds": 120},
         "app_service": {"id": "concord-sfu", "as_token": AS_TOKEN, "hs_token": HS_TOKEN},
-        "discovery": {"servers": servers, "verify_tls": False},
+        "discovery": {
+            "servers": servers,
+            "verify_tls": False,
+            "allow_private_addresses": allow_private,
+        },
         **extra,
     }
     return parse_config(data, "test-sfu.yaml")

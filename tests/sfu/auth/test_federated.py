@@ -51,7 +51,8 @@ async def start(federation: StartFederation, tmp_path: Path, *, map_b: bool) -> 
     servers = {a.name: a_url}
     if map_b:
         servers[b.name] = f"https://127.0.0.1:{b.fed_port}"
-    config = sfu_config(a.name, a_url, port, servers)
+    # B is on loopback: when discovered, the address guard must let it through.
+    config = sfu_config(a.name, a_url, port, servers, allow_private=not map_b)
     return Federated(a, b, await start_sfu(config, a.clock))
 
 

@@ -179,16 +179,6 @@ async def test_a_server_cannot_vouch_for_another_servers_user(voice: VoiceSetup)
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        # An explicit port: discovery takes it as is (spec: "Resolving server names").
-        status, body = await voice.sfu.post_token(
-            {
-                "room_id": room,
-                "device_id": "D",
-                "openid_token": {"access_token": "t", "matrix_server_name": f"127.0.0.1:{port}"},
-            }
-        )
-        # https to a plain-HTTP listener fails: the SFU says it could not verify.
-        assert (status, body["errcode"]) == (502, "M_UNKNOWN"), body
         voice.sfu.services.access.openid.resolver.servers["evil.test"] = f"http://127.0.0.1:{port}"
         status, body = await voice.sfu.post_token(
             {
@@ -220,3 +210,38 @@ async def test_moderation_follows_power_levels(voice: VoiceSetup, room_version: 
     (await alice.put_state(room, "m.room.power_levels", levels)).ok()
     assert await access.may_moderate(room, bob.user_id, carol.user_id)
     assert not await access.may_moderate(room, bob.user_id, alice.user_id)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}"])
+async def test_discovered_servers_at_private_addresses_are_not_contacted(
+    voice: VoiceSetup, name: str
+) -> None:
+    """``/token`` is open to anyone: it must not reach into the SFU's network."""
+    alice = await voice.server.register("alice")
+    room = await voice_room(alice, BOT)
+    hits = []
+
+    async def userinfo(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response({"sub": "@x:y"})
+
+    app = web.Application()
+    app.router.add_get("/_matrix/federation/v1/openid/userinfo", userinfo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "localhost", 0).start()
+        port = runner.addresses[0][1]
+        server_name = name.format(port=port)
+        status, body = await voice.sfu.post_token(
+            {
+                "room_id": room,
+                "device_id": "D",
+                "openid_token": {"access_token": "t", "matrix_server_name": server_name},
+            }
+        )
+        assert (status, body["errcode"]) == (403, "M_FORBIDDEN"), body
+        assert "private address" in body["error"]
+        assert hits == []
+    finally:
+        await runner.cleanup()
