@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(
         level=config.log_level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        # One line per event, key=value, like the homeserver's logs.
+        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s",
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):

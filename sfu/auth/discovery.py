@@ -49,6 +49,8 @@ class ServerResolver:
         self.servers = dict(servers or {})
         self.verify_tls = verify_tls
         self._cache: dict[str, tuple[int, str]] = {}
+        # Where ``.well-known`` is asked: HTTPS's port; tests serve it elsewhere.
+        self.well_known_port = 443
 
     def session_for(self, server_name: str) -> aiohttp.ClientSession:
         if server_name in self.servers or self.public_session is None:
@@ -89,7 +91,7 @@ class ServerResolver:
         (spec: errors mean "no delegation")."""
         try:
             async with (self.public_session or self.session).get(
-                f"https://{host}/.well-known/matrix/server",
+                f"https://{host}:{self.well_known_port}/.well-known/matrix/server",
                 ssl=self.verify_tls,
                 timeout=aiohttp.ClientTimeout(total=WELL_KNOWN_TIMEOUT_S),
                 allow_redirects=True,
