@@ -8,6 +8,7 @@ homeserver drops the participant's media and presence at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,6 +91,22 @@ async def test_two_members_talk_then_one_is_kicked(real_voice: VoiceSetup) -> No
             members = await until(presence, "both shown in the voice channel")
             assert members[f"_{alice.user_id}_ALICE_PC"]["im.concord.tracks"] == ["audio"]
             assert members[f"_{bob.user_id}_BOB_PHONE"]["im.concord.tracks"] == ["webcam"]
+
+            # Moderation asks the homeserver's power levels (room v12: the creator outranks).
+            await bob_client.send(
+                {"type": "moderate_mute", "user_id": alice.user_id, "muted": True}
+            )
+            refused = await asyncio.wait_for(bob_client.errors.get(), 10)
+            assert refused["errcode"] == "M_FORBIDDEN"
+            await alice_client.send(
+                {"type": "moderate_mute", "user_id": bob.user_id, "muted": True}
+            )
+
+            async def bob_server_muted() -> bool:
+                me = alice_client.me(bob.user_id)
+                return me is not None and me["server_muted"]
+
+            await until(bob_server_muted, "alice's moderator mute of bob to apply")
 
             (await alice.act("kick", room, bob.user_id)).ok()
 
