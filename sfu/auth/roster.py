@@ -97,16 +97,27 @@ class CallMembers:
         homeserver cannot be asked (the caller retries)."""
         cleared = 0
         for room_id in await self.homeserver.joined_rooms():
-            for event in await self.homeserver.room_state(room_id):
-                if not _stale(event, self.bot_user_id):
-                    continue
-                key = event["state_key"]
-                if any(state_key(u, d) == key for (r, u, d) in self._active if r == room_id):
-                    continue
-                lock = self._locks.setdefault(room_id, asyncio.Lock())
-                async with lock:
-                    await self.homeserver.put_state(room_id, CALL_MEMBER, key, {})
-                cleared += 1
+            try:
+                cleared += await self._clear_room(room_id)
+            except HomeserverError as exc:
+                if exc.status == 0:
+                    raise  # unreachable: the caller retries everything
+                # One room refusing (e.g. the bot lost the power to send) spoils no other.
+                log.warning("stale call.member not cleared room=%s error=%s", room_id, exc)
+        return cleared
+
+    async def _clear_room(self, room_id: str) -> int:
+        cleared = 0
+        for event in await self.homeserver.room_state(room_id):
+            if not _stale(event, self.bot_user_id):
+                continue
+            key = event["state_key"]
+            if any(state_key(u, d) == key for (r, u, d) in self._active if r == room_id):
+                continue
+            lock = self._locks.setdefault(room_id, asyncio.Lock())
+            async with lock:
+                await self.homeserver.put_state(room_id, CALL_MEMBER, key, {})
+            cleared += 1
         return cleared
 
 

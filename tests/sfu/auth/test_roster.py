@@ -69,6 +69,13 @@ async def test_a_restarted_sfu_clears_the_presence_of_its_previous_run(
     # A participant's own call.member (e.g. Element Call's) is not the SFU's to clear.
     own = {"application": "m.call", "call_id": "", "scope": "m.room", "device_id": "X"}
     (await bob.put_state(room, "org.matrix.msc3401.call.member", own, f"_{bob.user_id}_X")).ok()
+    # In the third room the bot loses the power to send call.member: that room stays as
+    # it is, the others are still cleared.
+    locked = await voice_room(alice, BOT)
+    await roster.joined(grant(alice, locked), "d", ["audio"])
+    levels = (await alice.call("GET", f"/rooms/{locked}/state/m.room.power_levels/")).ok()
+    levels["events"]["org.matrix.msc3401.call.member"] = 100
+    (await alice.put_state(locked, "m.room.power_levels", levels)).ok()
     await voice.sfu.stop()  # a crash: nobody's leave was published
 
     restarted = await start_sfu(voice.sfu.config, clock)
@@ -79,6 +86,7 @@ async def test_a_restarted_sfu_clears_the_presence_of_its_previous_run(
     assert members[f"_{bob.user_id}_PHONE"] == {}
     assert members[f"_{bob.user_id}_X"] == own
     assert (await call_members(alice, other))[f"_{alice.user_id}_LAPTOP"] == {}
+    assert (await call_members(alice, locked))[f"_{alice.user_id}_LAPTOP"] != {}
 
 
 async def test_without_the_power_to_publish_the_call_still_works(voice: VoiceSetup) -> None:
