@@ -124,14 +124,19 @@ class Services:
             return
         log.error("presence of a previous run not cleared: homeserver unreachable")
 
+    async def end_calls(self) -> None:
+        """Closes every call (WebSockets closed, leaves published) while the HTTP client
+        still works; again is harmless."""
+        closed = self.voice.close()
+        if inspect.isawaitable(closed):
+            await closed
+
     async def stop(self) -> None:
         if self._clearing is not None:
             self._clearing.cancel()
             await asyncio.gather(self._clearing, return_exceptions=True)
         await self.transactions.stop()
-        closed = self.voice.close()
-        if inspect.isawaitable(closed):
-            await closed
+        await self.end_calls()
         await self.session.close()
         if self.public_session is not None:
             await self.public_session.close()
@@ -280,8 +285,16 @@ def build_app(
         app[RUNNING].services = None
         await services.stop()
 
+    async def end_calls(app: web.Application) -> None:
+        # At shutdown, before the server waits for open requests: the WebSockets of the
+        # calls would otherwise hold it until its timeout.
+        services = app[RUNNING].services
+        if services is not None:
+            await services.end_calls()
+
     app[RUNNING] = Running()
     app.cleanup_ctx.append(lifetime)
+    app.on_shutdown.append(end_calls)
     app.add_routes(
         [
             web.post("/token", token),

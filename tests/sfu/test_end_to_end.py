@@ -9,6 +9,7 @@ homeserver drops the participant's media and presence at once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -131,3 +132,33 @@ async def test_two_members_talk_then_one_is_kicked(real_voice: VoiceSetup) -> No
         finally:
             for client in clients:
                 await client.close()
+
+
+async def test_stopping_the_sfu_ends_calls_at_once(real_voice: VoiceSetup) -> None:
+    """Shutdown closes the calls' WebSockets (1001, going away) and clears their presence
+    before the HTTP server waits for open requests (which would hold it for seconds)."""
+    server, sfu = real_voice.server, real_voice.sfu
+    alice = await server.register("alice")
+    room = await voice_room(alice, BOT)
+    async with aiohttp.ClientSession() as http:
+        _, token = await sfu.token_for(alice, room, "D")
+        client = VoiceClient(http, token["url"])
+        try:
+            await client.join(token["jwt"])
+
+            async def shown() -> bool:
+                return bool((await call_members(alice, room)).get(f"_{alice.user_id}_D"))
+
+            await until(shown, "alice shown in the channel")
+            started = time.monotonic()
+            await sfu.stop()
+            assert time.monotonic() - started < 3
+            await until(lambda: _closed(client), "the socket to close")
+            assert client.close_code == 1001
+            assert (await call_members(alice, room))[f"_{alice.user_id}_D"] == {}
+        finally:
+            await client.close()
+
+
+async def _closed(client: VoiceClient) -> bool:
+    return client.close_code is not None

@@ -127,6 +127,9 @@ class RunningSfu:
         )
 
     async def stop(self) -> None:
+        """Idempotent: a test may stop it before its fixture does."""
+        if self.session.closed:
+            return
         await self.session.close()
         await self.runner.cleanup()
 
