@@ -36,9 +36,7 @@ async def decoded_audio(client: VoiceClient, user_id: str) -> list:
     return [await asyncio.wait_for(track.recv(), 10) for _ in range(30)][10:]
 
 
-async def test_three_participants_decode_each_others_audio_video_and_screen(
-    sfu, clients
-) -> None:
+async def test_three_participants_decode_each_others_audio_video_and_screen(sfu, clients) -> None:
     people = {}
     for user_id, (tone, rgb) in PEOPLE.items():
         client = await clients()
@@ -51,9 +49,7 @@ async def test_three_participants_decode_each_others_audio_video_and_screen(
         people[user_id] = client
 
     async def everyone_offered() -> bool:
-        return all(
-            len(c.sub_tracks) == (5 if me != "@cat:x" else 4) for me, c in people.items()
-        )
+        return all(len(c.sub_tracks) == (5 if me != "@cat:x" else 4) for me, c in people.items())
 
     await until(everyone_offered, "each client offered every other track", timeout=15)
 
