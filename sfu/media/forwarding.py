@@ -48,6 +48,7 @@ class Output:
         "last_ts",
         "mid_element",
         "payload_type",
+        "retransmitted",
         "send",
         "seq_offset",
         "spliced",
@@ -90,6 +91,7 @@ class Output:
         self.last_ts = initial_ts & 0xFFFFFFFF
         self.last_time: float | None = None
         self.forwarded = 0
+        self.retransmitted = 0
 
     def resplice(self) -> None:
         """Continue sequence and timestamp from what was last sent, at the next packet."""
@@ -105,6 +107,7 @@ class Output:
             packet = history[seq & (HISTORY - 1)]
             if packet is not None and (packet[2] << 8 | packet[3]) == seq and self.send(packet):
                 sent += 1
+        self.retransmitted += sent
         return sent
 
 
