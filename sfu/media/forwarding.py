@@ -25,7 +25,7 @@ from collections.abc import Callable
 from struct import Struct
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
-HISTORY = 512  # packets; a power of two (indexed by seq & (HISTORY - 1))
+HISTORY = 256  # packets (~4 s of 600 kbit/s video); a power of two (seq & (HISTORY - 1))
 KEYFRAME_REQUEST_INTERVAL_S = 0.3  # at most one PLI per source per interval
 
 _HEADER = Struct("!BBHII")
