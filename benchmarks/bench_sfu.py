@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -118,9 +119,41 @@ def sample_egress_latency(path: str) -> None:
         samples.clear()
         on[0] = True
 
+    lags: list[float] = []
+    pauses: list[float] = []
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        elif on[0]:
+            pauses.append(time.perf_counter() - gc_start[0])
+
+    gc.callbacks.append(on_gc)
+
+    async def watch_loop() -> None:
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            if on[0]:
+                lags.append(loop.time() - before - 0.001)
+
+    watcher = asyncio.ensure_future(watch_loop())
+
     def stop() -> None:
         on[0] = False
-        Path(path).write_text(json.dumps(samples))
+        watcher.cancel()
+        lags.sort()
+        Path(path).write_text(
+            json.dumps(
+                {
+                    "samples": samples,
+                    "loop_lag_ms": [1000 * percentile(lags, q) for q in (0.5, 0.95, 0.999)],
+                    "gc_pauses": len(pauses),
+                    "gc_max_ms": 1000 * max(pauses, default=0.0),
+                }
+            )
+        )
 
     loop.add_signal_handler(signal.SIGUSR1, start)
     loop.add_signal_handler(signal.SIGUSR2, stop)
@@ -409,7 +442,10 @@ async def load(url: str, sfu_pid: int, args: argparse.Namespace) -> dict[str, An
             if Path(args.samples_path).exists():
                 break
             await asyncio.sleep(0.1)
-        egress = json.loads(Path(args.samples_path).read_text())
+        sfu_side = json.loads(Path(args.samples_path).read_text())
+        egress = sfu_side["samples"]
+        results["loop_lag_ms"] = sfu_side["loop_lag_ms"]
+        results["gc"] = (sfu_side["gc_pauses"], sfu_side["gc_max_ms"])
         results["egress_ms"] = sorted(total / 1e6 for total, _ in egress)
         results["fanout_ms"] = sorted(work / 1e6 for _, work in egress)
         if profiler is not None:
@@ -477,6 +513,9 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
           f"p95 {e95:.2f} ms, {len(egress)} samples; of which rewriting+protecting+sending "
           f"the {args.subscribers} copies: p50 {percentile(fanout, 0.5):.2f} ms, "
           f"p95 {percentile(fanout, 0.95):.2f} ms")  # fmt: skip
+    lag = r["loop_lag_ms"]
+    print(f"  SFU event loop lag: p50 {lag[0]:.2f} ms, p95 {lag[1]:.2f} ms, p99.9 {lag[2]:.2f} ms; "
+          f"{r['gc'][0]} GC runs, longest {r['gc'][1]:.1f} ms")  # fmt: skip
     print(
         f"  machine load average while measuring: {r['load_average']:.2f} on {os.cpu_count()} cores"
     )
