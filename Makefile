@@ -102,3 +102,10 @@ bench-synapse: $(VENV)/.installed-test
 ## Synapse, from a second Synapse and from Concord, same run (prints the ratio).
 bench-federation: $(VENV)/.installed-test synapse
 	$(PY) benchmarks/bench_federation_join.py $(BENCH_ARGS)
+
+## make bench-sfu: the SFU forwarding synthetic RTP, N publishers x M subscribers over
+## loopback (CPU per stream, latency, join to first frame). Not part of make test.
+## BENCH_ARGS="--publishers 4 --subscribers 25 --seconds 10 --profile".
+.PHONY: bench-sfu
+bench-sfu: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_sfu.py $(BENCH_ARGS)

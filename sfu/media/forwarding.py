@@ -25,7 +25,7 @@ from collections.abc import Callable
 from struct import Struct
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
-HISTORY = 512  # packets; a power of two (indexed by seq & (HISTORY - 1))
+HISTORY = 256  # packets (~4 s of 600 kbit/s video); a power of two (seq & (HISTORY - 1))
 KEYFRAME_REQUEST_INTERVAL_S = 0.3  # at most one PLI per source per interval
 
 _HEADER = Struct("!BBHII")
@@ -48,6 +48,7 @@ class Output:
         "last_ts",
         "mid_element",
         "payload_type",
+        "retransmitted",
         "send",
         "seq_offset",
         "spliced",
@@ -90,6 +91,7 @@ class Output:
         self.last_ts = initial_ts & 0xFFFFFFFF
         self.last_time: float | None = None
         self.forwarded = 0
+        self.retransmitted = 0
 
     def resplice(self) -> None:
         """Continue sequence and timestamp from what was last sent, at the next packet."""
@@ -105,6 +107,7 @@ class Output:
             packet = history[seq & (HISTORY - 1)]
             if packet is not None and (packet[2] << 8 | packet[3]) == seq and self.send(packet):
                 sent += 1
+        self.retransmitted += sent
         return sent
 
 

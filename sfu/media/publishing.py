@@ -21,6 +21,7 @@ from sfu.media.errors import SignalingError
 from sfu.media.forwarding import Source
 
 _SSRC = Struct("!I")
+MAX_MEDIA = 8  # m-lines in a publish offer: one per track, at most 8 tracks
 MEDIA_KIND: dict[TrackKind, str] = {"audio": "audio", "webcam": "video", "screen": "video"}
 
 
@@ -52,6 +53,8 @@ class Publisher:
             parsed = sdp.SessionDescription.parse(offer_sdp)
         except Exception as exc:  # aiortc raises assorted errors on garbage
             raise SignalingError("M_INVALID_PARAM", f"unparsable SDP: {exc}") from exc
+        if len(parsed.media) > MAX_MEDIA:
+            raise SignalingError("M_INVALID_PARAM", f"at most {MAX_MEDIA} m-lines")
         media_by_mid = {m.rtp.muxId: m for m in parsed.media}
         for mid, kind in wanted.items():
             media = media_by_mid.get(mid)

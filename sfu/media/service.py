@@ -115,6 +115,7 @@ class VoiceService:
                 frame = signaling.parse_frame(msg.data)
                 if frame["type"] == "leave":
                     await room.remove(participant)
+                    self._forget_if_empty(room)
                     await ws.close(code=1000)
                     return True
                 await self._handle(room, participant, frame)

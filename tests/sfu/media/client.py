@@ -153,8 +153,8 @@ class VoiceClient:
         msg = await self.ws.receive(timeout=10)
         frame: dict[str, Any] = msg.json()
         if frame["type"] == "error":
-            closing = await self.ws.receive(timeout=10)
-            self.close_code = self.ws.close_code if closing.type else None
+            await self.ws.receive(timeout=10)  # the close
+            self.close_code = self.ws.close_code
             return frame
         self.session_id = frame["session_id"]
         self._reader = asyncio.ensure_future(self._read())
@@ -214,6 +214,21 @@ class VoiceClient:
         answer = await asyncio.wait_for(self._answers.get(), 10)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
 
+    async def publish_wrong_kind(self) -> None:
+        """Offer an audio track but call it a webcam (the SFU must refuse it)."""
+        pc = self.publish_pc = self.publish_pc or hooks.peer_connection()
+        transceiver = pc.addTransceiver(ToneTrack(440), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        await self.send(
+            {
+                "type": "publish",
+                "sdp": pc.localDescription.sdp,
+                "tracks": [{"mid": transceiver.mid, "kind": "webcam"}],
+            }
+        )
+        await asyncio.wait_for(self._answers.get(), 2)
+
     # -- receiving -----------------------------------------------------------------
 
     def received(self, user_id: str, kind: str) -> MediaStreamTrack | None:
@@ -241,8 +256,12 @@ class VoiceClient:
                 return sum(s.packetsReceived for s in stats.values() if s.type == "inbound-rtp")
         return 0
 
-    def me(self, user_id: str) -> dict[str, Any] | None:
+    def person(self, user_id: str) -> dict[str, Any] | None:
+        """``user_id``'s entry in the last participant list."""
         return next((p for p in self.participants if p["user_id"] == user_id), None)
+
+    async def next_error(self, timeout: float = 5) -> dict[str, Any]:
+        return await asyncio.wait_for(self.errors.get(), timeout)
 
     async def close(self) -> None:
         if self.ws is not None and not self.ws.closed:
