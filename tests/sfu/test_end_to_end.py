@@ -8,7 +8,6 @@ homeserver drops the participant's media and presence at once.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -97,14 +96,14 @@ async def test_two_members_talk_then_one_is_kicked(real_voice: VoiceSetup) -> No
             await bob_client.send(
                 {"type": "moderate_mute", "user_id": alice.user_id, "muted": True}
             )
-            refused = await asyncio.wait_for(bob_client.errors.get(), 10)
+            refused = await bob_client.next_error(10)
             assert refused["errcode"] == "M_FORBIDDEN"
             await alice_client.send(
                 {"type": "moderate_mute", "user_id": bob.user_id, "muted": True}
             )
 
             async def bob_server_muted() -> bool:
-                me = alice_client.me(bob.user_id)
+                me = alice_client.person(bob.user_id)
                 return me is not None and me["server_muted"]
 
             await until(bob_server_muted, "alice's moderator mute of bob to apply")
