@@ -198,13 +198,18 @@ async def errors_and_cors(
 
 
 async def read_json(request: web.Request, limit: int) -> Any:
+    too_large = AccessDenied(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
     if request.content_length is not None and request.content_length > limit:
-        raise AccessDenied(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise AccessDenied(413, "M_TOO_LARGE", f"The body is larger than {limit} bytes")
+        raise too_large
+    chunks, size = [], 0
+    # Chunk by chunk (a read returns what has arrived), never more than the limit.
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
     try:
-        return json.loads(raw)
+        return json.loads(b"".join(chunks))
     except ValueError:
         raise AccessDenied(400, "M_NOT_JSON", "The body is not valid JSON") from None
 

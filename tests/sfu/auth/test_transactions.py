@@ -102,3 +102,18 @@ async def test_other_application_service_routes(voice: VoiceSetup) -> None:
         assert (resp.status, (await resp.json())["errcode"]) == (404, "M_NOT_FOUND")
     async with session.get("/_matrix/app/v1/users/@x:y") as resp:
         assert resp.status == 401
+
+
+async def test_a_large_transaction_is_read_whole(voice: VoiceSetup) -> None:
+    """A transaction of many events arrives in many TCP reads (here about 2 MB)."""
+    alice = await voice.server.register("alice")
+    padding = "x" * 20_000
+    events = [
+        {**member_event(alice, f"!room{n}:elsewhere", "leave"), "unsigned": {"pad": padding}}
+        for n in range(100)
+    ]
+    auth = {"Authorization": f"Bearer {HS_TOKEN}"}
+    status, reply = await put_txn(voice, "big", {"events": events}, auth)
+    assert (status, reply) == (200, {})
+    await voice.sfu.services.transactions.idle()
+    assert len(voice.sfu.voice.removed) == 100
