@@ -16,6 +16,7 @@ import aiohttp
 import yarl
 
 from .address_guard import is_public
+from .bodies import read_limited
 from .clock import Clock
 from .ids import is_ip_literal, split_server_name
 
@@ -98,11 +99,11 @@ class ServerResolver:
             ) as resp:
                 if resp.status != 200:
                     return None
-                body = await resp.content.read(WELL_KNOWN_MAX_BYTES + 1)
+                body = await read_limited(resp, WELL_KNOWN_MAX_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.debug("no .well-known for %s: %s", host, exc)
             return None
-        return parse_well_known(body)
+        return None if body is None else parse_well_known(body)
 
 
 def parse_well_known(body: bytes) -> str | None:

@@ -8,6 +8,7 @@ that server: a server cannot vouch for another server's users.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import aiohttp
@@ -15,6 +16,7 @@ import aiohttp
 from sfu.access import AccessDenied
 
 from .address_guard import private_cause
+from .bodies import read_limited
 from .discovery import ServerResolver
 from .ids import user_server
 
@@ -22,6 +24,8 @@ log = logging.getLogger("sfu.openid")
 
 USERINFO = "/_matrix/federation/v1/openid/userinfo"
 TIMEOUT_S = 10.0
+# ``{"sub": "@user:server"}``: a few hundred bytes; anything much larger is not an answer.
+USERINFO_MAX_BYTES = 64 * 1024
 
 
 class OpenIdVerifier:
@@ -49,7 +53,8 @@ class OpenIdVerifier:
                 timeout=aiohttp.ClientTimeout(total=TIMEOUT_S),
             ) as resp:
                 status = resp.status
-                body = await resp.json(content_type=None) if status == 200 else None
+                raw = await read_limited(resp, USERINFO_MAX_BYTES) if status == 200 else None
+                body = json.loads(raw) if raw is not None else None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             if private_cause(exc):
                 raise private from None
