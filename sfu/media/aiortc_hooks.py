@@ -16,6 +16,9 @@ Hooks used:
 - ``RTCRtpSender._ssrc`` and ``_handle_rtcp_packet``: the SSRC we must write, and the
   entry point of the subscriber's RTCP feedback (NACK, PLI, FIR) for that sender.
 - ``RTCRtpReceiver._send_rtcp_pli``: asks the publisher for a key frame.
+- ``RTCRtpReceiver._handle_rtcp_packet``: the publisher's sender reports (NTP <-> RTP
+  time), and the ``RTCRtpSender.__ntp_timestamp`` & co. its SR task reads: a subscriber's
+  sender reports carry the publisher's clock mapping, shifted into the rewritten stream.
 - ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: what was negotiated.
 - ``aioice.ice.get_host_addresses``: which local addresses ICE offers (loopback only in
   tests; the SFU is its own process, so this is a process-wide setting).
@@ -46,6 +49,7 @@ from aiortc.rtp import (
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
+    RtcpSrPacket,
 )
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -183,6 +187,32 @@ def on_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> N
             await original(packet)
 
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+def on_sender_report(receiver: RTCRtpReceiver, callback: Callable[[int, int, int], None]) -> None:
+    """Tell ``callback(ssrc, ntp, rtp_timestamp)`` of each RTCP sender report (RFC 3550
+    section 6.4.1) the publisher sends; aiortc's receiver still sees it too."""
+    original = receiver._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket):
+            info = packet.sender_info
+            callback(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
+        await original(packet)
+
+    receiver._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+def set_sender_report(
+    sender: RTCRtpSender, ntp: int, rtp_timestamp: int, packets: int, octets: int
+) -> None:
+    """What ``sender``'s next RTCP sender report says. aiortc fills it from its encoder,
+    which never runs here; without this a subscriber hears NTP 0 / RTP 0, and cannot
+    line up a person's audio and video."""
+    sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
+    sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
+    sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
+    sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
 
 
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> Awaitable[None]:

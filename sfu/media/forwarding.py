@@ -47,7 +47,9 @@ class Output:
         "last_time",
         "last_ts",
         "mid_element",
+        "octets",
         "payload_type",
+        "report",
         "retransmitted",
         "send",
         "seq_offset",
@@ -91,7 +93,10 @@ class Output:
         self.last_ts = initial_ts & 0xFFFFFFFF
         self.last_time: float | None = None
         self.forwarded = 0
+        self.octets = 0
         self.retransmitted = 0
+        # (ntp, rtp timestamp, packets, octets) for this output's RTCP sender reports
+        self.report: Callable[[int, int, int, int], None] | None = None
 
     def resplice(self) -> None:
         """Continue sequence and timestamp from what was last sent, at the next packet."""
@@ -156,6 +161,15 @@ class Source:
             if sub_id is not None and 0 < pub_id < 15 and 0 < sub_id < 15:
                 table[pub_id] = sub_id
         return bytes(table)
+
+    def sender_report(self, ntp: int, rtp_timestamp: int) -> None:
+        """The publisher's RTCP SR: NTP time ``ntp`` is RTP time ``rtp_timestamp`` in its
+        stream. Each output reports the same instant in its own, shifted, timestamps
+        (RFC 3550 section 6.4.1), so a subscriber can synchronise audio and video."""
+        for output in self.outputs:
+            if output.report is not None and output.spliced:
+                shifted = (rtp_timestamp + output.ts_offset) & 0xFFFFFFFF
+                output.report(ntp, shifted, output.forwarded, output.octets)
 
     def set_forwarding(self, forwarding: bool) -> None:
         if forwarding and not self.forwarding:
@@ -258,6 +272,7 @@ class Source:
                 output.history[out_seq & (HISTORY - 1)] = packet
             if output.send(packet):
                 output.forwarded += 1
+                output.octets += len(payload)
                 sent += 1
         return sent
 

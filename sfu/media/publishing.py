@@ -92,6 +92,7 @@ class Publisher:
                 continue
             mid = t_mid
             self._intercept(transceiver.receiver)
+            hooks.on_sender_report(transceiver.receiver, self._sender_report)
             ssrc = hooks.remote_ssrc(pc, transceiver)
             agreed = hooks.negotiated(transceiver)
             if ssrc is None or not agreed.codecs:
@@ -115,6 +116,11 @@ class Publisher:
         local = pc.localDescription
         assert local is not None
         return local.sdp, removed, added
+
+    def _sender_report(self, ssrc: int, ntp: int, rtp_timestamp: int) -> None:
+        source = self._by_ssrc.get(ssrc)
+        if source is not None:
+            source.sender_report(ntp, rtp_timestamp)
 
     def _drop(self, mid: str) -> None:
         track = self.tracks.pop(mid)

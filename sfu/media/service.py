@@ -121,6 +121,12 @@ class VoiceService:
                 await self._handle(room, participant, frame)
             except SignalingError as exc:
                 await participant.send(exc.frame())
+            except Exception:
+                # a bug or an aiortc surprise must not take the session down with it
+                log.exception("session %s: frame failed", participant.session_id)
+                await participant.send(
+                    {"type": "error", "errcode": "M_UNKNOWN", "error": "internal error"}
+                )
         return participant.gone
 
     async def _handle(self, room: CallRoom, me: Participant, frame: dict[str, Any]) -> None:

@@ -160,6 +160,11 @@ class Subscriber:
                 output.retransmit(fb.lost)
 
         hooks.on_feedback(sender, feedback)
+
+        def report(ntp: int, rtp_timestamp: int, packets: int, octets: int) -> None:
+            hooks.set_sender_report(sender, ntp, rtp_timestamp, packets, octets)
+
+        output.report = report
         return output
 
     def _on_state(self) -> None:

@@ -46,3 +46,35 @@ async def test_pli_reaches_the_publisher_and_nack_is_answered(sfu, clients) -> N
         lambda: asyncio.sleep(0, slot.output.retransmitted == 2), "retransmitted", timeout=3
     )
     assert not any(not f.keyframe for f in heard)  # the publisher was not bothered
+
+
+async def test_sender_reports_carry_the_publishers_clock_into_the_rewritten_stream(
+    sfu, clients
+) -> None:
+    ann, bob = await clients(), await clients()
+    await ann.join("ok:@ann:x")
+    await bob.join("ok:@bob:x")
+    await ann.publish([("webcam", ColorTrack((1, 2, 3)))])
+    await until(lambda: asyncio.sleep(0, bob.received("@ann:x", "webcam")), "offered", timeout=10)
+    assert bob.subscribe_pc is not None
+    (bob_receiving,) = bob.subscribe_pc.getTransceivers()
+    reports: list[tuple[int, int, int]] = []
+    hooks.on_sender_report(bob_receiving.receiver, lambda *r: reports.append(r))
+    # aiortc sends a sender report every 0.5 to 1.5 s; the publisher's must arrive first
+    await until(lambda: asyncio.sleep(0, len(reports) >= 2), "sender reports", timeout=8)
+    ssrc, ntp, rtp_timestamp = reports[-1]
+    assert ssrc == hooks.remote_ssrc(bob.subscribe_pc, bob_receiving)
+    # NTP: the publisher's wall clock (seconds since 1900 in the high 32 bits), not 0
+    from aiortc.clock import current_ntp_time
+
+    assert abs((ntp >> 32) - (current_ntp_time() >> 32)) <= 3
+    # RTP: within a couple of seconds (90 kHz) of what the SFU last sent bob
+    (room,) = sfu.service.rooms.values()
+    bob_side = next(p for p in room.participants.values() if p.user_id == "@bob:x")
+    (slot,) = bob_side.subscriber.slots
+    assert slot.output is not None
+    gap = (slot.output.last_ts - rtp_timestamp) & 0xFFFFFFFF
+    assert min(gap, 0x100000000 - gap) < 2 * 90000
+    stats = await bob_receiving.receiver.getStats()
+    sent = [s.packetsSent for s in stats.values() if s.type == "remote-outbound-rtp"]
+    assert sent and sent[0] > 0

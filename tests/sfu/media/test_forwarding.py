@@ -200,3 +200,22 @@ def test_packet_without_extensions_and_detach() -> None:
     assert packet.payload == b"vp8" and packet.extensions.mid is None
     src.detach(out)
     assert src.forward(plain.serialize(), 0.0) == 0
+
+
+def test_sender_report_is_shifted_into_each_outputs_timestamps() -> None:
+    src, one, two = source(), Wire(), Wire()
+    a, b = output(one, seq=1), output(two, seq=1)
+    seen: dict[str, tuple[int, int, int, int]] = {}
+    a.report = lambda *r: seen.__setitem__("a", r)
+    b.report = lambda *r: seen.__setitem__("b", r)
+    src.attach(a, 0.0)
+    src.forward(publisher_packet(1, 10_000), 0.0)
+    src.attach(b, 0.0)
+    src.forward(publisher_packet(2, 10_960), 0.02)
+    src.sender_report(ntp=123 << 32, rtp_timestamp=10_000)
+    pa, _ = one.parsed()
+    (pb,) = two.parsed()
+    # the instant the publisher calls 10_000 is its first packet's: a sent it as pa
+    assert seen["a"] == (123 << 32, pa.timestamp, 2, 10)
+    assert seen["b"][:2] == (123 << 32, (pb.timestamp - 960) & 0xFFFFFFFF)
+    assert seen["b"][2:] == (1, 5)

@@ -64,6 +64,9 @@ async def test_bad_frames_get_errors_and_change_nothing(sfu, clients) -> None:
     # an audio m-line announced as a webcam: refused, nothing published
     await ann.send({"type": "publish", "sdp": "v=0\r\n", "tracks": [{"mid": "0", "kind": "radio"}]})
     assert (await ann.next_error())["errcode"] == "M_BAD_JSON"
+    many = "v=0\r\n" + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" * 9
+    await ann.send({"type": "publish", "sdp": many, "tracks": []})
+    assert (await ann.next_error())["errcode"] == "M_INVALID_PARAM"
     with pytest.raises(TimeoutError):
         await ann.publish_wrong_kind()
     assert (await ann.next_error())["errcode"] == "M_INVALID_PARAM"
