@@ -32,8 +32,15 @@ libolm:
 	fi
 
 ## make run: install, generate config + signing key on first run, serve.
+## The SFU (voice) runs beside the homeserver: its config and bot registration are generated
+## on first run (sfu generate only writes what is missing); Ctrl-C stops both.
+SFU_CONFIG ?= $(dir $(CONFIG))sfu.yaml
+SFU_PORT ?= 8090
 run: $(VENV)/.installed
 	@test -f $(CONFIG) || $(PY) -m homeserver generate-config --config $(CONFIG) --server-name $(SERVER_NAME)
+	@$(PY) -m sfu generate --config $(SFU_CONFIG) --homeserver-config $(CONFIG) --port $(SFU_PORT)
+	@$(PY) -m sfu run --config $(SFU_CONFIG) & sfu=$$!; \
+	trap 'kill $$sfu 2>/dev/null; wait $$sfu' EXIT INT TERM; \
 	$(PY) -m homeserver run --config $(CONFIG)
 
 ## make test: lint, type checks and the whole test suite.
@@ -95,3 +102,10 @@ bench-synapse: $(VENV)/.installed-test
 ## Synapse, from a second Synapse and from Concord, same run (prints the ratio).
 bench-federation: $(VENV)/.installed-test synapse
 	$(PY) benchmarks/bench_federation_join.py $(BENCH_ARGS)
+
+## make bench-sfu: the SFU forwarding synthetic RTP, N publishers x M subscribers over
+## loopback (CPU per stream, latency, join to first frame). Not part of make test.
+## BENCH_ARGS="--publishers 4 --subscribers 25 --seconds 10 --profile".
+.PHONY: bench-sfu
+bench-sfu: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_sfu.py $(BENCH_ARGS)
