@@ -43,6 +43,7 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtp import (
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
@@ -146,19 +147,22 @@ def remote_ssrc(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver) -> int | 
 
 class PacketSink:
     """Encrypts and sends RTP/RTCP on one DTLS transport, synchronously: one SRTP
-    protect and one ``sendto`` per packet, no coroutine."""
+    protect and one ``sendto`` per packet, no coroutine. (On the hot path: it reads the
+    transport's state enum directly, not the ``state`` property, which formats a
+    string per call.)"""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("_ice", "_transport")
 
     def __init__(self, transport: RTCDtlsTransport) -> None:
         self._transport = transport
+        self._ice = transport.transport._connection
 
     def send(self, packet: bytes) -> bool:
         transport = self._transport
         srtp = transport._tx_srtp
-        if srtp is None or transport.state != "connected":
+        if srtp is None or transport._state is not DtlsState.CONNECTED:
             return False
-        pair = transport.transport._connection._nominated.get(1)
+        pair = self._ice._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
             return False
         pair.protocol.transport.sendto(srtp.protect(packet), pair.remote_addr)
