@@ -207,12 +207,20 @@ def on_sender_report(receiver: RTCRtpReceiver, callback: Callable[[int, int, int
     receiver._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
+_SR_FIELDS = tuple(
+    f"_RTCRtpSender__{n}" for n in ("ntp_timestamp", "rtp_timestamp", "packet_count", "octet_count")
+)
+
+
 def set_sender_report(
     sender: RTCRtpSender, ntp: int, rtp_timestamp: int, packets: int, octets: int
 ) -> None:
     """What ``sender``'s next RTCP sender report says. aiortc fills it from its encoder,
     which never runs here; without this a subscriber hears NTP 0 / RTP 0, and cannot
     line up a person's audio and video."""
+    for name in _SR_FIELDS:
+        if not hasattr(sender, name):  # setting it would silently do nothing
+            raise AttributeError(f"aiortc's RTCRtpSender has no {name} any more")
     sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
     sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
     sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
