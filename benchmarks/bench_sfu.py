@@ -10,9 +10,11 @@ send time (the first 8 payload bytes, CLOCK_MONOTONIC, shared by both processes)
 
 Reported:
 - SFU CPU per forwarded stream, and forwarded streams per core at 60% CPU;
-- latency from the publisher's send to the subscriber's receipt, p50/p95 (this is the
-  whole loopback path, both aiortc stacks of the load included: it bounds what the SFU
-  adds from above);
+- latency, p50/p95: from the publisher's send to the moment the SFU has sent the last
+  copy (measured inside the SFU process: the SFU's part of the path, and within it the
+  rewrite+protect+send fan-out alone), and from send to the subscriber's receipt (the
+  whole loopback path, both aiortc stacks of the load included);
+- the SFU's event loop lag and GC pauses, which explain latency tails on a busy machine;
 - time from a subscriber's ``join`` frame to its first decoded video frame (real aiortc
   clients: the publisher encodes VP8, the subscriber decodes; the SFU asks the publisher
   for a key frame when the subscriber's transport comes up).

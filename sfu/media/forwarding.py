@@ -25,6 +25,7 @@ from collections.abc import Callable
 from struct import Struct
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 HISTORY = 256  # packets (~4 s of 600 kbit/s video); a power of two (seq & (HISTORY - 1))
 KEYFRAME_REQUEST_INTERVAL_S = 0.3  # at most one PLI per source per interval
 
@@ -132,6 +133,7 @@ class Source:
         self.clock_rate = clock_rate
         # publisher extension id -> URI
         self._uri_by_id = {i: u for u, i in extensions.items() if u != MID_URI}
+        self._abs_send_time_id = extensions.get(ABS_SEND_TIME_URI, 0)
         self._request_keyframe = request_keyframe
         self._last_keyframe_request = float("-inf")
         self._keyframe_pending = False
@@ -190,6 +192,14 @@ class Source:
         else:
             self._keyframe_pending = True
 
+    def _restamp(self, elements: list[tuple[int, bytes]], now: float) -> list[tuple[int, bytes]]:
+        """abs-send-time is the time the packet leaves its sender, 6.18 fixed-point
+        seconds (webrtc.org's abs-send-time spec): the receiver's bandwidth estimate
+        compares it with arrival times, so the SFU, which sends the copy, stamps its own
+        time (any clock will do: only differences count)."""
+        stamp = (int(now * 262144) & 0xFFFFFF).to_bytes(3, "big")
+        return [(i, stamp if i == self._abs_send_time_id else v) for i, v in elements]
+
     # -- the hot path ----------------------------------------------------------------
 
     def forward(self, data: bytes, now: float) -> int:
@@ -215,6 +225,8 @@ class Source:
                 return 0
             if profile == _ONE_BYTE_PROFILE:
                 elements = _one_byte_elements(data, start, offset)
+                if self._abs_send_time_id:
+                    elements = self._restamp(elements, now)
         if offset > len(data):
             return 0
         payload = data[offset:]

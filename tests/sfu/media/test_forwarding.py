@@ -10,6 +10,7 @@ from sfu.media.forwarding import HISTORY, MID_URI, Output, Source
 
 LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ABS = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+BOTH_EXT = {MID_URI: 2, ABS: 5}
 PUB_EXT = {MID_URI: 1, LEVEL: 2, ABS: 3}
 SUB_EXT = {MID_URI: 4, LEVEL: 9}  # other ids, and no abs-send-time negotiated
 
@@ -219,3 +220,23 @@ def test_sender_report_is_shifted_into_each_outputs_timestamps() -> None:
     assert seen["a"] == (123 << 32, pa.timestamp, 2, 10)
     assert seen["b"][:2] == (123 << 32, (pb.timestamp - 960) & 0xFFFFFFFF)
     assert seen["b"][2:] == (1, 5)
+
+
+def test_abs_send_time_is_the_sfus_send_time() -> None:
+    src, wire = source(), Wire()
+    out = Output(
+        send=wire.send,
+        ssrc=1,
+        payload_type=96,
+        clock_rate=90000,
+        extensions=BOTH_EXT,
+        mid="3",
+        keep_history=False,
+        initial_seq=0,
+        initial_ts=0,
+    )
+    src.attach(out, 0.0)
+    src.forward(publisher_packet(1, 0), 100.25)  # the publisher stamped 0x123456
+    (packet,) = wire.parsed(BOTH_EXT)
+    assert packet.extensions.abs_send_time == int(100.25 * (1 << 18)) & 0xFFFFFF
+    assert packet.extensions.mid == "3"
