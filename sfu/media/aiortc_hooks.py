@@ -15,7 +15,8 @@ Hooks used:
   per-packet coroutine (``_send_rtp``).
 - ``RTCRtpSender._ssrc`` and ``_handle_rtcp_packet``: the SSRC we must write, and the
   entry point of the subscriber's RTCP feedback (NACK, PLI, FIR) for that sender.
-- ``RTCRtpReceiver._send_rtcp_pli``: asks the publisher for a key frame.
+- ``RTCRtpReceiver._send_rtcp_pli`` / ``_send_rtcp`` (and its ``__rtcp_ssrc``): ask
+  the publisher for a key frame, tell it the subscribers' bandwidth estimate (REMB).
 - ``RTCRtpReceiver._handle_rtcp_packet``: the publisher's sender reports (NTP <-> RTP
   time), and the ``RTCRtpSender.__ntp_timestamp`` & co. its SR task reads: a subscriber's
   sender reports carry the publisher's clock mapping, shifted into the rewritten stream.
@@ -45,12 +46,15 @@ from aiortc import (
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
 )
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -175,11 +179,13 @@ class Feedback:
 
     keyframe: bool
     lost: tuple[int, ...]
+    bitrate: int | None = None  # REMB: the subscriber's estimate of what it can receive
 
 
 def on_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> None:
-    """Deliver PLI/FIR and NACK aimed at ``sender`` to ``callback`` instead of aiortc's
-    encoder (there is none running); other RTCP (receiver reports) keeps aiortc's path."""
+    """Deliver PLI/FIR, NACK and REMB aimed at ``sender`` to ``callback`` instead of
+    aiortc's encoder (there is none running); other RTCP (receiver reports) keeps
+    aiortc's path."""
     original = sender._handle_rtcp_packet
 
     async def handle_rtcp_packet(packet: Any) -> None:
@@ -187,6 +193,13 @@ def on_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> N
             callback(Feedback(keyframe=True, lost=()))
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             callback(Feedback(keyframe=False, lost=tuple(packet.lost)))
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if sender._ssrc in ssrcs:
+                callback(Feedback(keyframe=False, lost=(), bitrate=bitrate))
         else:
             await original(packet)
 
@@ -225,6 +238,18 @@ def set_sender_report(
     sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
     sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
     sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
+
+
+def send_estimate(receiver: RTCRtpReceiver, media_ssrc: int, bitrate: int) -> Awaitable[None]:
+    """Send the publisher behind ``receiver`` a REMB (draft-alvestrand-rmcat-remb): at
+    most ``bitrate`` bit/s for ``media_ssrc``."""
+    packet = RtcpPsfbPacket(
+        fmt=RTCP_PSFB_APP,
+        ssrc=receiver._RTCRtpReceiver__rtcp_ssrc or 0,  # type: ignore[attr-defined]
+        media_ssrc=0,
+        fci=pack_remb_fci(bitrate, [media_ssrc]),
+    )
+    return receiver._send_rtcp(packet)
 
 
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> Awaitable[None]:

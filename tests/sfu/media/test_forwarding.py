@@ -240,3 +240,25 @@ def test_abs_send_time_is_the_sfus_send_time() -> None:
     (packet,) = wire.parsed(BOTH_EXT)
     assert packet.extensions.abs_send_time == int(100.25 * (1 << 18)) & 0xFFFFFF
     assert packet.extensions.mid == "3"
+
+
+def test_publisher_hears_the_lowest_subscriber_estimate_rate_limited() -> None:
+    sent: list[int] = []
+    src = Source(
+        ssrc=0xAAAA, clock_rate=90000, extensions={}, request_keyframe=None,
+        send_estimate=sent.append,
+    )  # fmt: skip
+    fast, slow = output(Wire()), output(Wire())
+    src.attach(fast, 0.0)
+    src.attach(slow, 0.0)
+    src.estimate(fast, 2_000_000, 0.0)
+    src.estimate(slow, 800_000, 0.1)  # a drop of more than a tenth goes out at once
+    src.estimate(fast, 2_500_000, 0.2)  # nothing new for the publisher within a second
+    assert sent == [2_000_000, 800_000]
+    src.estimate(slow, 1_000_000, 1.2)
+    assert sent == [2_000_000, 800_000, 1_000_000]
+    src.detach(slow)  # the slow one left: the rest may have more
+    src.estimate(fast, 2_500_000, 2.3)
+    assert sent[-1] == 2_500_000
+    src.estimate(slow, 1, 3.5)  # no longer attached: ignored
+    assert sent[-1] == 2_500_000
