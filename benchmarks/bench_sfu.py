@@ -10,15 +10,19 @@ send time (the first 8 payload bytes, CLOCK_MONOTONIC, shared by both processes)
 
 Reported:
 - SFU CPU per forwarded stream, and forwarded streams per core at 60% CPU;
-- latency from the publisher's send to the subscriber's receipt, p50/p95 (this is the
-  whole loopback path, both aiortc stacks of the load included: it bounds what the SFU
-  adds from above);
+- latency, p50/p95: from the publisher's send to the moment the SFU has sent the last
+  copy (measured inside the SFU process: the SFU's part of the path, and within it the
+  rewrite+protect+send fan-out alone), and from send to the subscriber's receipt (the
+  whole loopback path, both aiortc stacks of the load included);
+- the SFU's event loop lag and GC pauses, which explain latency tails on a busy machine;
 - time from a subscriber's ``join`` frame to its first decoded video frame (real aiortc
   clients: the publisher encodes VP8, the subscriber decodes; the SFU asks the publisher
   for a key frame when the subscriber's transport comes up).
 
 Targets (issue 8): >= 200 audio+video streams per core at <= 60% CPU; latency <= 3 ms
 p50, <= 10 ms p95; first frame <= 700 ms after join.
+
+The SFU process is ``sfu_bench_server.py``, the load ``sfu_bench_clients.py``.
 
 Run from the repository root (``make bench-sfu``):
 
@@ -30,12 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import signal
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -44,297 +46,28 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiortc import RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from sfu_bench_clients import (
+    AUDIO_PAYLOAD,
+    VIDEO_PACKETS_PER_FRAME,
+    VIDEO_PAYLOAD,
+    Client,
+    Receipts,
+    SyntheticStream,
+    first_frame_times,
+)
+from sfu_bench_server import percentile, serve
 
-from sfu.access import Grant, TrackKind
-from sfu.media import MediaSettings, VoiceService
 from sfu.media import aiortc_hooks as hooks
 
-ROOM = "!bench:localhost"
 PROFILE_PATH = "/tmp/bench_sfu_profile.txt"
-AUDIO_PAYLOAD = 100
-VIDEO_PAYLOAD = 1200
-VIDEO_PACKETS_PER_FRAME = 2
-
-# -- the SFU process -----------------------------------------------------------------
-
-
-class BenchAccess:
-    """Every token is a user id, member of the one room."""
-
-    def verify(self, token: str) -> Grant:
-        return Grant(token, "BENCH", ROOM, int(time.time() * 1000) + 3_600_000)
-
-    async def check_member(self, grant: Grant) -> None:
-        return None
-
-    async def may_moderate(self, room_id: str, moderator: str, target: str) -> bool:
-        return False
-
-
-class NullRoster:
-    async def joined(self, grant: Grant, session_id: str, tracks: list[TrackKind]) -> None:
-        return None
-
-    async def left(self, grant: Grant, session_id: str) -> None:
-        return None
-
-
-def payload_offset(data: bytes) -> int:
-    offset = 12 + 4 * (data[0] & 0x0F)
-    if data[0] & 0x10:
-        offset += 4 + 4 * (data[offset + 2] << 8 | data[offset + 3])
-    return offset
-
-
-def sample_egress_latency(path: str) -> None:
-    """In the SFU process: between SIGUSR1 and SIGUSR2, record for each forwarded packet
-    the time from its send stamp to the moment the SFU has sent its last copy (the SFU's
-    own part of the path: publisher -> SFU receive -> rewrite, protect, send to all);
-    SIGUSR2 writes the samples to ``path``."""
-    from sfu.media.forwarding import Source
-
-    samples: list[tuple[int, int]] = []
-    on = [False]
-    original = Source.forward
-
-    def forward(self: Source, data: bytes, now: float) -> int:
-        entry = time.monotonic_ns()
-        sent = original(self, data, now)
-        if on[0] and sent:
-            (stamp,) = struct.unpack_from("!Q", data, payload_offset(data))
-            done = time.monotonic_ns()
-            samples.append((done - stamp, done - entry))
-        return sent
-
-    Source.forward = forward  # type: ignore[method-assign]
-    loop = asyncio.get_running_loop()
-
-    def start() -> None:
-        samples.clear()
-        on[0] = True
-
-    lags: list[float] = []
-    pauses: list[float] = []
-    gc_start = [0.0]
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_start[0] = time.perf_counter()
-        elif on[0]:
-            pauses.append(time.perf_counter() - gc_start[0])
-
-    gc.callbacks.append(on_gc)
-
-    async def watch_loop() -> None:
-        while True:
-            before = loop.time()
-            await asyncio.sleep(0.001)
-            if on[0]:
-                lags.append(loop.time() - before - 0.001)
-
-    watcher = asyncio.ensure_future(watch_loop())
-
-    def stop() -> None:
-        on[0] = False
-        watcher.cancel()
-        lags.sort()
-        Path(path).write_text(
-            json.dumps(
-                {
-                    "samples": samples,
-                    "loop_lag_ms": [1000 * percentile(lags, q) for q in (0.5, 0.95, 0.999)],
-                    "gc_pauses": len(pauses),
-                    "gc_max_ms": 1000 * max(pauses, default=0.0),
-                }
-            )
-        )
-
-    loop.add_signal_handler(signal.SIGUSR1, start)
-    loop.add_signal_handler(signal.SIGUSR2, stop)
-
-
-async def serve(port: int, samples_path: str) -> None:
-    sample_egress_latency(samples_path)
-    service = VoiceService(BenchAccess(), NullRoster(), MediaSettings(drop_timeout_s=30))
-    app = web.Application()
-    app.router.add_get("/ws", service.websocket)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    print("ready", flush=True)
-    # run until the parent closes our stdin
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await service.close()
-    await runner.cleanup()
-
-
-# -- the load ------------------------------------------------------------------------
-
-
-class Client:
-    """A participant speaking the signaling protocol (sfu/media/signaling.py)."""
-
-    def __init__(self, http: aiohttp.ClientSession, url: str, user_id: str) -> None:
-        self.http, self.url, self.user_id = http, url, user_id
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.publish_pc = hooks.peer_connection()
-        self.subscribe_pc = hooks.peer_connection()
-        self.answers: asyncio.Queue[str] = asyncio.Queue()
-        self.subscribe_offers = 0
-        self.answer_offers = True
-        self.on_subscribed: Any = None
-        self.reader: asyncio.Task[None] | None = None
-
-    async def join(self) -> None:
-        self.ws = await self.http.ws_connect(self.url)
-        await self.ws.send_json({"type": "join", "token": self.user_id})
-        frame = (await self.ws.receive(timeout=10)).json()
-        assert frame["type"] == "joined", frame
-        self.reader = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for msg in self.ws:
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                continue
-            frame = msg.json()
-            if frame["type"] == "publish_answer":
-                await self.answers.put(frame["sdp"])
-            elif frame["type"] == "subscribe" and self.answer_offers:
-                pc = self.subscribe_pc
-                await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
-                await pc.setLocalDescription(await pc.createAnswer())
-                assert pc.localDescription is not None
-                await self.ws.send_json(
-                    {"type": "subscribe_answer", "sdp": pc.localDescription.sdp}
-                )
-                self.subscribe_offers += 1
-                if self.on_subscribed is not None:
-                    self.on_subscribed(frame)
-
-    async def publish(self, tracks: list[tuple[str, MediaStreamTrack]]) -> None:
-        pc = self.publish_pc
-        for _, track in tracks:
-            pc.addTransceiver(track, direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        mids = [t.mid for t in pc.getTransceivers()]
-        assert self.ws is not None and pc.localDescription is not None
-        await self.ws.send_json(
-            {
-                "type": "publish",
-                "sdp": pc.localDescription.sdp,
-                "tracks": [
-                    {"mid": mid, "kind": kind} for mid, (kind, _) in zip(mids, tracks, strict=True)
-                ],
-            }
-        )
-        answer = await asyncio.wait_for(self.answers.get(), 20)
-        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.send_json({"type": "leave"})
-            await self.ws.close()
-        if self.reader is not None:
-            self.reader.cancel()
-        await self.publish_pc.close()
-        await self.subscribe_pc.close()
-
-
-class SyntheticStream:
-    """Pre-built RTP for one track, stamped with its send time and injected with the
-    same hook the SFU uses (one SRTP protect and one sendto per packet)."""
-
-    def __init__(self, client: Client, index: int, payload: int, clock_rate: int) -> None:
-        transceiver = client.publish_pc.getTransceivers()[index]
-        agreed = hooks.negotiated(transceiver)
-        self.sink = hooks.PacketSink(transceiver.sender.transport)
-        self.ssrc = agreed.sender_ssrc
-        self.payload_type = agreed.codecs[0][0]
-        mid_id = agreed.extensions[hooks_mid_uri()]
-        mid = agreed.mid.encode()
-        ext = bytes([(mid_id << 4) | (len(mid) - 1)]) + mid
-        ext += b"\0" * (-len(ext) % 4)
-        self.extension = struct.pack("!HH", 0xBEDE, len(ext) // 4) + ext
-        self.filler = bytes(payload - 8)
-        self.seq = 0
-        self.ts = 0
-        self.step = clock_rate // 50
-        self.sent = 0
-
-    def send(self, marker: bool, ts_step: int) -> None:
-        header = struct.pack(
-            "!BBHII",
-            0x90,
-            (0x80 if marker else 0) | self.payload_type,
-            self.seq & 0xFFFF,
-            self.ts & 0xFFFFFFFF,
-            self.ssrc,
-        )
-        stamp = struct.pack("!Q", time.monotonic_ns())
-        if self.sink.send(header + self.extension + stamp + self.filler):
-            self.sent += 1
-        self.seq += 1
-        self.ts += ts_step
-
-
-def hooks_mid_uri() -> str:
-    from sfu.media.forwarding import MID_URI
-
-    return MID_URI
-
-
-class Receipts:
-    """What the subscribers received: counts, and latency samples while measuring."""
-
-    def __init__(self) -> None:
-        self.packets = 0
-        self.latencies_ns: list[int] = []
-        self.measuring = False
-
-    def handler(self, data: bytes) -> bool:
-        self.packets += 1
-        if self.measuring:
-            (sent,) = struct.unpack_from("!Q", data, payload_offset(data))
-            self.latencies_ns.append(time.monotonic_ns() - sent)
-        return True
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def first_frame_times(http: aiohttp.ClientSession, url: str, tries: int) -> list[float]:
-    """A publisher encodes real VP8; each try, a fresh subscriber joins and decodes."""
-    publisher = Client(http, url, "@camera:localhost")
-    publisher.answer_offers = False
-    await publisher.join()
-    await publisher.publish([("audio", AudioStreamTrack()), ("webcam", VideoStreamTrack())])
-    await asyncio.sleep(1.0)  # the publisher is well into its stream
-    times = []
-    for n in range(tries):
-        viewer = Client(http, url, f"@viewer{n}:localhost")
-        subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        viewer.on_subscribed = lambda _f, s=subscribed: s.done() or s.set_result(None)
-        start = time.monotonic()
-        await viewer.join()
-        await asyncio.wait_for(subscribed, 10)
-        video = next(
-            t.receiver.track for t in viewer.subscribe_pc.getTransceivers() if t.kind == "video"
-        )
-        await asyncio.wait_for(video.recv(), 10)
-        times.append(time.monotonic() - start)
-        await viewer.close()
-        await asyncio.sleep(0.5)
-    await publisher.close()
-    return times
 
 
 async def load(url: str, sfu_pid: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -481,10 +214,6 @@ def hot_spots(path: str, top: int = 12) -> tuple[list[tuple[str, float]], list[t
         [(name, n / total) for name, n in own.most_common(top)],
         [(name, n / total) for name, n in inclusive.most_common(top * 2)],
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(int(len(values) * q), len(values) - 1)] if values else float("nan")
 
 
 def report(r: dict[str, Any], args: argparse.Namespace) -> None:

@@ -15,7 +15,8 @@ Hooks used:
   per-packet coroutine (``_send_rtp``).
 - ``RTCRtpSender._ssrc`` and ``_handle_rtcp_packet``: the SSRC we must write, and the
   entry point of the subscriber's RTCP feedback (NACK, PLI, FIR) for that sender.
-- ``RTCRtpReceiver._send_rtcp_pli``: asks the publisher for a key frame.
+- ``RTCRtpReceiver._send_rtcp_pli`` / ``_send_rtcp`` (and its ``__rtcp_ssrc``): ask
+  the publisher for a key frame, tell it the subscribers' bandwidth estimate (REMB).
 - ``RTCRtpReceiver._handle_rtcp_packet``: the publisher's sender reports (NTP <-> RTP
   time), and the ``RTCRtpSender.__ntp_timestamp`` & co. its SR task reads: a subscriber's
   sender reports carry the publisher's clock mapping, shifted into the rewritten stream.
@@ -43,13 +44,17 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
 )
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -146,19 +151,22 @@ def remote_ssrc(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver) -> int | 
 
 class PacketSink:
     """Encrypts and sends RTP/RTCP on one DTLS transport, synchronously: one SRTP
-    protect and one ``sendto`` per packet, no coroutine."""
+    protect and one ``sendto`` per packet, no coroutine. (On the hot path: it reads the
+    transport's state enum directly, not the ``state`` property, which formats a
+    string per call.)"""
 
-    __slots__ = ("_transport",)
+    __slots__ = ("_ice", "_transport")
 
     def __init__(self, transport: RTCDtlsTransport) -> None:
         self._transport = transport
+        self._ice = transport.transport._connection
 
     def send(self, packet: bytes) -> bool:
         transport = self._transport
         srtp = transport._tx_srtp
-        if srtp is None or transport.state != "connected":
+        if srtp is None or transport._state is not DtlsState.CONNECTED:
             return False
-        pair = transport.transport._connection._nominated.get(1)
+        pair = self._ice._nominated.get(1)
         if pair is None or pair.protocol.transport is None:
             return False
         pair.protocol.transport.sendto(srtp.protect(packet), pair.remote_addr)
@@ -171,11 +179,13 @@ class Feedback:
 
     keyframe: bool
     lost: tuple[int, ...]
+    bitrate: int | None = None  # REMB: the subscriber's estimate of what it can receive
 
 
 def on_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> None:
-    """Deliver PLI/FIR and NACK aimed at ``sender`` to ``callback`` instead of aiortc's
-    encoder (there is none running); other RTCP (receiver reports) keeps aiortc's path."""
+    """Deliver PLI/FIR, NACK and REMB aimed at ``sender`` to ``callback`` instead of
+    aiortc's encoder (there is none running); other RTCP (receiver reports) keeps
+    aiortc's path."""
     original = sender._handle_rtcp_packet
 
     async def handle_rtcp_packet(packet: Any) -> None:
@@ -183,6 +193,13 @@ def on_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> N
             callback(Feedback(keyframe=True, lost=()))
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             callback(Feedback(keyframe=False, lost=tuple(packet.lost)))
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if sender._ssrc in ssrcs:
+                callback(Feedback(keyframe=False, lost=(), bitrate=bitrate))
         else:
             await original(packet)
 
@@ -203,16 +220,36 @@ def on_sender_report(receiver: RTCRtpReceiver, callback: Callable[[int, int, int
     receiver._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
+_SR_FIELDS = tuple(
+    f"_RTCRtpSender__{n}" for n in ("ntp_timestamp", "rtp_timestamp", "packet_count", "octet_count")
+)
+
+
 def set_sender_report(
     sender: RTCRtpSender, ntp: int, rtp_timestamp: int, packets: int, octets: int
 ) -> None:
     """What ``sender``'s next RTCP sender report says. aiortc fills it from its encoder,
     which never runs here; without this a subscriber hears NTP 0 / RTP 0, and cannot
     line up a person's audio and video."""
+    for name in _SR_FIELDS:
+        if not hasattr(sender, name):  # setting it would silently do nothing
+            raise AttributeError(f"aiortc's RTCRtpSender has no {name} any more")
     sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
     sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
     sender._RTCRtpSender__packet_count = packets  # type: ignore[attr-defined]
     sender._RTCRtpSender__octet_count = octets  # type: ignore[attr-defined]
+
+
+def send_estimate(receiver: RTCRtpReceiver, media_ssrc: int, bitrate: int) -> Awaitable[None]:
+    """Send the publisher behind ``receiver`` a REMB (draft-alvestrand-rmcat-remb): at
+    most ``bitrate`` bit/s for ``media_ssrc``."""
+    packet = RtcpPsfbPacket(
+        fmt=RTCP_PSFB_APP,
+        ssrc=receiver._RTCRtpReceiver__rtcp_ssrc or 0,  # type: ignore[attr-defined]
+        media_ssrc=0,
+        fci=pack_remb_fci(bitrate, [media_ssrc]),
+    )
+    return receiver._send_rtcp(packet)
 
 
 def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> Awaitable[None]:

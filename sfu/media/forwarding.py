@@ -25,8 +25,10 @@ from collections.abc import Callable
 from struct import Struct
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 HISTORY = 256  # packets (~4 s of 600 kbit/s video); a power of two (seq & (HISTORY - 1))
 KEYFRAME_REQUEST_INTERVAL_S = 0.3  # at most one PLI per source per interval
+ESTIMATE_INTERVAL_S = 1.0  # at most one REMB per source per interval (unless it drops)
 
 _HEADER = Struct("!BBHII")
 _U32 = Struct("!I")
@@ -127,14 +129,19 @@ class Source:
         clock_rate: int,
         extensions: dict[str, int],
         request_keyframe: Callable[[], None] | None,
+        send_estimate: Callable[[int], None] | None = None,
     ) -> None:
         self.ssrc = ssrc
         self.clock_rate = clock_rate
         # publisher extension id -> URI
         self._uri_by_id = {i: u for u, i in extensions.items() if u != MID_URI}
+        self._abs_send_time_id = extensions.get(ABS_SEND_TIME_URI, 0)
         self._request_keyframe = request_keyframe
         self._last_keyframe_request = float("-inf")
         self._keyframe_pending = False
+        self._send_estimate = send_estimate
+        self._estimates: dict[int, int] = {}  # id(output) -> its subscriber's REMB
+        self._last_estimate: tuple[float, int] | None = None
         self.outputs: list[Output] = []
         self._translations: dict[int, bytes] = {}
         self.forwarding = True
@@ -152,6 +159,7 @@ class Source:
         if output in self.outputs:
             self.outputs.remove(output)
         self._translations.pop(id(output), None)
+        self._estimates.pop(id(output), None)
 
     def _translation(self, output: Output) -> bytes:
         """A 16-byte table: publisher extension id -> subscriber id (0 = drop)."""
@@ -171,6 +179,19 @@ class Source:
                 shifted = (rtp_timestamp + output.ts_offset) & 0xFFFFFFFF
                 output.report(ntp, shifted, output.forwarded, output.octets)
 
+    def estimate(self, output: Output, bitrate: int, now: float) -> None:
+        """A subscriber's REMB. The publisher hears the lowest estimate among the
+        subscribers (no simulcast: one stream must suit the slowest), at most once per
+        ``ESTIMATE_INTERVAL_S`` unless it fell by more than a tenth."""
+        if self._send_estimate is None or id(output) not in self._translations:
+            return
+        self._estimates[id(output)] = bitrate
+        lowest = min(self._estimates.values())
+        last = self._last_estimate
+        if last is None or now - last[0] >= ESTIMATE_INTERVAL_S or lowest < 0.9 * last[1]:
+            self._last_estimate = (now, lowest)
+            self._send_estimate(lowest)
+
     def set_forwarding(self, forwarding: bool) -> None:
         if forwarding and not self.forwarding:
             for output in self.outputs:
@@ -189,6 +210,14 @@ class Source:
             self._request_keyframe()
         else:
             self._keyframe_pending = True
+
+    def _restamp(self, elements: list[tuple[int, bytes]], now: float) -> list[tuple[int, bytes]]:
+        """abs-send-time is the time the packet leaves its sender, 6.18 fixed-point
+        seconds (webrtc.org's abs-send-time spec): the receiver's bandwidth estimate
+        compares it with arrival times, so the SFU, which sends the copy, stamps its own
+        time (any clock will do: only differences count)."""
+        stamp = (int(now * 262144) & 0xFFFFFF).to_bytes(3, "big")
+        return [(i, stamp if i == self._abs_send_time_id else v) for i, v in elements]
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -215,6 +244,8 @@ class Source:
                 return 0
             if profile == _ONE_BYTE_PROFILE:
                 elements = _one_byte_elements(data, start, offset)
+                if self._abs_send_time_id:
+                    elements = self._restamp(elements, now)
         if offset > len(data):
             return 0
         payload = data[offset:]

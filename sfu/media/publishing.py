@@ -108,6 +108,9 @@ class Publisher:
                     if kind == "audio"
                     else self._keyframe_requester(transceiver.receiver, ssrc)
                 ),
+                send_estimate=(
+                    None if kind == "audio" else self._estimate_sender(transceiver.receiver, ssrc)
+                ),
             )
             track = PublishedTrack(mid, kind, f"{self.session_id}-{mid}", codec, source)
             self.tracks[mid] = track
@@ -151,6 +154,14 @@ class Publisher:
             task.add_done_callback(self._tasks.discard)
 
         return request
+
+    def _estimate_sender(self, receiver: RTCRtpReceiver, ssrc: int) -> Callable[[int], None]:
+        def send(bitrate: int) -> None:
+            task = asyncio.ensure_future(hooks.send_estimate(receiver, ssrc, bitrate))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        return send
 
     async def close(self) -> None:
         for mid in list(self.tracks):

@@ -46,23 +46,24 @@ class VoiceService:
         )
         await ws.prepare(request)
         try:
-            participant = await self._join(ws)
+            joined = await self._join(ws)
         except SignalingError as exc:
             await ws.send_json(exc.frame())
             await ws.close(code=exc.close_code or CLOSE_UNAUTHENTICATED)
             return ws
-        if participant is None:
+        if joined is None:
             return ws
+        participant, room = joined
         left = False
         try:
-            left = await self._serve(participant, ws)
+            left = await self._serve(participant, room, ws)
         finally:
             participant.ws = None
             if not left:
                 self._schedule_drop(participant, "signaling connection lost")
         return ws
 
-    async def _join(self, ws: web.WebSocketResponse) -> Participant | None:
+    async def _join(self, ws: web.WebSocketResponse) -> tuple[Participant, CallRoom] | None:
         try:
             msg = await ws.receive(timeout=signaling.JOIN_TIMEOUT_S)
         except TimeoutError as exc:
@@ -97,11 +98,12 @@ class VoiceService:
             }
         )
         await room.add(participant)
-        return participant
+        return participant, room
 
-    async def _serve(self, participant: Participant, ws: web.WebSocketResponse) -> bool:
+    async def _serve(
+        self, participant: Participant, room: CallRoom, ws: web.WebSocketResponse
+    ) -> bool:
         """Handle frames until the socket closes; True when the participant left."""
-        room = self.rooms[participant.grant.room_id]
         async for msg in ws:
             if participant.gone:
                 return True

@@ -154,8 +154,11 @@ class Subscriber:
         def feedback(fb: hooks.Feedback) -> None:
             if slot.wanted is None:
                 return
+            source = slot.wanted.track.source
             if fb.keyframe:
-                slot.wanted.track.source.keyframe_needed(self._loop_time())
+                source.keyframe_needed(self._loop_time())
+            elif fb.bitrate is not None:
+                source.estimate(output, fb.bitrate, self._loop_time())
             else:
                 output.retransmit(fb.lost)
 

@@ -85,6 +85,9 @@ async def test_inject_intercept_feedback_and_negotiated_parameters() -> None:
         await until(lambda: asyncio.sleep(0, len(feedback) >= 2), "feedback", timeout=5)
         assert hooks.Feedback(keyframe=True, lost=()) in feedback
         assert hooks.Feedback(keyframe=False, lost=(5, 6)) in feedback
+        await hooks.send_estimate(receiver, agreed_a.sender_ssrc, 750_000)
+        await until(lambda: asyncio.sleep(0, len(feedback) >= 3), "REMB", timeout=5)
+        assert hooks.Feedback(keyframe=False, lost=(), bitrate=750_000) in feedback
     finally:
         await a.close()
         await b.close()

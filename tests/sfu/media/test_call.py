@@ -112,3 +112,56 @@ async def test_a_track_added_later_and_a_person_leaving_renegotiate(sfu, clients
     )
     assert sfu.roster.left == [("@ann:x", ann.session_id)]
     assert sfu.service.stream_count() == 0
+
+
+async def test_a_freed_slot_is_reused_for_the_next_track_of_its_kind(sfu, clients) -> None:
+    bob, ann = await clients(), await clients()
+    await bob.join("ok:@bob:x")
+    await ann.join("ok:@ann:x")
+    await ann.publish([("webcam", ColorTrack((220, 40, 40)))])
+    await until(lambda: asyncio.sleep(0, bob.sub_tracks), "bob offered ann's camera", timeout=10)
+    assert close_to(await decoded_frame(bob, "@ann:x", "webcam"), (220, 40, 40))
+    (first_mid,) = [t["mid"] for t in bob.sub_tracks]
+    await ann.send({"type": "leave"})
+    await until(lambda: asyncio.sleep(0, bob.sub_tracks == []), "ann's camera withdrawn", 10)
+
+    cat = await clients()
+    await cat.join("ok:@cat:x")
+    await cat.publish([("webcam", ColorTrack((40, 40, 220)))])
+    await until(lambda: asyncio.sleep(0, bob.sub_tracks), "bob offered cat's camera", timeout=10)
+    # the same m-line carries cat now: the SDP did not grow
+    assert [t["mid"] for t in bob.sub_tracks] == [first_mid]
+    assert bob.subscribe_pc is not None and len(bob.subscribe_pc.getTransceivers()) == 1
+    track = bob.received("@cat:x", "webcam")
+    assert track is not None
+
+    async def cats_colour() -> bool:
+        frame = await asyncio.wait_for(track.recv(), 10)
+        return close_to(mean_color(frame), (40, 40, 220))
+
+    await until(cats_colour, "cat's picture decoded on the reused slot", timeout=10)
+
+
+async def test_people_joining_and_publishing_at_once_all_meet(sfu, clients) -> None:
+    names = [f"@p{n}:x" for n in range(4)]
+    people = [await clients() for _ in names]
+
+    async def arrive(client: VoiceClient, user_id: str, n: int) -> None:
+        await client.join(f"ok:{user_id}")
+        await client.publish([("audio", ToneTrack(300 + 100 * n))])
+
+    await asyncio.gather(
+        *(arrive(c, u, n) for n, (c, u) in enumerate(zip(people, names, strict=True)))
+    )
+
+    async def complete() -> bool:
+        for client, me in zip(people, names, strict=True):
+            if len(client.sub_tracks) != len(names) - 1:
+                return False
+            for other in names:
+                if other != me and await client.packets_received(other, "audio") == 0:
+                    return False
+        return True
+
+    await until(complete, "everyone receives everyone", timeout=20)
+    assert sfu.service.stream_count() == len(names) * (len(names) - 1)

@@ -10,6 +10,7 @@ from sfu.media.forwarding import HISTORY, MID_URI, Output, Source
 
 LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ABS = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+BOTH_EXT = {MID_URI: 2, ABS: 5}
 PUB_EXT = {MID_URI: 1, LEVEL: 2, ABS: 3}
 SUB_EXT = {MID_URI: 4, LEVEL: 9}  # other ids, and no abs-send-time negotiated
 
@@ -219,3 +220,45 @@ def test_sender_report_is_shifted_into_each_outputs_timestamps() -> None:
     assert seen["a"] == (123 << 32, pa.timestamp, 2, 10)
     assert seen["b"][:2] == (123 << 32, (pb.timestamp - 960) & 0xFFFFFFFF)
     assert seen["b"][2:] == (1, 5)
+
+
+def test_abs_send_time_is_the_sfus_send_time() -> None:
+    src, wire = source(), Wire()
+    out = Output(
+        send=wire.send,
+        ssrc=1,
+        payload_type=96,
+        clock_rate=90000,
+        extensions=BOTH_EXT,
+        mid="3",
+        keep_history=False,
+        initial_seq=0,
+        initial_ts=0,
+    )
+    src.attach(out, 0.0)
+    src.forward(publisher_packet(1, 0), 100.25)  # the publisher stamped 0x123456
+    (packet,) = wire.parsed(BOTH_EXT)
+    assert packet.extensions.abs_send_time == int(100.25 * (1 << 18)) & 0xFFFFFF
+    assert packet.extensions.mid == "3"
+
+
+def test_publisher_hears_the_lowest_subscriber_estimate_rate_limited() -> None:
+    sent: list[int] = []
+    src = Source(
+        ssrc=0xAAAA, clock_rate=90000, extensions={}, request_keyframe=None,
+        send_estimate=sent.append,
+    )  # fmt: skip
+    fast, slow = output(Wire()), output(Wire())
+    src.attach(fast, 0.0)
+    src.attach(slow, 0.0)
+    src.estimate(fast, 2_000_000, 0.0)
+    src.estimate(slow, 800_000, 0.1)  # a drop of more than a tenth goes out at once
+    src.estimate(fast, 2_500_000, 0.2)  # nothing new for the publisher within a second
+    assert sent == [2_000_000, 800_000]
+    src.estimate(slow, 1_000_000, 1.2)
+    assert sent == [2_000_000, 800_000, 1_000_000]
+    src.detach(slow)  # the slow one left: the rest may have more
+    src.estimate(fast, 2_500_000, 2.3)
+    assert sent[-1] == 2_500_000
+    src.estimate(slow, 1, 3.5)  # no longer attached: ignored
+    assert sent[-1] == 2_500_000
