@@ -25,7 +25,7 @@ from homeserver.api.client import relations as relations_routes
 from homeserver.api.client import rooms_setup as rooms_routes
 from homeserver.api.client import search as search_routes
 from homeserver.api.client import sync_setup as sync_routes
-from homeserver.api.client import versions
+from homeserver.api.client import versions, well_known
 from homeserver.api.limits import (
     LIMITERS_KEY,
     RateLimiters,
@@ -123,6 +123,7 @@ def build_app(
     app.on_startup.append(start_pipeline)
     app.add_routes(ops.routes())
     app.add_routes(versions.routes())
+    app.add_routes(well_known.routes())
     accounts_routes.setup(app, config, store, app[CLOCK_KEY])
     room_handlers = rooms_routes.setup(app)
     hierarchy_routes.setup(app)

@@ -24,15 +24,17 @@ DEFAULT_SFU_POWER_LEVEL = 0
 class ConcordConfig:
     """``concord.steward_localpart``: the system user that applies compiled guild
     permissions (DESIGN.md "Concord layer"); ``concord.sfu_user_id``: the SFU's bot,
-    invited into every voice channel with ``sfu_power_level``."""
+    invited into every voice channel with ``sfu_power_level``; ``concord.sfu_url``: where
+    clients reach the SFU, announced in ``/.well-known/matrix/client``."""
 
     steward_localpart: str = "concord"
     sfu_user_id: str | None = None
     sfu_power_level: int = DEFAULT_SFU_POWER_LEVEL
+    sfu_url: str | None = None
 
 
 def parse_concord(r: _Reader, section: dict[str, Any], server_name: str) -> ConcordConfig:
-    known = {"steward_localpart", "sfu_user_id", "sfu_power_level"}
+    known = {"steward_localpart", "sfu_user_id", "sfu_power_level", "sfu_url"}
     for key in section:
         if key not in known:
             raise r.fail(f"concord.{key}", "is not a known setting")
@@ -49,8 +51,14 @@ def parse_concord(r: _Reader, section: dict[str, Any], server_name: str) -> Conc
             parse_user_id(sfu)
         except InvalidIdentifier as exc:
             raise r.fail("concord.sfu_user_id", f"is not a valid user id: {exc}") from exc
+    sfu_url = section.get("sfu_url")
+    if sfu_url is not None and (
+        not isinstance(sfu_url, str) or not sfu_url.startswith(("http://", "https://"))
+    ):
+        raise r.fail("concord.sfu_url", "must be an http:// or https:// URL")
     return ConcordConfig(
         steward_localpart=localpart,
+        sfu_url=sfu_url,
         sfu_user_id=sfu,
         sfu_power_level=r.integer(
             section, "concord.sfu_power_level", DEFAULT_SFU_POWER_LEVEL, 0, 99

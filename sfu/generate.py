@@ -22,6 +22,7 @@ from sfu.config import ConfigError, SfuConfig, load_config
 
 REGISTRATION_NAME = "sfu-registration.yaml"
 AS_FILES_KEY = "app_service_config_files"
+CONCORD_KEY = "concord"
 
 
 def registration_yaml(config: SfuConfig) -> str:
@@ -134,4 +135,27 @@ def generate(
         raise ConfigError(
             f"{hs_config}: add {listed!r} to `{AS_FILES_KEY}` so the homeserver knows the SFU"
         )
+    done += _announce_to_guilds(hs_config, data.get(CONCORD_KEY), config)
     return done
+
+
+def _announce_to_guilds(hs_config: Path, section: Any, config: SfuConfig) -> list[str]:
+    """The homeserver's ``concord`` section names the bot (the steward invites it into
+    every voice channel) and the SFU's URL (announced in ``/.well-known/matrix/client``)."""
+    wanted = {"sfu_user_id": config.bot_user_id, "sfu_url": config.public_url}
+    if section is None:
+        lines = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in wanted.items())
+        with hs_config.open("a", encoding="utf-8") as out:
+            out.write(
+                "\n# Added by `python -m sfu generate`: voice channels get the SFU's bot,\n"
+                f"# clients find the SFU in /.well-known/matrix/client.\n{CONCORD_KEY}:\n{lines}"
+            )
+        return [f"set {CONCORD_KEY}.sfu_user_id and {CONCORD_KEY}.sfu_url in {hs_config}"]
+    missing = [
+        f"{key}: {json.dumps(value)}"
+        for key, value in wanted.items()
+        if not isinstance(section, dict) or section.get(key) != value
+    ]
+    if missing:
+        raise ConfigError(f"{hs_config}: set {', '.join(missing)} under `{CONCORD_KEY}`")
+    return []

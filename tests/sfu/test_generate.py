@@ -20,7 +20,8 @@ from homeserver.config import load_config as load_homeserver_config
 from sfu.__main__ import main as sfu_main
 from sfu.config import load_config
 from tests.sfu.auth.harness import start_sfu, voice_room
-from tests.support.matrix_client import User
+from tests.support.concord import create_guild
+from tests.support.matrix_client import User, q
 from tests.support.waiting import free_port, until
 
 
@@ -53,6 +54,8 @@ def test_generate_writes_config_registration_and_lists_it(
     assert reg.interested_in_user(sfu.bot_user_id)
     assert not reg.interested_in_user(f"@alice:localhost:{port}")  # the bot alone
     assert sfu.homeserver_url == f"http://127.0.0.1:{port}"
+    # The steward invites the bot into voice channels; clients find the SFU's URL.
+    assert (hs.concord.sfu_user_id, hs.concord.sfu_url) == (sfu.bot_user_id, sfu.public_url)
     assert len(sfu.jwt_secret) >= 32 and sfu.jwt_secret != sfu.app_service.as_token
     for secret_file in (sfu_path, registration_path):
         assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
@@ -75,6 +78,17 @@ def test_generate_refuses_to_edit_an_existing_list(
     assert sfu_main(args) == 2
     err = capsys.readouterr().err
     assert "`app_service_config_files`" in err and "sfu-registration.yaml" in err
+
+
+def test_generate_names_what_to_add_to_an_existing_concord_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hs = tmp_path / "config.yaml"
+    hs.write_text('server_name: "a.test"\nconcord:\n  steward_localpart: "concord"\n')
+    args = ["generate", "--config", str(tmp_path / "sfu.yaml"), "--homeserver-config", str(hs)]
+    assert sfu_main(args) == 2
+    err = capsys.readouterr().err
+    assert 'sfu_user_id: "@sfu:a.test"' in err and "sfu_url:" in err and "`concord`" in err
 
 
 @pytest.fixture
@@ -126,12 +140,28 @@ async def test_the_generated_pair_works_together(
             body = await resp.json()
         client = cast(Any, _Http(http))
         alice = User(client, body["user_id"], body["access_token"], body["device_id"])
+        async with http.get("/.well-known/matrix/client") as resp:
+            foci = (await resp.json())["org.matrix.msc4143.rtc_foci"]
+        assert foci == [{"type": "im.concord.sfu", "url": config.public_url}]
         sfu = await start_sfu(config, _SystemClock())
         try:
             room = await voice_room(alice, config.bot_user_id)
             status, token = await sfu.token_for(alice, room)
             assert status == 200, token
             assert sfu.services.access.verify(token["jwt"]).user_id == alice.user_id
+            # A guild's voice channel: the steward invites the bot, the bot joins, and
+            # a member can connect with no one inviting anyone by hand.
+            guild = await create_guild(alice, "Pals")
+            (voice,) = [c["room_id"] for c in guild["channels"] if c["kind"] == "voice"]
+
+            async def bot_joined() -> bool:
+                path = f"/rooms/{q(voice)}/state/m.room.member/{q(config.bot_user_id)}"
+                reply = await alice.call("GET", path)
+                return reply.status == 200 and reply.body.get("membership") == "join"
+
+            await until(bot_joined, "the SFU bot to join the guild's voice channel")
+            status, token = await sfu.token_for(alice, voice)
+            assert status == 200, token
         finally:
             await sfu.stop()
 

@@ -20,6 +20,7 @@ def test_defaults_and_values(tmp_path: Path) -> None:
     got = parse(tmp_path, {"steward_localpart": "guilds", "sfu_user_id": "@sfu:test.local"})
     assert got == ConcordConfig("guilds", "@sfu:test.local", 0)
     assert parse(tmp_path, {"sfu_power_level": 10}).sfu_power_level == 10
+    assert parse(tmp_path, {"sfu_url": "https://sfu.a"}).sfu_url == "https://sfu.a"
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,8 @@ def test_defaults_and_values(tmp_path: Path) -> None:
         ({"sfu_user_id": "sfu"}, "concord.sfu_user_id"),
         ({"sfu_user_id": 5}, "concord.sfu_user_id"),
         ({"sfu_power_level": 100}, "concord.sfu_power_level"),
+        ({"sfu_url": "sfu.example.org"}, "concord.sfu_url"),
+        ({"sfu_url": 8090}, "concord.sfu_url"),
         ([], "concord"),
     ],
 )
