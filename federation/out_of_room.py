@@ -16,7 +16,8 @@ as an outlier on narrower grounds than the auth rules, checked here:
   its auth events (it withdraws the very invite we hold, not some other one);
 - its origin may speak for the room: the server that sent the invite, or the server of
   the room's creator (the room id's server before room version 12; from v12 the sender
-  of a create event whose id the room id names, carried in the invite's stripped state).
+  of a create event whose id the room id names, carried in the stripped state we keep
+  with the invite or knock).
 
 Anything else about our users in such a room is refused with a reason (the transaction
 answer's ``error``) and changes nothing: an arbitrary server cannot drop our invites.
@@ -147,6 +148,10 @@ class OutOfRoomMemberships:
 
 
 def _stripped_state(pdu: Mapping[str, Any]) -> Collection[Mapping[str, Any]]:
+    """The stripped state we keep with our invite or knock (spec: v2 invite
+    ``invite_room_state``, ``send_knock`` ``knock_room_state``)."""
     unsigned = pdu.get("unsigned")
-    state = unsigned.get("invite_room_state") if isinstance(unsigned, dict) else None
+    if not isinstance(unsigned, dict):
+        return []
+    state = unsigned.get("invite_room_state", unsigned.get("knock_room_state"))
     return [e for e in state if isinstance(e, dict)] if isinstance(state, list) else []
