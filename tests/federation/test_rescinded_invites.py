@@ -10,6 +10,7 @@ with stripped state only; the inviting server still sends it the rescinding ``le
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from homeserver.protocol.signing import hash_and_sign_event
 from ..support.federation import FederatedServer, StartFederation
 from ..support.matrix_client import User, q
 from ..support.waiting import until
+from .sender_fixtures import FAST
+from .test_sender_rooms import Partition
 
 pytestmark = pytest.mark.parametrize("version", ["10", "11", "12"])
 
@@ -144,3 +147,29 @@ async def test_a_third_server_cannot_rescind_an_invite(
     assert room_id in await _rooms(bob, "invite")
     assert room_id not in await _rooms(bob, "leave")
     (await bob.join(room_id)).ok()  # the invite still works
+
+
+async def test_a_rescind_missed_in_an_outage_is_caught_up(
+    federation: StartFederation, version: str
+) -> None:
+    a, b = await federation(2)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    room_id = await alice.create_room(preset="private_chat", room_version=version)
+    (await alice.invite(room_id, bob.user_id)).ok()
+    first = await bob.sync(timeout=0)
+    assert room_id in first["rooms"]["invite"]
+    link = Partition(a, b.name)
+    link.sender.backoff = FAST.__class__(min_ms=3_600_000, max_ms=7_200_000, jitter=0.0)
+    link.cut = True
+    (await alice.act("kick", room_id, bob.user_id)).ok()
+    await alice.send(room_id, "B is not in the room: this stays here")
+    await asyncio.sleep(0.2)
+    assert room_id in await _rooms(bob, "invite")  # cut off; A backs off for an hour
+    link.cut = False
+    link.sender.on_destination_seen(b.name)  # B is back: catch-up sends the withdrawal
+
+    gone = await _left(bob, room_id, first["next_batch"])
+    assert _memberships(gone) == [(alice.user_id, "leave")]
+    sent = [p for body in link.sent for p in body["pdus"]]
+    assert all(p["type"] == "m.room.member" for p in sent), sent
