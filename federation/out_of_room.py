@@ -129,9 +129,12 @@ class OutOfRoomMemberships:
                 create = Event(pdu, version)
             except InvalidEvent:
                 continue
-            # rooms/v12: the room id names its create event, so this one is genuine.
+            # rooms/v12: the room id names its create event, so this one is genuine;
+            # its ``additional_creators`` are creators too.
             if create.event_id == expected:
-                servers.add(server_of(create.sender))
+                extra = create.content.get("additional_creators")
+                others = [u for u in extra if isinstance(u, str)] if isinstance(extra, list) else []
+                servers |= {server_of(u) for u in [create.sender, *others]}
         return servers
 
     async def _joined_here(self, room_id: str) -> bool:

@@ -96,6 +96,33 @@ async def test_refused_knock_leaves_the_knockers_sync(
     assert room_id not in await _rooms(bob, "knock")
 
 
+async def test_the_rooms_creator_may_rescind_an_invite_sent_by_another_server(
+    federation: StartFederation, version: str
+) -> None:
+    a, b, c = await federation(3)
+    alice = await a.register("alice")
+    bob = await b.register("bob")
+    carol = await c.register("carol")
+    room_id = await alice.create_room(
+        preset="public_chat", room_version=version, power_level_content_override={"invite": 0}
+    )
+    (await carol.call("POST", f"/join/{q(room_id)}", {}, params={"via": a.name})).ok()
+    (await carol.invite(room_id, bob.user_id)).ok()  # from C, not the creator's server
+    first = await bob.sync(timeout=0)
+    assert room_id in first["rooms"]["invite"]
+
+    async def invite_reached_a() -> bool:
+        reply = await alice.call("GET", f"/rooms/{q(room_id)}/state/m.room.member/{q(bob.user_id)}")
+        return reply.status == 200 and reply.body.get("membership") == "invite"
+
+    await until(invite_reached_a, "carol's invite at A")
+    (await alice.act("kick", room_id, bob.user_id)).ok()
+
+    gone = await _left(bob, room_id, first["next_batch"])
+    assert _memberships(gone) == [(alice.user_id, "leave")]
+    assert room_id not in await _rooms(bob, "invite")
+
+
 async def _forged_rescind(
     forger: FederatedServer, home: FederatedServer, room_id: str, sender: str, target: str
 ) -> dict[str, Any]:
