@@ -24,6 +24,7 @@ from homeserver.storage.store import Store
 
 from .client import FederationRequestError
 from .event_fetch import EventChecker, EventFetcher, parse_pdu
+from .out_of_room import OutOfRoomMemberships
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,14 @@ class PduHandler:
         remote: RemoteEvents,
         checker: EventChecker,
         fetcher: EventFetcher,
+        out_of_room: OutOfRoomMemberships,
     ) -> None:
         self.store = store
         self.rooms = rooms
         self.remote = remote
         self.checker = checker
         self.fetcher = fetcher
+        self.out_of_room = out_of_room
         # One PDU of a room at a time: a second one waits for the first's fetches.
         self._room_locks: dict[str, asyncio.Lock] = {}
 
@@ -70,6 +73,9 @@ class PduHandler:
         except SignatureError as exc:
             log.info("dropped PDU", extra=fields(origin=origin, room_id=room_id, error=str(exc)))
             return event.event_id, str(exc)
+        if await self.out_of_room.claims(event):
+            # Our user's membership in a room we are not in: no state to place it at.
+            return event.event_id, await self.out_of_room.accept(origin, event)
         event = self.checker.hash_checked(event)
         return event.event_id, await self._place(origin, info.version, event)
 

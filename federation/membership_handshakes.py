@@ -334,7 +334,7 @@ class HandshakeClient:
             try:
                 version, proto = await self._make(server, membership, room_id, user_id)
                 event = self._complete(version, proto, room_id, user_id, membership, content)
-                await self.client.put_json(
+                answer = await self.client.put_json(
                     server,
                     fed_path(
                         f"/_matrix/federation/v{'1' if membership == 'knock' else '2'}"
@@ -344,10 +344,21 @@ class HandshakeClient:
                     ),
                     event.pdu,
                 )
-                return event
+                return _with_knock_room_state(event, answer) if membership == "knock" else event
             except FederationRequestError as exc:
                 errors.append(f"{server}: {exc}")
         raise MatrixError(502, "M_UNKNOWN", f"Could not {membership}: " + "; ".join(errors))
+
+
+def _with_knock_room_state(event: Event, answer: object) -> Event:
+    """Our knock carrying the room's stripped state from the ``send_knock`` answer, kept
+    in its (local) ``unsigned`` as a remote invite keeps ``invite_room_state``: from room
+    version 12 its create event names the room's creator (``federation.out_of_room``)."""
+    stripped = answer.get("knock_room_state") if isinstance(answer, dict) else None
+    if not isinstance(stripped, list):
+        return event
+    pdu = {**event.pdu, "unsigned": {"knock_room_state": stripped}}
+    return Event(pdu, event.room_version, event_id=event.event_id)
 
 
 def _candidates(servers: Collection[str], ourselves: str) -> list[str]:

@@ -23,6 +23,7 @@ from .event_fetch import EventChecker, EventFetcher
 from .inbound_pdus import PduHandler
 from .invites import InviteClient, InviteServer
 from .membership_handshakes import HandshakeClient, HandshakeServer
+from .out_of_room import OutOfRoomMemberships
 from .remote_membership import RemoteMembership
 from .setup import FederationServices
 from .transactions import AclCheck, EduHandler, TransactionHandler
@@ -54,7 +55,8 @@ def setup(
     remote = RemoteEvents(pipeline, rooms, store)
     checker = EventChecker(services.keyring)
     fetcher = EventFetcher(services.client, checker)
-    pdus = PduHandler(store, rooms, remote, checker, fetcher)
+    out_of_room = OutOfRoomMemberships(store, rooms, remote, signing_key.server_name)
+    pdus = PduHandler(store, rooms, remote, checker, fetcher, out_of_room)
     transactions = TransactionHandler(store, pdus, clock, on_edu=on_edu, acl_allows=acl_allows)
     handshake_server = HandshakeServer(pipeline, rooms, remote, checker, signing_key)
     membership = handlers.membership
