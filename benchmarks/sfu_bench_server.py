@@ -128,6 +128,7 @@ async def serve(port: int, samples_path: str) -> None:
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    gc.freeze()  # as sfu/__main__.py does once serving
     print("ready", flush=True)
     # run until the parent closes our stdin
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -52,6 +53,10 @@ async def serve(config: SfuConfig) -> None:
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
         log.info("listening host=%s port=%d", config.host, config.port)
+        # Everything loaded so far (aiortc, av, the app) lives as long as the process:
+        # out of the collector's sight, full collections stop walking it, which cut the
+        # longest pause of the forwarding loop (benchmarks/bench_sfu.py reports it).
+        gc.freeze()
         print(
             f"Concord SFU is running: {config.public_url} (bot {config.bot_user_id},"
             f" homeserver {config.homeserver_url})",
