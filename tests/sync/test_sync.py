@@ -88,7 +88,8 @@ async def test_long_poll_wakes_on_send(server: Server, alice: User, bob: User) -
     await alice.send(room, "wake up")
     sent = loop.time()
     body = await poll
-    assert loop.time() - sent < 0.1
+    # Woken by the send, not by the 10 s timeout (a bound with room for a loaded machine).
+    assert loop.time() - sent < 2
     assert bodies(joined(body, room)) == ["wake up"]
     assert notifier.waiting == 0
     metrics = await (await server.http.get("/metrics")).text()
