@@ -171,7 +171,9 @@ export function orderBetween(before: string | null, after: string | null): strin
   let tightHi = after !== null;
   for (let i = 0; i < 50; i++) {
     const a: number = tightLo && i < lo.length ? lo.charCodeAt(i) : ORDER_MIN - 1;
-    const b: number = tightHi && after !== null && i < after.length ? after.charCodeAt(i) : ORDER_MAX + 1;
+    // Equal to all of `after` so far: anything longer sorts after it.
+    if (tightHi && after !== null && i >= after.length) return null;
+    const b: number = tightHi && after !== null ? after.charCodeAt(i) : ORDER_MAX + 1;
     if (b - a > 1) return out + String.fromCharCode(Math.floor((a + b) / 2));
     // No room at this position: copy a bound and go one character deeper.
     const c: number = a >= ORDER_MIN ? a : b;
