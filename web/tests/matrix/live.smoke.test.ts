@@ -132,3 +132,43 @@ describe.runIf(HS)("against a real homeserver", () => {
     }
   }, 120_000);
 });
+
+// A plain Matrix homeserver (e.g. Synapse, CONCORD_PLAIN_HS=http://127.0.0.1:PORT): no
+// WebSocket sync, no Concord endpoints — the client falls back to long-polling and shows
+// plain rooms.
+const PLAIN = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env["CONCORD_PLAIN_HS"];
+
+describe.runIf(PLAIN)("against a plain Matrix homeserver", () => {
+  it("registers, falls back to long-poll, and chats in a plain room", async () => {
+    const { baseUrl } = await mx.discover(PLAIN!);
+    const make = async (name: string) => {
+      const session = await mx.register(baseUrl, `${name}${Date.now()}`, "pw-very-long-1");
+      const client = new mx.MatrixClient(session, { storage: null });
+      client.start();
+      await until("first sync", () => client.store.state.value.ready, 20_000);
+      return client;
+    };
+    const carol = await make("carol");
+    const dave = await make("dave");
+    try {
+      expect(carol.store.transport.value).toBe("poll");
+      const created = await carol.http.post<{ room_id: string }>("/_matrix/client/v3/createRoom", { name: "plain room", preset: "public_chat" });
+      const roomId = created.room_id;
+      await mx.joinRoom(dave, roomId);
+      await until("dave joined", () => dave.store.room(roomId)?.membership === "join", 20_000);
+      expect(mx.roomName(dave.store.value, roomId)).toBe("plain room");
+      expect(mx.guildsOf(dave.store.value)).toEqual([]);
+      const id = await mx.sendText(carol, roomId, { body: "hi dave", userMentions: [dave.userId] });
+      await mx.toggleReaction(dave, roomId, id, "👋");
+      await until("carol sees the reaction", () => mx.messageItems(carol.store.value, roomId).find((m) => m.eventId === id)?.reactions[0]?.count === 1, 20_000);
+      await mx.editMessage(carol, roomId, id, { body: "hi dave!", userMentions: [dave.userId] }, [dave.userId]);
+      await until("dave sees the edit", () => mx.messageItems(dave.store.value, roomId).find((m) => m.eventId === id)?.body === "hi dave!", 20_000);
+      expect(mx.messageItems(dave.store.value, roomId).find((m) => m.eventId === id)!.mentionsMe).toBe(true);
+      expect(mx.channelAbilities(dave.store.value, roomId)).toMatchObject({ send: true, rename: false, manageChannels: false });
+      expect(mx.channelAbilities(carol.store.value, roomId)).toMatchObject({ send: true, rename: true });
+    } finally {
+      carol.stop();
+      dave.stop();
+    }
+  }, 120_000);
+});
