@@ -4,7 +4,7 @@
 
 import type { MatrixClient } from "./client";
 import { DESCRIPTION_FIELD, UI_ACCOUNT_DATA } from "./guild";
-import { path } from "./http";
+import { MatrixError, path } from "./http";
 import { applyAccountDataEvent, applyMembers, applyPresence, applyProfile } from "./reduce";
 import type { Json, MatrixEvent } from "./types";
 import { collapsedCategories, type ConcordUi, type Status } from "./views";
@@ -73,37 +73,38 @@ export function setCategoryCollapsed(client: MatrixClient, guildId: string, cate
 }
 
 /**
- * Mute or unmute a channel, as Element does: an override push rule named after the room
- * that matches its events and does not notify (spec: "Push rules", PUT /pushrules).
+ * Mute or unmute a channel with a room-kind push rule whose actions are empty (spec:
+ * "Push rules": `dont_notify` is the deprecated spelling of `[]`). Room rules rank below
+ * the mention override rules, so a muted channel still notifies mentions — as Discord
+ * does, and as roomBadge shows. Unmuting also removes an override rule an older client
+ * may have used.
  */
 export async function setMuted(client: MatrixClient, roomId: string, muted: boolean): Promise<void> {
-  const rulePath = path`/_matrix/client/v3/pushrules/global/override/${roomId}`;
   const rules = (client.store.value.accountData["m.push_rules"] ?? {}) as { global?: Json };
   const global = { ...((rules.global ?? {}) as Json) };
-  const overrides = ((global["override"] ?? []) as Json[]).filter((r) => r["rule_id"] !== roomId);
+  const roomRules = ((global["room"] ?? []) as Json[]).filter((r) => r["rule_id"] !== roomId);
   if (muted) {
-    const rule = {
-      actions: [],
-      conditions: [{ kind: "event_match", key: "room_id", pattern: roomId }],
-    };
-    await client.http.put(rulePath, rule);
-    overrides.unshift({ ...rule, rule_id: roomId, enabled: true, default: false });
+    await client.http.put(path`/_matrix/client/v3/pushrules/global/room/${roomId}`, { actions: [] });
+    roomRules.unshift({ rule_id: roomId, actions: [], enabled: true, default: false });
   } else {
-    try {
-      await client.http.delete(rulePath);
-    } catch (err) {
-      // Already unmuted elsewhere: the goal is reached.
-      if (!(err instanceof Error && "errcode" in err && (err as { errcode: string }).errcode === "M_NOT_FOUND")) throw err;
-    }
-    // A room-kind rule (older clients' mute) would keep it muted: remove it too.
-    const roomRules = (global["room"] ?? []) as Json[];
-    if (roomRules.some((r) => r["rule_id"] === roomId)) {
-      await client.http.delete(path`/_matrix/client/v3/pushrules/global/room/${roomId}`).catch(() => undefined);
-      global["room"] = roomRules.filter((r) => r["rule_id"] !== roomId);
+    await ignoreNotFound(client.http.delete(path`/_matrix/client/v3/pushrules/global/room/${roomId}`));
+    const overrides = (global["override"] ?? []) as Json[];
+    if (overrides.some((r) => r["rule_id"] === roomId)) {
+      await ignoreNotFound(client.http.delete(path`/_matrix/client/v3/pushrules/global/override/${roomId}`));
+      global["override"] = overrides.filter((r) => r["rule_id"] !== roomId);
     }
   }
-  global["override"] = overrides;
+  global["room"] = roomRules;
   client.store.update((s) => applyAccountDataEvent(s, "m.push_rules", { ...rules, global }));
+}
+
+/** Unmuting what is already unmuted (elsewhere) reaches the goal: not an error. */
+async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (err) {
+    if (!(err instanceof MatrixError && err.errcode === "M_NOT_FOUND")) throw err;
+  }
 }
 
 // -- rooms -------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ export interface ClientOptions {
   /** Passed to the sync engine (tests make them instant). */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Join invites to channels of guilds we are in (default true). The steward invites
-   * members into each channel they may read (README "The Concord layer"); in Discord
-   * terms being in the guild is being in those channels.
+   * Join invites to channels of guilds we are in (default false: the shell may do it
+   * itself). The steward invites members into each channel they may read (README "The
+   * Concord layer"); in Discord terms being in the guild is being in those channels.
    */
   autoJoinGuildChannels?: boolean;
 }
@@ -44,7 +44,7 @@ export class MatrixClient {
     this.now = opts.now ?? (() => Date.now());
     this.http = new Http(session.baseUrl, session.accessToken, opts.fetchImpl);
     this.store = new Store(session.userId);
-    this.autoJoin = opts.autoJoinGuildChannels ?? true;
+    this.autoJoin = opts.autoJoinGuildChannels ?? false;
     this.http.onUnknownToken = () => this.endSession();
     this.sync = new SyncEngine({
       http: this.http,

@@ -89,7 +89,7 @@ export function isVoice(room: RoomState | undefined): boolean {
   return roomType(room) === VOICE_ROOM_TYPE;
 }
 
-/** Is the room muted by a push rule (override or room rule with no notify action)? */
+/** Is the room muted: a room (or override) push rule for it without a notify action? */
 export function isMuted(s: StoreState, roomId: string): boolean {
   const global = (s.accountData["m.push_rules"]?.["global"] ?? {}) as Json;
   const muting = (rule: Json | undefined) => {

@@ -163,15 +163,25 @@ describe("room and account actions", () => {
     expect(server.calls).toHaveLength(2);
   });
 
-  it("mutes with an override push rule and unmutes by deleting it", async () => {
-    const server = new FakeServer().on(/pushrules/, () => ({ json: {} }));
+  it("mutes with a room push rule and unmutes by deleting it (and an old override rule)", async () => {
+    const server = new FakeServer().on(/pushrules/, (call) =>
+      call.method === "DELETE" && call.path.includes("/room/") ? { status: 404, json: { errcode: "M_NOT_FOUND" } } : { json: {} },
+    );
     const client = clientFor(server);
     await setMuted(client, TEXT, true);
-    expect(server.calls[0]).toMatchObject({ method: "PUT", path: `/_matrix/client/v3/pushrules/global/override/${TEXT}` });
-    expect(server.calls[0]!.body).toEqual({ actions: [], conditions: [{ kind: "event_match", key: "room_id", pattern: TEXT }] });
+    expect(server.calls[0]).toMatchObject({ method: "PUT", path: `/_matrix/client/v3/pushrules/global/room/${TEXT}`, body: { actions: [] } });
     expect(isMuted(client.store.value, TEXT)).toBe(true);
-    await setMuted(client, TEXT, false);
-    expect(server.calls[1]!.method).toBe("DELETE");
+    client.store.update((s) => {
+      const rules = s.accountData["m.push_rules"] as { global: Record<string, unknown> };
+      const global = { ...rules.global, room: [], override: [{ rule_id: TEXT, actions: [], enabled: true }] };
+      return { ...s, accountData: { ...s.accountData, "m.push_rules": { global } } };
+    });
+    expect(isMuted(client.store.value, TEXT)).toBe(true);
+    await setMuted(client, TEXT, false); // the room rule is already gone (404): still fine
+    expect(server.calls.slice(1).map((c) => [c.method, c.path.split("/").at(-2)])).toEqual([
+      ["DELETE", "room"],
+      ["DELETE", "override"],
+    ]);
     expect(isMuted(client.store.value, TEXT)).toBe(false);
   });
 

@@ -28,7 +28,7 @@ async function user(prefix: string, opts: mx.ClientOptions = {}): Promise<mx.Mat
 describe.runIf(HS)("against a real homeserver", () => {
   it("two users: guild, channels, messages, relations, upload, roles, mute, DMs", async () => {
     const alice = await user("alice");
-    const bob = await user("bob", { webSocket: null }); // long-poll transport
+    const bob = await user("bob", { webSocket: null, autoJoinGuildChannels: true }); // long-poll transport
     try {
       expect(alice.store.transport.value).toBe("ws");
       expect(bob.store.transport.value).toBe("poll");
