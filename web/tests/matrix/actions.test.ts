@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   discardSend,
+  fetchPresence,
   markRead,
   moveCategory,
   moveChannel,
@@ -238,5 +239,15 @@ describe("room and account actions", () => {
     await setStatus(client, "busy");
     expect(server.calls[0]).toMatchObject({ method: "PUT", path: `/_matrix/client/v3/presence/${USER}/status`, body: { presence: "busy" } });
     expect(client.store.value.presence[USER]!.presence).toBe("busy");
+  });
+});
+
+describe("presence lookups", () => {
+  it("reads a member's current presence into the store", async () => {
+    const server = new FakeServer().on(/presence\/.*\/status/, () => ({ json: { presence: "unavailable", last_active_ago: 400, currently_active: false } }));
+    const client = clientFor(server);
+    await fetchPresence(client, "@bob:h");
+    expect(server.calls[0]!.path).toBe("/_matrix/client/v3/presence/@bob:h/status");
+    expect(client.store.value.presence["@bob:h"]).toEqual({ presence: "unavailable", lastActiveTs: 600, currentlyActive: false, statusMsg: null });
   });
 });
