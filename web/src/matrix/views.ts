@@ -323,6 +323,37 @@ export function dmsOf(s: StoreState): DmSummary[] {
   return [...out.values()].sort((a, b) => last(b.roomId) - last(a.roomId));
 }
 
+export interface RoomSummary {
+  roomId: string;
+  name: string;
+  avatarUrl?: string;
+  topic?: string;
+  kind: "text" | "voice";
+  badge: Badge;
+}
+
+/**
+ * Joined rooms that are neither guilds, guild channels nor DMs: the plain Matrix rooms a
+ * user of any homeserver has (DESIGN.md "Web client": show plain rooms there), by name.
+ */
+export function plainRoomsOf(s: StoreState): RoomSummary[] {
+  const inGuild = new Set<string>();
+  for (const room of Object.values(s.rooms)) {
+    if (room.membership === "join" && isSpace(room)) Object.keys(room.state["m.space.child"] ?? {}).forEach((id) => inGuild.add(id));
+  }
+  return Object.values(s.rooms)
+    .filter((room) => room.membership === "join" && !isSpace(room) && !inGuild.has(room.roomId) && !isDirect(s, room.roomId))
+    .map((room) => ({
+      roomId: room.roomId,
+      name: roomName(s, room.roomId),
+      avatarUrl: str(room.state["m.room.avatar"]?.[""]?.content["url"]),
+      topic: str(room.state["m.room.topic"]?.[""]?.content["topic"]),
+      kind: isVoice(room) ? ("voice" as const) : ("text" as const),
+      badge: roomBadge(s, room.roomId),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || (a.roomId < b.roomId ? -1 : 1));
+}
+
 export interface MemberSummary {
   userId: string;
   name: string;
