@@ -37,6 +37,7 @@ export * from "./client";
 export * from "./guild";
 export * from "./power";
 export * from "./http";
+export * from "./members";
 export * from "./reduce";
 export * from "./relations";
 export * from "./store";

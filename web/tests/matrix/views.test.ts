@@ -10,12 +10,11 @@ import {
   guildsOf,
   hasUnread,
   isMuted,
-  memberList,
   plainRoomsOf,
   roomBadge,
   roomName,
-  typingNames,
 } from "../../src/matrix/views";
+import { memberList, typingNames } from "../../src/matrix/members";
 import { G, MOD, OWNER, TEXT, USER, VOICE, guildStore } from "./guildFixture";
 import { joinedSync, msg, stateEv } from "./events";
 
