@@ -5,7 +5,6 @@ import {
   BANNER,
   VOICE_ROOM_TYPE,
   channelOrder,
-  channelPermissions,
   guildFromRoom,
   hasPermission,
   sortedCategories,
