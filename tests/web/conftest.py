@@ -1,9 +1,9 @@
 """Fixtures of the browser tests (tests/web/harness.py says how to use them).
 
-``stack``: one homeserver + SFU for the whole session (users are unique per test, so
+``stack``: one homeserver + SFU processes for the whole session (users are unique per test, so
 tests do not see each other's guilds unless they share them); PostgreSQL when reachable
 (required under REQUIRE_POSTGRES=1), else SQLite. ``browser``: one headless Chromium
-for the session; each user gets their own context (``new_user_page``), closed by the
+per test module; each user gets their own context (``new_user_page``), closed by the
 ``contexts`` bookkeeping at the end of the test."""
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ import pytest
 
 from tests.conftest import REQUIRE_POSTGRES, _drop_database, _pg_dsn_for
 
-from .harness import Stack, UserPage, launched_browser, new_user_page, running_stack
+from .harness import (
+    Stack,
+    UserPage,
+    launched_browser,
+    new_user_page,
+    require_browser,
+    running_stack,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,15 +49,17 @@ def _postgres_database() -> str | None:
     return name
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped, not session: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which would break the asyncio tests of later modules."""
     with launched_browser() as (_, chromium):
         yield chromium
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Stack]:
-    # After `browser`: no servers are started where the browser tests would skip.
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    require_browser()  # first: no servers are started where the browser tests skip
     directory: Path = tmp_path_factory.mktemp("concord-web")
     database = _postgres_database()
     try:

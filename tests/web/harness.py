@@ -267,15 +267,25 @@ def running_stack(directory: Path, database_dsn: str | None = None) -> Iterator[
 # --- the browser -----------------------------------------------------------------------
 
 
-@contextmanager
-def launched_browser() -> Iterator[tuple[Playwright, Browser]]:
+def require_browser() -> str:
+    """Chromium's path; skips (or fails where required) without it or Playwright."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         unavailable("the playwright package is not installed (pip install -e '.[test]')")
     executable = chromium_path()
     if executable is None:
         unavailable("Chromium not found (make chromium, or CONCORD_CHROMIUM=/path)")
+    return executable
+
+
+@contextmanager
+def launched_browser() -> Iterator[tuple[Playwright, Browser]]:
+    """Playwright (sync API) and a headless Chromium; while open, this thread has a
+    running event loop: keep it out of asyncio tests (module-scoped fixture)."""
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
