@@ -25,6 +25,8 @@ export class ShellActions {
   constructor(
     readonly http: HttpLike,
     readonly userId: string,
+    /** The client's mxc → <img src> (web/src/matrix MatrixClient.mediaUrl). */
+    readonly mediaUrl: (mxc: string | null) => string | null,
   ) {}
 
   // -- guilds (POST/DELETE /guilds; the steward makes the rooms) ----------------------
@@ -128,17 +130,5 @@ export class ShellActions {
       throw new Error(typeof body["error"] === "string" ? `Upload failed: ${body["error"]}` : "Upload failed.");
     }
     return body["content_uri"];
-  }
-
-  /**
-   * An mxc:// URI as an <img> src. Authenticated media (spec v1.11 "Content repository")
-   * needs the token; an <img> cannot send headers, so it goes in the query string, which
-   * the spec still allows for access tokens. Download (not thumbnail) keeps GIFs animated.
-   */
-  mediaUrl(mxc: string | null): string | null {
-    const m = mxc ? /^mxc:\/\/([^/]+)\/([^/?#]+)$/.exec(mxc) : null;
-    if (!m) return null;
-    const token = this.http.accessToken ? `?access_token=${e(this.http.accessToken)}` : "";
-    return `${this.http.baseUrl}/_matrix/client/v1/media/download/${e(m[1]!)}/${e(m[2]!)}${token}`;
   }
 }

@@ -292,3 +292,33 @@ export function userView(state: StateLike, userId: string, room?: RoomLike): Use
     status: statusOf(state.presence[userId]?.presence),
   };
 }
+
+/**
+ * Muted rooms: room push rules (spec: "Push Rules", kind `room`, rule_id = room id) that
+ * are enabled and do not notify (no actions, or the legacy "dont_notify"), read from the
+ * `m.push_rules` account data the server keeps current in /sync.
+ */
+export function mutedRooms(state: StateLike): Set<string> {
+  const global = (state.accountData["m.push_rules"]?.["global"] ?? {}) as Record<string, unknown>;
+  const rules = Array.isArray(global["room"]) ? (global["room"] as Json[]) : [];
+  const out = new Set<string>();
+  for (const rule of rules) {
+    const actions = rule["actions"];
+    const silent = Array.isArray(actions) && actions.every((a) => a === "dont_notify");
+    if (typeof rule["rule_id"] === "string" && rule["enabled"] !== false && silent) out.add(rule["rule_id"]);
+  }
+  return out;
+}
+
+/** Channel invites to accept on the user's behalf: rooms a joined guild lists as its channels. */
+export function channelInvitesToJoin(state: StateLike): string[] {
+  const children = new Set<string>();
+  for (const room of Object.values(state.rooms)) {
+    if (room.membership === "join" && isSpace(room)) {
+      for (const key of Object.keys(room.state["m.space.child"] ?? {})) children.add(key);
+    }
+  }
+  return Object.values(state.rooms)
+    .filter((r) => r.membership === "invite" && children.has(r.roomId))
+    .map((r) => r.roomId);
+}
