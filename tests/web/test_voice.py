@@ -77,18 +77,25 @@ def assert_playing(page: Page, label: str) -> None:
     assert after > before, f"{label}: currentTime stuck at {before}"
 
 
-def test_two_people_in_a_voice_channel(stack: Stack, user_page: Callable[[str], UserPage]) -> None:
+def two_in_a_call(
+    stack: Stack, user_page: Callable[[str], UserPage], guild: str
+) -> tuple[UserPage, UserPage]:
+    """alice (the guild's owner) and bob (a member), both connected to its voice channel."""
     alice, bob = user_page("alice"), user_page("bob")
-    create_guild(alice.page, "Voice Club")
-    invite_and_join(alice, bob, "Voice Club")
+    create_guild(alice.page, guild)
+    invite_and_join(alice, bob, guild)
     room_id = open_voice_channel(alice)
     assert open_voice_channel(bob) == room_id
     wait_for_sfu_bot(stack, alice, room_id)
-
     join_voice(alice)
     join_voice(bob)
     for page in (alice.page, bob.page):
         expect(page.get_by_test_id("voice-participant")).to_have_count(2, timeout=LONG)
+    return alice, bob
+
+
+def test_two_people_in_a_voice_channel(stack: Stack, user_page: Callable[[str], UserPage]) -> None:
+    alice, bob = two_in_a_call(stack, user_page, "Voice Club")
 
     # The fake microphone beeps: the speaker's ring lights up on the other side.
     expect(tile(bob.page, alice)).to_have_attribute("data-speaking", "true", timeout=LONG)
@@ -137,3 +144,43 @@ def test_two_people_in_a_voice_channel(stack: Stack, user_page: Callable[[str], 
     expect(bob.page.get_by_test_id("voice-participant")).to_have_count(1)
     expect(bob.page.get_by_label(f"Webcam of {alice.localpart}", exact=True)).to_have_count(0)
     screenshot(bob.page, "voice-after-leave")
+
+
+def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
+    stack: Stack, user_page: Callable[[str], UserPage]
+) -> None:
+    alice, bob = two_in_a_call(stack, user_page, "Mod Club")
+    # The owner mutes bob for everyone: both see it; bob (no power) gets no such button.
+    expect(
+        bob.page.get_by_role("button", name=f"Mute {alice.localpart} for everyone")
+    ).to_have_count(0)
+    alice.page.get_by_role("button", name=f"Mute {bob.localpart} for everyone").click()
+    for page in (alice.page, bob.page):
+        expect(tile(page, bob).get_by_role("img", name="Muted by a moderator")).to_be_visible(
+            timeout=LONG
+        )
+    alice.page.get_by_role("button", name=f"Unmute {bob.localpart} for everyone").click()
+    expect(tile(bob.page, bob).get_by_role("img", name="Muted by a moderator")).to_have_count(
+        0, timeout=LONG
+    )
+
+    # The SFU goes away and comes back: both clients reconnect by themselves (new JWT,
+    # new peer connections, the webcam published again) and see each other again.
+    bob.page.get_by_role("button", name="Camera", exact=True).click()
+    assert_playing(alice.page, f"Webcam of {bob.localpart}")
+    sessions = {
+        u.localpart: tile(alice.page, u).get_attribute("data-session-id") for u in (alice, bob)
+    }
+    stack.restart_sfu()
+    for page in (alice.page, bob.page):
+        expect(page.get_by_test_id("voice-participant")).to_have_count(2, timeout=LONG)
+        for user in (alice, bob):  # new sessions: the clients really joined again
+            expect(tile(page, user)).not_to_have_attribute(
+                "data-session-id", sessions[user.localpart] or "", timeout=LONG
+            )
+        expect(page.get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
+    assert_playing(alice.page, f"Webcam of {bob.localpart}")
+    expect(bob.page.get_by_role("button", name="Camera", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    screenshot(alice.page, "voice-after-reconnect")

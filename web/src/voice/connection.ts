@@ -162,7 +162,7 @@ export class VoiceConnection {
       this.status.value = "connected";
     } catch (err) {
       if (this.leaving) return;
-      this.teardown(false);
+      this.teardown(); // a failed call must not keep the microphone open
       this.status.value = "failed";
       this.error.value = errorMessage(err);
     }
@@ -172,7 +172,7 @@ export class VoiceConnection {
   leave(): void {
     this.leaving = true;
     this.send({ type: "leave" });
-    this.teardown(true);
+    this.teardown();
     this.status.value = "idle";
   }
 
@@ -211,7 +211,7 @@ export class VoiceConnection {
         waiter.reject(new Refused(message));
         return;
       }
-      this.teardown(false);
+      this.teardown();
       this.status.value = "failed";
       this.error.value = message;
       return;
@@ -226,6 +226,7 @@ export class VoiceConnection {
   /** The socket dropped: same call, new grant, new peers, our tracks published again. */
   private async reconnect(): Promise<void> {
     this.status.value = "reconnecting";
+    this.setRemote([]); // their tracks died with the old connection
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (const delay of RECONNECT_DELAYS_MS) {
       this.closeTransport();
@@ -246,7 +247,7 @@ export class VoiceConnection {
       }
     }
     if (this.leaving) return;
-    this.teardown(false);
+    this.teardown();
     this.status.value = "failed";
     this.error.value ??= "Lost the connection to the voice server.";
   }
@@ -465,21 +466,20 @@ export class VoiceConnection {
     this.sessionId.value = null;
   }
 
-  /** Close the transport; `stopDevices` also releases the microphone, camera and screen. */
-  private teardown(stopDevices: boolean): void {
+  /** Close the transport and release the microphone, camera and screen (a reconnect
+   * only closes the transport: it publishes the same tracks again). */
+  private teardown(): void {
     this.closeTransport();
     this.participants.value = [];
     this.setRemote([]);
-    if (stopDevices) {
-      for (const k of TRACK_KINDS) this.tracks[k]?.stop();
-      this.tracks = {};
-      this.micStream = null;
-      this.local.value = {};
-      this.audioOut?.close();
-      this.audioOut = null;
-      this.detector?.close();
-      this.detector = null;
-      this.speaking.value = new Set();
-    }
+    for (const k of TRACK_KINDS) this.tracks[k]?.stop();
+    this.tracks = {};
+    this.micStream = null;
+    this.local.value = {};
+    this.audioOut?.close();
+    this.audioOut = null;
+    this.detector?.close();
+    this.detector = null;
+    this.speaking.value = new Set();
   }
 }

@@ -76,6 +76,8 @@ export class Voice {
   constructor(client: MatrixClient, fetchImpl?: Fetch) {
     this.client = client;
     this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));
+    // Closing the tab leaves at once (else the SFU waits for its drop timeout).
+    if (typeof window !== "undefined") window.addEventListener("pagehide", () => this.leave());
   }
 
   /** Join `roomId`'s call (leaving any other first). */

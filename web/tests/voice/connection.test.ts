@@ -278,6 +278,7 @@ describe("VoiceConnection", () => {
     expect(t.conn.status.value).toBe("failed");
     expect(t.conn.error.value).toBe("You are not in this room");
     expect(t.sockets).toHaveLength(1);
+    expect(t.mic.stopped).toBe(true); // a failed call does not keep the microphone
   });
 
   it("a failed grant fails with its message", async () => {

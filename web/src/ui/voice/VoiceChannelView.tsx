@@ -157,6 +157,7 @@ function ParticipantTile(props: {
       class={`voice-tile${props.speaking ? " speaking" : ""}`}
       data-testid="voice-participant"
       data-user-id={p.user_id}
+      data-session-id={p.session_id}
       data-speaking={props.speaking ? "true" : "false"}
       aria-label={name + (props.isMe ? " (you)" : "")}
     >
