@@ -10,7 +10,7 @@
  *                                           // its org.matrix.msc3401.call.member state
  */
 
-import { signal, type Signal } from "@preact/signals";
+import { effect, signal, untracked, type Signal } from "@preact/signals";
 
 import type { MatrixClient } from "../matrix/client";
 import { MatrixError } from "../matrix/http";
@@ -78,6 +78,10 @@ export class Voice {
     this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));
     // Closing the tab leaves at once (else the SFU waits for its drop timeout).
     if (typeof window !== "undefined") window.addEventListener("pagehide", () => this.leave());
+    // Logging out (or a revoked session) ends the call.
+    effect(() => {
+      if (client.store.loggedOut.value) untracked(() => this.leave());
+    });
   }
 
   /** Join `roomId`'s call (leaving any other first). */
@@ -101,7 +105,7 @@ export class Voice {
 
   /** Our homeserver's SFU first; if it has none or refuses (its bot is not in a room of
    * another server), the SFUs the room's call.member state names. */
-  private async grant(roomId: string): Promise<SfuGrant> {
+  async grant(roomId: string): Promise<SfuGrant> {
     const own = sfuUrlFrom((await this.client.wellKnown()) as Record<string, unknown>);
     const candidates = [own, ...roomFoci(this.client.store.state.value.rooms[roomId])].filter(
       (u, i, all): u is string => !!u && all.indexOf(u) === i,
