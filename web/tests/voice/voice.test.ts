@@ -15,11 +15,12 @@ function fakeClient(wellKnown: Record<string, unknown>, callMemberFocus: string 
         },
       }
     : {};
+  const create = { "m.room.create": { "": { sender: "@steward:b.org", content: {} } } };
   return {
     userId: "@me:a.org",
     session: { baseUrl: "http://hs", userId: "@me:a.org", accessToken: "t", deviceId: "D" },
     wellKnown: async () => wellKnown,
-    store: { state: signal({ rooms: { "!v:b.org": { state } } }), loggedOut: signal(false) },
+    store: { state: signal({ rooms: { "!v:b.org": { state: { ...state, ...create } } } }), loggedOut: signal(false) },
   } as unknown as MatrixClient;
 }
 
@@ -52,8 +53,22 @@ describe("Voice.grant", () => {
     expect(asked).toEqual(["http://ours", "http://theirs"]);
   });
 
+  it("asks the SFU of the server that made the room when nobody is in the call", async () => {
+    const { asked, fetchImpl } = sfus({ "http://theirs": 200 });
+    const looked: string[] = [];
+    const discoverImpl = async (server: string) => {
+      looked.push(server);
+      return { baseUrl: "http://b", wellKnown: { "org.matrix.msc4143.rtc_foci": [{ type: "im.concord.sfu", url: "http://theirs" }] } };
+    };
+    const voice = new Voice(fakeClient({}, null), fetchImpl, discoverImpl);
+    expect((await voice.grant("!v:b.org")).jwt).toBe("jwt from http://theirs");
+    expect(looked).toEqual(["b.org"]);
+    expect(asked).toEqual(["http://theirs"]);
+  });
+
   it("says plainly when there is no voice server at all", async () => {
-    const voice = new Voice(fakeClient({}, null), sfus({}).fetchImpl);
+    const nothing = async () => ({ baseUrl: "http://b", wellKnown: {} });
+    const voice = new Voice(fakeClient({}, null), sfus({}).fetchImpl, nothing);
     await expect(voice.grant("!v:b.org")).rejects.toThrow("Voice isn't available: this homeserver has no voice server.");
   });
 });
