@@ -30,6 +30,8 @@ export interface MessageItem {
   /** Local echo state; absent for messages the server has. */
   pending?: "sending" | "failed";
   txnId?: string;
+  /** Why a local echo failed, in plain words. */
+  failure?: string;
 }
 
 const SHOWN_TYPES = new Set(["m.room.message", "m.sticker"]);
