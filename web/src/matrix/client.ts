@@ -1,0 +1,115 @@
+// The client object the UI holds: one session's HTTP, store and sync, wired together.
+
+import { clearSession, defaultStorage, saveSession, wellKnownOf, type Session } from "./auth";
+import { Http, type FetchLike } from "./http";
+import { applySync } from "./reduce";
+import { Store } from "./store";
+import { SyncEngine, type WebSocketFactory } from "./sync";
+import type { Json } from "./types";
+
+export interface ClientOptions {
+  fetchImpl?: FetchLike;
+  webSocket?: WebSocketFactory | null;
+  storage?: Storage | null;
+  now?: () => number;
+  /** Passed to the sync engine (tests make them instant). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
+
+export class MatrixClient {
+  readonly session: Session;
+  readonly http: Http;
+  readonly store: Store;
+  readonly sync: SyncEngine;
+  readonly now: () => number;
+  readonly storage: Storage | null;
+  private readonly fetchImpl: FetchLike | undefined;
+  private wellKnownCache: Promise<Json> | null = null;
+
+  constructor(session: Session, opts: ClientOptions = {}) {
+    this.session = session;
+    this.fetchImpl = opts.fetchImpl;
+    this.storage = opts.storage === undefined ? defaultStorage() : opts.storage;
+    this.now = opts.now ?? (() => Date.now());
+    this.http = new Http(session.baseUrl, session.accessToken, opts.fetchImpl);
+    this.store = new Store(session.userId);
+    this.http.onUnknownToken = () => this.endSession();
+    this.sync = new SyncEngine({
+      http: this.http,
+      webSocket: opts.webSocket,
+      sleep: opts.sleep,
+      callbacks: {
+        onSync: (body) => this.store.update((s) => applySync(s, body, this.now())),
+        onStatus: (status, transport, error) => {
+          this.store.syncStatus.value = status;
+          this.store.transport.value = transport;
+          this.store.syncError.value = error;
+        },
+        onLoggedOut: () => this.endSession(),
+      },
+    });
+  }
+
+  get userId(): string {
+    return this.session.userId;
+  }
+
+  /** Start syncing (WebSocket, else long-poll). */
+  start(): void {
+    saveSession(this.session, this.storage);
+    this.sync.start();
+  }
+
+  stop(): void {
+    this.sync.stop();
+    this.store.syncStatus.value = "stopped";
+  }
+
+  /** The server ended our session (token revoked or expired): forget it locally. */
+  private endSession(): void {
+    this.sync.stop();
+    clearSession(this.storage);
+    this.store.syncStatus.value = "stopped";
+    this.store.loggedOut.value = true;
+  }
+
+  /** Log out on the server and forget the session (also when the server is unreachable). */
+  async logout(): Promise<void> {
+    this.sync.stop();
+    try {
+      await this.http.post("/_matrix/client/v3/logout", {}, { timeoutMs: 10_000 });
+    } finally {
+      clearSession(this.storage);
+      this.store.syncStatus.value = "stopped";
+      this.store.loggedOut.value = true;
+    }
+  }
+
+  /** The homeserver's /.well-known/matrix/client (cached; {} when absent). */
+  wellKnown(): Promise<Json> {
+    this.wellKnownCache ??= wellKnownOf(this.session.baseUrl, this.fetchImpl);
+    return this.wellKnownCache;
+  }
+
+  /**
+   * An HTTP URL for an mxc:// URI (spec v1.11 authenticated media,
+   * GET /_matrix/client/v1/media/download|thumbnail). <img> and <audio> cannot send an
+   * Authorization header, so the token rides in the query string, which the spec's
+   * access-token rules still allow. Returns null for anything that is not an mxc URI.
+   */
+  mediaUrl(mxc: unknown, thumbnail?: { width: number; height: number; method?: "crop" | "scale"; animated?: boolean }): string | null {
+    if (typeof mxc !== "string") return null;
+    const match = MXC.exec(mxc);
+    if (!match) return null;
+    const [, server, mediaId] = match;
+    const token = `access_token=${encodeURIComponent(this.session.accessToken)}`;
+    const base = `${this.session.baseUrl}/_matrix/client/v1/media`;
+    const ids = `${encodeURIComponent(server!)}/${encodeURIComponent(mediaId!)}`;
+    if (!thumbnail) return `${base}/download/${ids}?${token}`;
+    const q = `width=${thumbnail.width}&height=${thumbnail.height}&method=${thumbnail.method ?? "scale"}`;
+    const animated = thumbnail.animated ? "&animated=true" : "";
+    return `${base}/thumbnail/${ids}?${q}${animated}&${token}`;
+  }
+}
