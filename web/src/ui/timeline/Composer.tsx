@@ -5,7 +5,7 @@
  * client-server "Typing Notifications": a timeout, renewed while typing continues).
  * When I may not write, the box says so and is disabled.
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import type { ChannelModel } from "./channelModel";
 import type { MessageItem } from "./model/aggregate";
@@ -33,6 +33,17 @@ export function Composer(props: ComposerProps) {
   const area = useRef<HTMLTextAreaElement>(null);
   const file = useRef<HTMLInputElement>(null);
   const lastTyping = useRef(0);
+  // Where the caret goes after an autocomplete pick, applied right after that render
+  // (before any further key press can land at the old position).
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (el && pendingCaret.current !== null) {
+      el.focus();
+      el.setSelectionRange(pendingCaret.current, pendingCaret.current);
+      pendingCaret.current = null;
+    }
+  });
 
   const query = mentionQuery(text, caret);
   const candidates = useMemo(
@@ -58,10 +69,7 @@ export function Composer(props: ComposerProps) {
     setText(next.text);
     setCaret(next.caret);
     setPicked((p) => [...p, c]);
-    requestAnimationFrame(() => {
-      area.current?.focus();
-      area.current?.setSelectionRange(next.caret, next.caret);
-    });
+    pendingCaret.current = next.caret;
   };
 
   const send = () => {
