@@ -8,6 +8,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import type { ChannelModel } from "./channelModel";
+import { PlusIcon } from "./icons";
 import type { MessageItem } from "./model/aggregate";
 import { applyCandidate, type Candidate, matchCandidates, mentionFields, mentionQuery } from "./model/autocomplete";
 
@@ -169,7 +170,7 @@ export function Composer(props: ComposerProps) {
       )}
       <div class={disabled ? "tl-inputrow tl-disabled" : "tl-inputrow"}>
         <button type="button" class="tl-attach" aria-label="Attach a file" disabled={disabled} onClick={() => file.current?.click()}>
-          ＋
+          <PlusIcon />
         </button>
         <input
           ref={file}

@@ -10,6 +10,7 @@ import type { ChannelActions, ChannelModel, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
 import type { MessageItem } from "./model/aggregate";
 import { mentionsUser } from "./model/guildInfo";
+import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
 import { EmojiPicker, ReactionChips } from "./Reactions";
 
 export function Avatar({ person, size = 40 }: { person: Person; size?: number }) {
@@ -173,22 +174,22 @@ export function Message(props: MessageProps) {
         <div class="tl-toolbar" role="toolbar" aria-label="Message actions">
           {model.abilities.react && (
             <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
-              🙂
+              <SmileIcon />
             </button>
           )}
           {model.abilities.write && (
             <button type="button" aria-label="Reply" title="Reply" onClick={() => props.onReply(item)}>
-              ↩
+              <ReplyIcon />
             </button>
           )}
           {canEdit && (
             <button type="button" aria-label="Edit" title="Edit" onClick={() => props.onEdit(item)}>
-              ✎
+              <EditIcon />
             </button>
           )}
           {canDelete && (
             <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => setConfirming(true)}>
-              🗑
+              <TrashIcon />
             </button>
           )}
         </div>

@@ -79,7 +79,7 @@ export function MessageBody({
   }
   return (
     <a class="tl-file" href={src} download={name}>
-      📄 {name}
+      {name}
     </a>
   );
 }
