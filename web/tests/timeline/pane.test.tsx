@@ -1,0 +1,149 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { ChannelActions, ChannelModel } from "../../src/ui/timeline/channelModel";
+import { ChannelPane, editContent } from "../../src/ui/timeline/ChannelPane";
+import type { MessageItem } from "../../src/ui/timeline/model/aggregate";
+import { EMPTY_GUILD, guildFromState } from "../../src/ui/timeline/model/guildInfo";
+import { typingText } from "../../src/ui/timeline/TypingIndicator";
+
+afterEach(cleanup);
+
+const names: Record<string, string> = { "@me:x": "Me", "@alice:x": "Alice", "@bob:x": "Bob" };
+
+function fakeModel(items: MessageItem[], extra: Partial<ChannelModel> = {}): ChannelModel {
+  return {
+    roomId: "!r:x",
+    me: "@me:x",
+    name: "general",
+    items,
+    byId: new Map(items.map((i) => [i.id, i])),
+    person: (id) => ({ id, name: names[id] ?? id }),
+    members: Object.entries(names).map(([id, name]) => ({ id, name })),
+    mentionableRoles: [{ id: "mods", name: "Mods" }],
+    guild: EMPTY_GUILD,
+    abilities: { write: true, react: true, redactOthers: false },
+    typing: [],
+    canPaginate: false,
+    ...extra,
+  };
+}
+
+function fakeActions(): ChannelActions & { sent: Record<string, unknown>[] } {
+  const sent: Record<string, unknown>[] = [];
+  return {
+    sent,
+    send: (c) => void sent.push(c),
+    retry: vi.fn(),
+    discard: vi.fn(),
+    edit: vi.fn(async () => undefined),
+    redact: vi.fn(async () => undefined),
+    react: vi.fn(async () => undefined),
+    paginate: vi.fn(async () => undefined),
+    upload: vi.fn(async () => "mxc://x/y"),
+    typing: vi.fn(),
+    markRead: vi.fn(),
+    mediaUrl: (mxc) => `http://media/${mxc.slice(6)}`,
+  };
+}
+
+const msg = (id: string, sender: string, body: string, extra: Partial<MessageItem> = {}): MessageItem => ({
+  id, sender, ts: 1_700_000_000_000, content: { msgtype: "m.text", body }, edited: false, reactions: [], ...extra,
+});
+
+describe("ChannelPane", () => {
+  it("autocompletes @mentions and sends m.mentions and role mentions on Enter", async () => {
+    const actions = fakeActions();
+    render(<ChannelPane model={fakeModel([])} actions={actions} />);
+    const box = screen.getByLabelText("Message") as HTMLTextAreaElement;
+    box.value = "hi @al";
+    box.setSelectionRange(6, 6);
+    fireEvent.input(box);
+    const option = await screen.findByRole("option", { name: /Alice/ });
+    expect(option.getAttribute("aria-selected")).toBe("true");
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(box.value).toBe("hi @Alice ");
+    box.value = "hi @Alice and @mo";
+    box.setSelectionRange(box.value.length, box.value.length);
+    fireEvent.input(box);
+    fireEvent.mouseDown(await screen.findByRole("option", { name: /Mods/ }));
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(actions.sent).toEqual([
+      { msgtype: "m.text", body: "hi @Alice and @Mods", "m.mentions": { user_ids: ["@alice:x"] }, "im.concord.role_mentions": ["mods"] },
+    ]);
+    expect(box.value).toBe("");
+  });
+
+  it("keeps a failed message with Retry and Discard", () => {
+    const actions = fakeActions();
+    const failed = msg("~t1", "@me:x", "lost?", { pending: "failed", txnId: "t1", failure: "Can't reach the server." });
+    render(<ChannelPane model={fakeModel([failed])} actions={actions} />);
+    expect(screen.getByRole("alert").textContent).toContain("Can't reach the server.");
+    expect(screen.getByText("lost?")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    expect(actions.retry).toHaveBeenCalledWith("t1");
+  });
+
+  it("says why the composer is disabled when I may not write", () => {
+    const reason = "You do not have permission to send messages in this channel.";
+    render(<ChannelPane model={fakeModel([], { abilities: { write: false, react: false, redactOthers: false }, readOnlyReason: reason })} actions={fakeActions()} />);
+    const box = screen.getByLabelText("Message (read only)") as HTMLTextAreaElement;
+    expect(box.disabled).toBe(true);
+    expect(box.placeholder).toBe(reason);
+  });
+
+  it("offers Delete on my messages only unless I may redact others", () => {
+    const items = [msg("$1", "@alice:x", "theirs"), msg("$2", "@me:x", "mine")];
+    const { unmount } = render(<ChannelPane model={fakeModel(items)} actions={fakeActions()} />);
+    expect(screen.getAllByRole("button", { name: "Delete" })).toHaveLength(1);
+    unmount();
+    render(<ChannelPane model={fakeModel(items, { abilities: { write: true, react: true, redactOthers: true } })} actions={fakeActions()} />);
+    expect(screen.getAllByRole("button", { name: "Delete" })).toHaveLength(2);
+  });
+
+  it("lists who reacted on hover and toggles my reaction", () => {
+    const actions = fakeActions();
+    const item = msg("$1", "@alice:x", "hi", { reactions: [{ key: "👍", senders: ["@alice:x", "@me:x"], mine: "$r" }] });
+    render(<ChannelPane model={fakeModel([item])} actions={actions} />);
+    const chip = screen.getByRole("button", { name: "👍 2" });
+    fireEvent.mouseEnter(chip.parentElement!);
+    expect(screen.getByRole("tooltip").textContent).toBe("Alice, Me reacted with 👍");
+    fireEvent.click(chip);
+    expect(actions.redact).toHaveBeenCalledWith("$r");
+  });
+
+  it("highlights messages that mention me through a role", () => {
+    const guild = guildFromState([
+      { event_id: "$c", type: "m.room.create", sender: "@s:x", state_key: "", origin_server_ts: 0, content: {} },
+      { event_id: "$m", type: "m.room.member", sender: "@me:x", state_key: "@me:x", origin_server_ts: 0, content: { membership: "join" } },
+      { event_id: "$r", type: "im.concord.role", sender: "@s:x", state_key: "mods", origin_server_ts: 0, content: { name: "Mods", position: 5, mentionable: true } },
+      { event_id: "$mr", type: "im.concord.member_roles", sender: "@s:x", state_key: "me:x", origin_server_ts: 0, content: { roles: ["mods"] } },
+    ]);
+    const items = [
+      msg("$1", "@alice:x", "hey @Mods", { content: { msgtype: "m.text", body: "hey @Mods", "im.concord.role_mentions": ["mods"] } }),
+      msg("$2", "@bob:x", "nothing"),
+    ];
+    render(<ChannelPane model={fakeModel(items, { guild })} actions={fakeActions()} />);
+    const rows = screen.getAllByTestId("message");
+    expect(rows[0]!.classList.contains("tl-highlight")).toBe(true);
+    expect(rows[1]!.classList.contains("tl-highlight")).toBe(false);
+    expect(rows[0]!.querySelector(".tl-mention")?.textContent).toBe("@Mods");
+  });
+
+  it("builds edits as m.replace with m.new_content", () => {
+    const item = msg("$1", "@me:x", "old", { content: { msgtype: "m.text", body: "old", "m.mentions": { user_ids: ["@bob:x"] } } });
+    expect(editContent(item, "new")).toEqual({
+      msgtype: "m.text",
+      body: "* new",
+      "m.mentions": {},
+      "m.new_content": { msgtype: "m.text", body: "new", "m.mentions": { user_ids: ["@bob:x"] } },
+      "m.relates_to": { rel_type: "m.replace", event_id: "$1" },
+    });
+  });
+
+  it("words the typing indicator", () => {
+    expect(typingText(["Alice"])).toBe("Alice is typing…");
+    expect(typingText(["Alice", "Bob"])).toBe("Alice and Bob are typing…");
+    expect(typingText(["A", "B", "C", "D"])).toBe("Several people are typing…");
+  });
+});
