@@ -20,6 +20,8 @@ export interface MessageListProps {
   model: ChannelModel;
   actions: ChannelActions;
   editing: string | null;
+  /** Changes on each send of mine: jump to the present. */
+  sent: number;
   onReply: (item: MessageItem) => void;
   onEdit: (item: MessageItem | null) => void;
   onSaveEdit: (item: MessageItem, body: string) => void;
@@ -66,6 +68,10 @@ export function MessageList(props: MessageListProps) {
       el.scrollTop = el.scrollHeight;
     }
   }, [firstId, lastId, model.items.length]);
+
+  useEffect(() => {
+    if (props.sent > 0) jump();
+  }, [props.sent]);
 
   // An initial screen that does not overflow shows no scrollbar to pull on: fill it.
   useEffect(() => {
