@@ -119,8 +119,17 @@ export function MessageList(props: MessageListProps) {
           </div>
         ) : (
           <div class="tl-start">
-            <h2>Welcome to {model.name}!</h2>
-            <p>This is the start of the channel.</p>
+            {model.isDm ? (
+              <>
+                <h2>{model.name}</h2>
+                <p>This is the beginning of your direct message history with {model.name}.</p>
+              </>
+            ) : (
+              <>
+                <h2>Welcome to {model.name}!</h2>
+                <p>This is the start of the channel.</p>
+              </>
+            )}
           </div>
         )}
         {groups.map(({ item, head, newDay }) => (
