@@ -66,7 +66,9 @@ def test_guild_layout_shared_by_two_users(
     )
     alice.page.reload()
     alice.page.get_by_role("button", name="Rocket Club").click()
-    expect(alice.page.get_by_role("button", name="Text channel general")).to_be_visible(timeout=LONG)
+    expect(alice.page.get_by_role("button", name="Text channel general")).to_be_visible(
+        timeout=LONG
+    )
     expect(alice.page.get_by_role("button", name="Category Voice")).to_have_attribute(
         "aria-expanded", "false"
     )

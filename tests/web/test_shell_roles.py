@@ -35,7 +35,9 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     dialog = alice.page.get_by_role("dialog", name="Create channel")
     dialog.get_by_label("Channel name").fill("mod-chat")
     dialog.get_by_role("button", name="Create channel").click()
-    expect(alice.page.get_by_role("button", name="Text channel mod-chat")).to_be_visible(timeout=LONG)
+    expect(alice.page.get_by_role("button", name="Text channel mod-chat")).to_be_visible(
+        timeout=LONG
+    )
     alice.page.get_by_role("button", name="Edit mod-chat").click()
     channel = alice.page.get_by_role("dialog", name="Channel settings: mod-chat")
     read = channel.get_by_role("group", name="Read permission")

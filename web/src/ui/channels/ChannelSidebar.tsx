@@ -1,3 +1,4 @@
+import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { plain } from "../common/errors";
@@ -106,7 +107,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           onClick={() => openChannel(guild.roomId, c.roomId)}
         >
           <span class="channel-icon" aria-hidden="true">
-            {c.kind === "voice" ? "🔊" : "#"}
+            {c.kind === "voice" ? <SpeakerIcon /> : "#"}
           </span>
           <span class="channel-name">{c.name}</span>
           {c.highlights > 0 ? (
@@ -125,10 +126,10 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           title={isMuted ? "Unmute channel" : "Mute channel"}
           onClick={() => props.onMuted(c.roomId, !isMuted)}
         >
-          {isMuted ? "🔕" : "🔔"}
+          <BellIcon off={isMuted} />
         </button>
         <button type="button" class="icon hover-only" aria-label={`Edit ${c.name}`} onClick={() => setEditing(c.roomId)}>
-          ⚙
+          <GearIcon />
         </button>
       </li>
     );
