@@ -5,6 +5,7 @@ guild's text channel open."""
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -48,13 +49,29 @@ class Chat:
         self.api(user, "PUT", path, content)
 
 
-def open_channel(user: UserPage, guild_name: str, channel: str, channel_name: str = "general") -> None:
+def read_receipt(chat: Chat, reader: UserPage, timeout: float = 10.0) -> str | None:
+    """The event ``reader``'s m.read receipt in the channel points at, as Alice's initial
+    /sync reports it (polled for up to ``timeout`` seconds until one exists)."""
+    room_filter = {"room": {"rooms": [chat.channel], "timeline": {"limit": 1}}}
+    path = f"/_matrix/client/v3/sync?filter={q(json.dumps(room_filter))}"
+    deadline = time.monotonic() + timeout
+    while True:
+        body = chat.api(chat.alice, "GET", path)
+        room = body.get("rooms", {}).get("join", {}).get(chat.channel, {})
+        for event in room.get("ephemeral", {}).get("events", []):
+            if event["type"] != "m.receipt":
+                continue
+            for event_id, kinds in event["content"].items():
+                if reader.user_id in kinds.get("m.read", {}):
+                    return str(event_id)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+
+
+def open_channel(user: UserPage, guild_name: str, channel_name: str = "general") -> None:
     """Navigate the shell like a person: the guild in the rail, then the text channel."""
     page = user.page
-    if True:  # TEMP-DEV (until the shell is merged): the dev App opens #room=<id>
-        page.goto(f"/#room={q(channel)}")
-        composer(page).wait_for(state="visible")
-        return
     page.get_by_role("navigation", name="Guilds").get_by_role("button", name=guild_name).click()
     page.get_by_role("button", name=f"Text channel {channel_name}").click()
     composer(page).wait_for(state="visible")
@@ -83,7 +100,7 @@ def chat_in_guild(stack: Stack, browser: Browser, label: str) -> Iterator[Chat]:
             stack.api("POST", f"/_matrix/client/v3/join/{q(room)}", {}, bob.access_token)
         chat = Chat(stack, alice, bob, guild_name, space, general)
         for user in (alice, bob):
-            open_channel(user, guild_name, general)
+            open_channel(user, guild_name)
         yield chat
     finally:
         for user in (alice, bob):

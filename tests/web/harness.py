@@ -127,6 +127,7 @@ class Stack:
     sfu_url: str
     directory: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    commands: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = field(default_factory=dict)
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         """One client-server API call (JSON in, JSON out); raises on a non-2xx."""
@@ -151,6 +152,27 @@ class Stack:
         }
         reply: dict[str, Any] = self.api("POST", "/_matrix/client/v3/register", body)
         return reply
+
+    def start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        """Start ``python <args>`` as process ``name`` (log in ``<name>.log``), tracked
+        so the stack stops it."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.directory / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, *args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        self.processes.append(proc)
+        self.commands[name] = (args, proc)
+        return proc
+
+    def restart_sfu(self) -> None:
+        """Stop the SFU process and start it again on the same port (a crash, or an
+        upgrade): calls in progress lose their socket and must reconnect."""
+        args, proc = self.commands["sfu"]
+        _stop(proc)
+        self.processes.remove(proc)
+        new = self.start("sfu", args)
+        _wait_http(self.sfu_url + "/health", new, "the SFU")
 
     def logs(self) -> str:
         parts = []
@@ -236,23 +258,9 @@ def running_stack(directory: Path, database_dsn: str | None = None) -> Iterator[
         sfu_url=f"http://127.0.0.1:{sfu_port}",
         directory=directory,
     )
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
-        for name, args in (
-            ("homeserver", ["-m", "homeserver", "run", "--config", str(hs_config)]),
-            ("sfu", ["-m", "sfu", "run", "--config", str(sfu_config)]),
-        ):
-            with open(directory / f"{name}.log", "wb") as log:
-                stack.processes.append(
-                    subprocess.Popen(
-                        [sys.executable, *args],
-                        cwd=REPO,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env=env,
-                    )
-                )
-        hs_proc, sfu_proc = stack.processes
+        hs_proc = stack.start("homeserver", ["-m", "homeserver", "run", "--config", str(hs_config)])
+        sfu_proc = stack.start("sfu", ["-m", "sfu", "run", "--config", str(sfu_config)])
         try:
             _wait_http(stack.base_url + "/_matrix/client/versions", hs_proc, "the homeserver")
             _wait_http(stack.sfu_url + "/health", sfu_proc, "the SFU")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 HISTORY = 75  # more than two pages of /messages (30) and the initial sync (30)
 
@@ -33,7 +33,7 @@ def test_scrolling_back_loads_older_messages_and_keeps_the_view(chat: Chat) -> N
         chat.send(chat.alice, f"old message {i:03d}")
     bob = chat.bob.page
     bob.reload()
-    open_channel(chat.bob, chat.guild_name, chat.channel)
+    open_channel(chat.bob, chat.guild_name)
     expect(message(bob, f"old message {HISTORY - 1:03d}")).to_be_visible()
     first = message(bob, "old message 000")
     scroller = bob.get_by_role("log")
@@ -42,9 +42,8 @@ def test_scrolling_back_loads_older_messages_and_keeps_the_view(chat: Chat) -> N
             break
         top_before = bob.locator(".tl-body").first.inner_text()
         scroller.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
-        bob.wait_for_function(
-            "t => document.querySelector('.tl-body').innerText !== t", arg=top_before, timeout=10_000
-        )
+        changed = "t => document.querySelector('.tl-body').innerText !== t"
+        bob.wait_for_function(changed, arg=top_before, timeout=10_000)
         # The message that was at the top is still on screen: the view did not jump.
         anchor = message(bob, top_before)
         expect(anchor).to_be_in_viewport()
@@ -76,7 +75,8 @@ def test_a_failed_send_keeps_the_text_and_retry_sends_it(chat: Chat) -> None:
 
 def test_no_write_permission_disables_the_composer(chat: Chat) -> None:
     bob = chat.bob.page
-    chat.put_state(chat.alice, chat.channel, "im.concord.channel_permissions", "", {"write": ["admin"]})
+    admins_only = {"write": ["admin"]}
+    chat.put_state(chat.alice, chat.channel, "im.concord.channel_permissions", "", admins_only)
     box = bob.get_by_label("Message (read only)")
     expect(box).to_be_disabled()
     expect(box).to_have_attribute(

@@ -20,11 +20,11 @@ from .chat_setup import Chat, chat_in_guild
 from .harness import Stack, screenshot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 pytest.importorskip("playwright")
-from PIL import Image  # noqa: E402
-from playwright.sync_api import expect  # noqa: E402
+from PIL import Image
+from playwright.sync_api import expect
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,8 @@ def drop_file(page: Page, name: str, mime: str, data: bytes) -> None:
             dt.items.add(new File([bytes], name, {type: mime}));
             const target = document.querySelector('.tl-list');
             for (const type of ['dragenter', 'dragover', 'drop']) {
-                target.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+                const init = {bubbles: true, cancelable: true, dataTransfer: dt};
+                target.dispatchEvent(new DragEvent(type, init));
             }
         }""",
         [name, mime, base64.b64encode(data).decode()],
@@ -84,11 +85,13 @@ def image_decoded(page: Page, alt: str) -> None:
 
 def test_image_gif_and_audio_reach_the_other_person(chat: Chat, tmp_path: Path) -> None:
     alice, bob = chat.alice.page, chat.bob.page
+
     # Slow the upload down a little so that the progress bar is there to be seen.
-    alice.route(
-        "**/_matrix/media/v3/upload**",
-        lambda route: (alice.wait_for_timeout(400), route.continue_())[1],
-    )
+    def slow(route: Route) -> None:
+        alice.wait_for_timeout(400)
+        route.continue_()
+
+    alice.route("**/_matrix/media/v3/upload**", slow)
     alice.get_by_label("Upload a file").set_input_files(str(png(tmp_path / "red.png")))
     expect(alice.get_by_label("Uploading red.png")).to_be_visible()
     image_decoded(bob, "red.png")

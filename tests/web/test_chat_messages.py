@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .chat_setup import Chat, chat_in_guild, composer, message
+from .chat_setup import Chat, chat_in_guild, composer, message, q, read_receipt
 from .harness import Stack, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytest.importorskip("playwright")
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 HIGHLIGHTED = re.compile(r"\btl-highlight\b")
 
@@ -40,6 +40,9 @@ def test_send_receive_reply_and_edit(chat: Chat) -> None:
     expect(box).to_have_value("")
     expect(message(bob, "Hello Bob, line one")).to_contain_text("line two")
     expect(message(bob, "Hello Bob")).to_contain_text(chat.alice.localpart)
+    # Bob has read it: his client sent a read receipt for it.
+    hello_id = message(bob, "Hello Bob").get_attribute("data-event-id")
+    assert hello_id and read_receipt(chat, chat.bob) == hello_id
 
     # Bob replies: the quote is shown above his composer, then on his message for both.
     row = message(bob, "Hello Bob")
@@ -61,7 +64,8 @@ def test_send_receive_reply_and_edit(chat: Chat) -> None:
     edited = message(bob, "Hello Bob, edited")
     expect(edited).to_contain_text("(edited)")
     # The reply's quote follows the edit.
-    expect(message(bob, "Hi Alice, replying").locator(".tl-quote")).to_contain_text("Hello Bob, edited")
+    quote = message(bob, "Hi Alice, replying").locator(".tl-quote")
+    expect(quote).to_contain_text("Hello Bob, edited")
 
     # And through the menu.
     mine = message(alice, "Hello Bob, edited")
@@ -79,7 +83,8 @@ def test_reactions_picker_hover_list_and_toggle(chat: Chat) -> None:
     row = message(bob, "React to this")
     row.hover()
     row.get_by_role("button", name="Add reaction").click()
-    bob.get_by_role("dialog", name="Pick a reaction").get_by_role("button", name="React with 🎉").click()
+    picker = bob.get_by_role("dialog", name="Pick a reaction")
+    picker.get_by_role("button", name="React with 🎉").click()
     chip = message(alice, "React to this").get_by_role("button", name="🎉 1")
     expect(chip).to_be_visible()
     chip.hover()
@@ -109,7 +114,8 @@ def test_delete_own_admin_deletes_others_member_cannot(chat: Chat) -> None:
     own = message(bob, "Bob's first")
     own.hover()
     own.get_by_role("button", name="Delete").click()
-    bob.get_by_role("alertdialog", name="Delete message").get_by_role("button", name="Delete").click()
+    confirm = bob.get_by_role("alertdialog", name="Delete message")
+    confirm.get_by_role("button", name="Delete").click()
     expect(message(alice, "Bob's first")).to_have_count(0)
     expect(message(bob, "Bob's first")).to_have_count(0)
     # Alice (Admin) deletes Bob's other message; cancelling first changes nothing.
@@ -140,11 +146,11 @@ def test_typing_indicator(chat: Chat) -> None:
 def test_user_and_role_mentions_highlight_the_right_people(chat: Chat) -> None:
     alice, bob = chat.alice.page, chat.bob.page
     # A mentionable role "Crew" held by Alice (set up through the API).
-    chat.put_state(chat.alice, chat.space, "im.concord.role", "crew",
-                   {"name": "Crew", "position": 5, "color": "#e67e22", "mentionable": True})  # fmt: skip
-    key = chat.alice.user_id[1:]
-    current = chat.api(chat.alice, "GET", f"/_matrix/client/v3/rooms/{chat.space.replace('!', '%21')}"
-                       f"/state/im.concord.member_roles/{key.replace(':', '%3A')}")  # fmt: skip
+    crew = {"name": "Crew", "position": 5, "color": "#e67e22", "mentionable": True}
+    chat.put_state(chat.alice, chat.space, "im.concord.role", "crew", crew)
+    key = chat.alice.user_id[1:]  # member_roles state keys drop the "@"
+    path = f"/_matrix/client/v3/rooms/{q(chat.space)}/state/im.concord.member_roles/{q(key)}"
+    current = chat.api(chat.alice, "GET", path)
     roles = sorted({*current.get("roles", []), "crew"})
     chat.put_state(chat.alice, chat.space, "im.concord.member_roles", key, {"roles": roles})
 
@@ -170,8 +176,8 @@ def test_user_and_role_mentions_highlight_the_right_people(chat: Chat) -> None:
     box.press("Enter")
     box.type("meeting now")
     box.press("Enter")
-    crew = message(alice, "meeting now")
-    expect(crew.locator(".tl-mention")).to_have_text("@Crew")
-    expect(crew).to_have_class(HIGHLIGHTED)
+    to_crew = message(alice, "meeting now")
+    expect(to_crew.locator(".tl-mention")).to_have_text("@Crew")
+    expect(to_crew).to_have_class(HIGHLIGHTED)
     expect(message(bob, "meeting now")).not_to_have_class(HIGHLIGHTED)
     screenshot(alice, "chat-mentions")

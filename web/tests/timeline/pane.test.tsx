@@ -16,8 +16,10 @@ function fakeModel(items: MessageItem[], extra: Partial<ChannelModel> = {}): Cha
     roomId: "!r:x",
     me: "@me:x",
     name: "general",
+    isDm: false,
     items,
     byId: new Map(items.map((i) => [i.id, i])),
+    deleted: new Set(["$gone"]),
     person: (id) => ({ id, name: names[id] ?? id }),
     members: Object.entries(names).map(([id, name]) => ({ id, name })),
     mentionableRoles: [{ id: "mods", name: "Mods" }],
@@ -139,6 +141,11 @@ describe("ChannelPane", () => {
       "m.new_content": { msgtype: "m.text", body: "new", "m.mentions": { user_ids: ["@bob:x"] } },
       "m.relates_to": { rel_type: "m.replace", event_id: "$1" },
     });
+  });
+
+  it("says when a replied-to message was deleted", () => {
+    render(<ChannelPane model={fakeModel([msg("$2", "@bob:x", "answer", { replyTo: "$gone" })])} actions={fakeActions()} />);
+    expect(screen.getByText("Original message was deleted")).toBeTruthy();
   });
 
   it("words the typing indicator", () => {

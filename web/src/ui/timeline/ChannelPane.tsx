@@ -1,7 +1,8 @@
 /**
  * The channel view itself, given its model and actions: header, message list, typing
  * indicator, composer, uploads (button or drag-and-drop onto the channel, with
- * progress) and errors in plain words. ChannelView.tsx wires it to the client.
+ * progress) and errors in plain words. ChannelView.tsx wires it to the client; the
+ * shell draws the channel header (name, description) above it.
  */
 import { useState } from "preact/hooks";
 
@@ -48,6 +49,8 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [errors, setErrors] = useState<string[]>([]);
   const [dragging, setDragging] = useState(false);
+  // Bumped on each send: the list jumps to the present, as after sending in Discord.
+  const [sent, setSent] = useState(0);
 
   const showError = (message: string) => setErrors((es) => [...es.slice(-2), message]);
 
@@ -62,7 +65,10 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
       const setProgress = (progress: number) =>
         setUploads((us) => us.map((u) => (u.id === id ? { ...u, progress } : u)));
       Promise.all([actions.upload(file, setProgress), imageSize(file)])
-        .then(([mxc, size]) => actions.send(fileContent(file, mxc, size)))
+        .then(([mxc, size]) => {
+          actions.send(fileContent(file, mxc, size));
+          setSent((n) => n + 1);
+        })
         .catch((e: unknown) => showError(errorText(e)))
         .finally(() => setUploads((us) => us.filter((u) => u.id !== id)));
     }
@@ -101,16 +107,11 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
         uploadFiles([...(e.dataTransfer?.files ?? [])]);
       }}
     >
-      <header class="tl-header">
-        <h1>
-          <span aria-hidden="true">#</span> {model.name}
-        </h1>
-        {model.topic && <p class="tl-topic">{model.topic}</p>}
-      </header>
       <MessageList
         model={model}
         actions={actions}
         editing={editing}
+        sent={sent}
         onReply={(item) => {
           setEditing(null);
           setReplyTo(item);
@@ -146,6 +147,7 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
         onSend={(content) => {
           actions.send(content);
           setReplyTo(null);
+          setSent((n) => n + 1);
         }}
         onEditLast={editLast}
         onFiles={uploadFiles}

@@ -136,7 +136,7 @@ export function Composer(props: ComposerProps) {
   };
 
   const replyAuthor = props.replyTo ? model.person(props.replyTo.sender) : null;
-  const placeholder = disabled ? model.readOnlyReason : `Message ${model.name.startsWith("#") ? model.name : "#" + model.name}`;
+  const placeholder = disabled ? model.readOnlyReason : `Message ${model.isDm ? "@" : "#"}${model.name}`;
 
   return (
     <div class="tl-composer">

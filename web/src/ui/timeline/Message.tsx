@@ -36,7 +36,8 @@ function fullTime(ts: number): string {
 function ReplyQuote({ model, actions, target }: { model: ChannelModel; actions: ChannelActions; target: string }) {
   const original = model.byId.get(target);
   if (!original) {
-    return <div class="tl-quote tl-quote-missing">Replying to a message that is not loaded</div>;
+    const why = model.deleted.has(target) ? "Original message was deleted" : "Replying to a message that is not loaded";
+    return <div class="tl-quote tl-quote-missing">{why}</div>;
   }
   const author = model.person(original.sender);
   const isFile = typeof original.content["url"] === "string";

@@ -20,6 +20,8 @@ export interface MessageListProps {
   model: ChannelModel;
   actions: ChannelActions;
   editing: string | null;
+  /** Changes on each send of mine: jump to the present. */
+  sent: number;
   onReply: (item: MessageItem) => void;
   onEdit: (item: MessageItem | null) => void;
   onSaveEdit: (item: MessageItem, body: string) => void;
@@ -67,6 +69,10 @@ export function MessageList(props: MessageListProps) {
     }
   }, [firstId, lastId, model.items.length]);
 
+  useEffect(() => {
+    if (props.sent > 0) jump();
+  }, [props.sent]);
+
   // An initial screen that does not overflow shows no scrollbar to pull on: fill it.
   useEffect(() => {
     const el = scroller.current;
@@ -113,8 +119,17 @@ export function MessageList(props: MessageListProps) {
           </div>
         ) : (
           <div class="tl-start">
-            <h2>Welcome to {model.name}!</h2>
-            <p>This is the start of the channel.</p>
+            {model.isDm ? (
+              <>
+                <h2>{model.name}</h2>
+                <p>This is the beginning of your direct message history with {model.name}.</p>
+              </>
+            ) : (
+              <>
+                <h2>Welcome to {model.name}!</h2>
+                <p>This is the start of the channel.</p>
+              </>
+            )}
           </div>
         )}
         {groups.map(({ item, head, newDay }) => (

@@ -21,11 +21,15 @@ export interface ChannelModel {
   roomId: string;
   me: string;
   name: string;
+  /** A conversation with people rather than a named channel (a DM). */
+  isDm: boolean;
   topic?: string;
   /** Messages oldest first, local echoes (pending/failed) last. */
   items: MessageItem[];
   /** A message by id among `items` (reply quotes). */
   byId: ReadonlyMap<string, MessageItem>;
+  /** Ids of redacted events (a reply to one says the original was deleted). */
+  deleted: ReadonlySet<string>;
   person(userId: string): Person;
   /** Joined members, for autocomplete. */
   members: UserEntry[];

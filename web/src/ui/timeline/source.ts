@@ -157,14 +157,18 @@ export function buildModel(client: MatrixClient, state: StoreState, roomId: stri
   const can = abilities(get, me);
   const nameContent = get("m.room.name", "")?.content;
   const topicContent = get("m.room.topic", "")?.content;
-  const name = typeof nameContent?.["name"] === "string" && nameContent["name"] ? nameContent["name"] : dmName(room, me, person);
+  const named = typeof nameContent?.["name"] === "string" && nameContent["name"] !== "";
+  const isDm = !named && parentSpace(state, room) === undefined;
+  const name = named ? String(nameContent["name"]) : dmName(room, me, person);
   return {
     roomId,
     me,
     name,
+    isDm,
     topic: typeof topicContent?.["topic"] === "string" ? topicContent["topic"] : undefined,
     items,
     byId,
+    deleted: new Set(Object.keys(room.relations.redactions)),
     person,
     members: joined,
     mentionableRoles,

@@ -1,0 +1,147 @@
+/**
+ * Voice, video and screen share in the web client (DESIGN.md "Voice, video and screen
+ * share"): WebRTC to Concord's SFU. Usage from the UI:
+ *
+ *   const voice = voiceOf(client);          // one per signed-in client
+ *   await voice.join(roomId);               // leaves another channel first
+ *   voice.current.value                     // the VoiceConnection (signals: status,
+ *                                           // participants, remote, speaking, muted, ...)
+ *   callMembersOf(client.store.state.value.rooms[roomId])  // who is in a channel, from
+ *                                           // its org.matrix.msc3401.call.member state
+ */
+
+import { signal, type Signal } from "@preact/signals";
+
+import type { MatrixClient } from "../matrix/client";
+import { MatrixError } from "../matrix/http";
+import type { RoomState } from "../matrix/store";
+import { ElementAudioOutput, LevelSpeakingDetector } from "./audio";
+import { VoiceConnection, type ConnectionDeps } from "./connection";
+import { FOCUS_TYPE, requestGrant, sfuUrlFrom, type Fetch, type SfuGrant } from "./focus";
+import { browserDevices, WebRtcPublisher, WebRtcSubscriber } from "./webrtc";
+
+export { VoiceConnection } from "./connection";
+export type { RemoteMedia, VoiceStatus } from "./connection";
+export type { Participant, TrackKind } from "./protocol";
+
+export const CALL_MEMBER = "org.matrix.msc3401.call.member";
+
+export interface CallMember {
+  userId: string;
+  deviceId: string;
+  tracks: string[];
+  focusUrl: string | null;
+}
+
+function focusUrlOf(content: Record<string, unknown> | undefined): string | null {
+  const focus = content?.["focus_active"] as { type?: unknown; url?: unknown } | undefined;
+  return focus && focus.type === FOCUS_TYPE && typeof focus.url === "string" ? focus.url : null;
+}
+
+/** Who is in the voice channel now: non-empty call.member state (MSC3401/MSC4143; the
+ * SFU's bot sends one per device, state key `_{user}_{device}`, empty once they left). */
+export function callMembersOf(room: RoomState | undefined): CallMember[] {
+  const events = room?.state[CALL_MEMBER] ?? {};
+  const members: CallMember[] = [];
+  for (const [stateKey, event] of Object.entries(events)) {
+    const c = event.content as Record<string, unknown>;
+    if (!c || Object.keys(c).length === 0) continue;
+    const userId = typeof c["im.concord.user_id"] === "string" ? c["im.concord.user_id"] : stateKey.split("_")[1] ?? "";
+    if (!userId.startsWith("@")) continue;
+    const tracks = Array.isArray(c["im.concord.tracks"]) ? c["im.concord.tracks"].filter((t) => typeof t === "string") : [];
+    members.push({ userId, deviceId: typeof c.device_id === "string" ? c.device_id : "", tracks, focusUrl: focusUrlOf(c) });
+  }
+  return members.sort((a, b) => a.userId.localeCompare(b.userId));
+}
+
+/** SFUs that may serve `room`: the foci its call.member state names (a user of another
+ * server joins the room's own SFU), most recent first. */
+function roomFoci(room: RoomState | undefined): string[] {
+  const urls: string[] = [];
+  for (const event of Object.values(room?.state[CALL_MEMBER] ?? {})) {
+    const e = event as { content: Record<string, unknown>; unsigned?: { prev_content?: Record<string, unknown> } };
+    for (const url of [focusUrlOf(e.content), focusUrlOf(e.unsigned?.prev_content)]) {
+      if (url && /^https?:\/\//.test(url) && !urls.includes(url)) urls.push(url.replace(/\/+$/, ""));
+    }
+  }
+  return urls;
+}
+
+/** The active call of one signed-in client (one call at a time, as in Discord). */
+export class Voice {
+  readonly current: Signal<VoiceConnection | null> = signal(null);
+  private readonly client: MatrixClient;
+  private readonly fetchImpl: Fetch;
+
+  constructor(client: MatrixClient, fetchImpl?: Fetch) {
+    this.client = client;
+    this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));
+    // Closing the tab leaves at once (else the SFU waits for its drop timeout).
+    if (typeof window !== "undefined") window.addEventListener("pagehide", () => this.leave());
+  }
+
+  /** Join `roomId`'s call (leaving any other first). */
+  async join(roomId: string): Promise<VoiceConnection> {
+    const existing = this.current.value;
+    if (existing && existing.roomId === roomId) {
+      if (existing.status.value === "failed" || existing.status.value === "idle") await existing.join();
+      return existing;
+    }
+    existing?.leave();
+    const connection = new VoiceConnection(roomId, this.client.userId, this.deps(roomId));
+    this.current.value = connection;
+    await connection.join();
+    return connection;
+  }
+
+  leave(): void {
+    this.current.value?.leave();
+    this.current.value = null;
+  }
+
+  /** Our homeserver's SFU first; if it has none or refuses (its bot is not in a room of
+   * another server), the SFUs the room's call.member state names. */
+  private async grant(roomId: string): Promise<SfuGrant> {
+    const own = sfuUrlFrom((await this.client.wellKnown()) as Record<string, unknown>);
+    const candidates = [own, ...roomFoci(this.client.store.state.value.rooms[roomId])].filter(
+      (u, i, all): u is string => !!u && all.indexOf(u) === i,
+    );
+    if (candidates.length === 0) {
+      throw new MatrixError(0, "CONCORD_NO_SFU", "Voice isn't available: this homeserver has no voice server.");
+    }
+    let last: unknown = null;
+    for (const url of candidates) {
+      try {
+        return await requestGrant(this.fetchImpl, this.client.session, url, roomId);
+      } catch (err) {
+        last = err;
+        if (!(err instanceof MatrixError) || err.errcode !== "M_FORBIDDEN") throw err;
+      }
+    }
+    throw last;
+  }
+
+  private deps(roomId: string): ConnectionDeps {
+    return {
+      grant: () => this.grant(roomId),
+      webSocket: (url) => new WebSocket(url),
+      publisher: () => new WebRtcPublisher(),
+      subscriber: () => new WebRtcSubscriber(),
+      devices: browserDevices,
+      audio: () => new ElementAudioOutput(),
+      speaking: (onSpeaking) => new LevelSpeakingDetector(onSpeaking),
+    };
+  }
+}
+
+const voices = new WeakMap<MatrixClient, Voice>();
+
+/** The Voice of `client` (created on first use). */
+export function voiceOf(client: MatrixClient): Voice {
+  let voice = voices.get(client);
+  if (!voice) {
+    voice = new Voice(client);
+    voices.set(client, voice);
+  }
+  return voice;
+}
