@@ -6,10 +6,8 @@
  */
 import { useState } from "preact/hooks";
 
-import type { ChannelActions, ChannelModel, Person } from "./channelModel";
+import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
-import type { MessageItem } from "./model/aggregate";
-import { mentionsUser } from "./model/guildInfo";
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
 import { EmojiPicker, ReactionChips } from "./Reactions";
 
@@ -33,7 +31,7 @@ function fullTime(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
-function ReplyQuote({ model, actions, target }: { model: ChannelModel; actions: ChannelActions; target: string }) {
+function ReplyQuote({ model, target }: { model: ChannelModel; target: string }) {
   const original = model.byId.get(target);
   if (!original) {
     const why = model.deleted.has(target) ? "Original message was deleted" : "Replying to a message that is not loaded";
@@ -48,7 +46,7 @@ function ReplyQuote({ model, actions, target }: { model: ChannelModel; actions: 
         @{author.name}
       </span>
       <span class="tl-quote-body">
-        {isFile ? <MessageBody model={model} actions={actions} content={{ body: original.content["body"] }} /> : <TextBody model={model} content={original.content} />}
+        {isFile ? original.body : <TextBody model={model} content={original.content} body={original.body} />}
       </span>
     </div>
   );
@@ -67,7 +65,7 @@ export interface MessageProps {
 }
 
 function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body: string) => void; onCancel: () => void }) {
-  const [text, setText] = useState(String(item.content["body"] ?? ""));
+  const [text, setText] = useState(item.body);
   return (
     <div class="tl-edit">
       <textarea
@@ -113,7 +111,7 @@ export function Message(props: MessageProps) {
   const author = model.person(item.sender);
   const mine = item.sender === model.me;
   const local = item.pending !== undefined;
-  const highlighted = !mine && mentionsUser(model.guild, item.content, item.sender, model.me);
+  const highlighted = item.mentionsMe;
   const canDelete = !local && (mine || model.abilities.redactOthers);
   const canEdit = !local && mine && typeof item.content["url"] !== "string";
   const classes = ["tl-msg", head ? "tl-head" : "tl-cont", highlighted ? "tl-highlight" : "", local ? `tl-${item.pending}` : ""];
@@ -132,7 +130,7 @@ export function Message(props: MessageProps) {
 
   return (
     <article class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
-      {item.replyTo && <ReplyQuote model={model} actions={actions} target={item.replyTo} />}
+      {item.replyTo && <ReplyQuote model={model} target={item.replyTo} />}
       <div class="tl-row">
         <div class="tl-gutter">
           {head || item.replyTo ? <Avatar person={author} /> : <time class="tl-hover-time" title={fullTime(item.ts)}>{time(item.ts)}</time>}
@@ -152,11 +150,14 @@ export function Message(props: MessageProps) {
             <EditBox item={item} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
           ) : (
             <div class="tl-body">
-              <MessageBody model={model} actions={actions} content={item.content} />
+              <MessageBody model={model} actions={actions} content={item.content} body={item.body} />
               {item.edited && <span class="tl-edited"> (edited)</span>}
             </div>
           )}
-          {item.pending === "sending" && <div class="tl-status">Sending…</div>}
+          {item.upload !== undefined && item.pending === "sending" && (
+            <progress class="tl-progress" aria-label={`Uploading ${item.body}`} max={1} value={item.upload} />
+          )}
+          {item.pending === "sending" && item.upload === undefined && <div class="tl-status">Sending…</div>}
           {item.pending === "failed" && item.txnId && (
             <div class="tl-status tl-failed" role="alert">
               Not sent{item.failure ? `: ${item.failure}` : "."}{" "}

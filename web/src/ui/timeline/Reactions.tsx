@@ -4,9 +4,8 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { ChannelModel } from "./channelModel";
+import type { ChannelModel, ReactionChip } from "./channelModel";
 import { EMOJI, QUICK_REACTIONS } from "./emoji";
-import type { ReactionChip } from "./model/aggregate";
 
 function reactorsText(model: ChannelModel, chip: ReactionChip): string {
   const names = chip.senders.map((id) => model.person(id).name);
