@@ -1,11 +1,12 @@
 // The client object the UI holds: one session's HTTP, store and sync, wired together.
 
 import { clearSession, defaultStorage, saveSession, wellKnownOf, type Session } from "./auth";
-import { Http, type FetchLike } from "./http";
+import { Http, path, type FetchLike } from "./http";
 import { applySync } from "./reduce";
 import { Store } from "./store";
 import { SyncEngine, type WebSocketFactory } from "./sync";
 import type { Json } from "./types";
+import { guildOfChannel } from "./views";
 
 export interface ClientOptions {
   fetchImpl?: FetchLike;
@@ -14,6 +15,12 @@ export interface ClientOptions {
   now?: () => number;
   /** Passed to the sync engine (tests make them instant). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Join invites to channels of guilds we are in (default false: the shell may do it
+   * itself). The steward invites members into each channel they may read (README "The
+   * Concord layer"); in Discord terms being in the guild is being in those channels.
+   */
+  autoJoinGuildChannels?: boolean;
 }
 
 const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
@@ -27,6 +34,8 @@ export class MatrixClient {
   readonly storage: Storage | null;
   private readonly fetchImpl: FetchLike | undefined;
   private wellKnownCache: Promise<Json> | null = null;
+  private readonly autoJoin: boolean;
+  private readonly joining = new Set<string>();
 
   constructor(session: Session, opts: ClientOptions = {}) {
     this.session = session;
@@ -35,13 +44,17 @@ export class MatrixClient {
     this.now = opts.now ?? (() => Date.now());
     this.http = new Http(session.baseUrl, session.accessToken, opts.fetchImpl);
     this.store = new Store(session.userId);
+    this.autoJoin = opts.autoJoinGuildChannels ?? false;
     this.http.onUnknownToken = () => this.endSession();
     this.sync = new SyncEngine({
       http: this.http,
       webSocket: opts.webSocket,
       sleep: opts.sleep,
       callbacks: {
-        onSync: (body) => this.store.update((s) => applySync(s, body, this.now())),
+        onSync: (body) => {
+          this.store.update((s) => applySync(s, body, this.now()));
+          if (this.autoJoin) this.joinGuildChannelInvites();
+        },
         onStatus: (status, transport, error) => {
           this.store.syncStatus.value = status;
           this.store.transport.value = transport;
@@ -65,6 +78,19 @@ export class MatrixClient {
   stop(): void {
     this.sync.stop();
     this.store.syncStatus.value = "stopped";
+  }
+
+  /** Join each pending invite to a channel of a guild we are in (once per room). */
+  private joinGuildChannelInvites(): void {
+    const s = this.store.value;
+    for (const room of Object.values(s.rooms)) {
+      if (room.membership !== "invite" || this.joining.has(room.roomId)) continue;
+      if (!guildOfChannel(s, room.roomId)) continue;
+      this.joining.add(room.roomId);
+      this.http.post(path`/_matrix/client/v3/rooms/${room.roomId}/join`, {}).catch(() => {
+        // Left as an invite: the UI shows it and the user can join by hand.
+      });
+    }
   }
 
   /** The server ended our session (token revoked or expired): forget it locally. */

@@ -58,6 +58,8 @@ export function plainWords(errcode: string, serverMessage: string, status: numbe
   if (errcode === "M_FORBIDDEN" && /password|credentials/i.test(serverMessage)) {
     return "Wrong username or password.";
   }
+  // The server's words name the field at fault: more use than a generic sentence.
+  if ((errcode === "M_INVALID_PARAM" || errcode === "M_BAD_JSON") && serverMessage) return serverMessage;
   const known = PLAIN[errcode];
   if (known) return known;
   if (status >= 500) return "The server had a problem. Please try again.";

@@ -118,7 +118,11 @@ function strippedRoom(old: RoomState | undefined, roomId: string, events: BasicE
 }
 
 function presenceFrom(event: BasicEvent, now: number): Presence {
-  const c = event.content;
+  return presenceFromContent(event.content, now);
+}
+
+/** m.presence content (or a GET /presence body) → Presence; last_active_ago made absolute. */
+export function presenceFromContent(c: Json, now: number): Presence {
   const ago = typeof c["last_active_ago"] === "number" ? c["last_active_ago"] : null;
   return {
     presence: typeof c["presence"] === "string" ? c["presence"] : "offline",

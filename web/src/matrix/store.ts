@@ -146,6 +146,8 @@ export class Store {
   readonly syncError: Signal<string | null> = signal(null);
   /** Set when the server invalidated our session (the UI goes back to login). */
   readonly loggedOut: Signal<boolean> = signal(false);
+  /** Upload progress of attachments being sent, by the local echo's txn id. */
+  readonly uploads: Signal<Record<string, { loaded: number; total: number }>> = signal({});
 
   constructor(userId: string | null = null) {
     this.state = signal(emptyState(userId));

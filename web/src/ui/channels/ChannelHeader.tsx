@@ -1,3 +1,4 @@
+import { MembersIcon, SpeakerIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { plain } from "../common/errors";
@@ -32,7 +33,7 @@ export function ChannelHeader(props: { roomId: string; dmWith?: string | null; s
   return (
     <header class="channel-header">
       <span class="channel-icon" aria-hidden="true">
-        {props.dmWith ? "@" : voice ? "🔊" : "#"}
+        {props.dmWith ? "@" : voice ? <SpeakerIcon /> : "#"}
       </span>
       <h2>{name}</h2>
       {editing !== null ? (
@@ -69,7 +70,7 @@ export function ChannelHeader(props: { roomId: string; dmWith?: string | null; s
           aria-pressed={props.showMembers}
           onClick={props.onToggleMembers}
         >
-          👥
+          <MembersIcon />
         </button>
       ) : null}
     </header>

@@ -1,3 +1,4 @@
+import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { plain } from "../common/errors";
@@ -8,6 +9,8 @@ import { ChannelSettings } from "./ChannelSettings";
 import { collapsedIn, toggleCollapsed, UI_ACCOUNT_DATA } from "./collapsed";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
+
+const classes = (...names: (string | false)[]) => names.filter(Boolean).join(" ");
 
 // What is being dragged, kept here: dataTransfer cannot be read during dragover.
 type Drag = { kind: "category"; id: string } | { kind: "channel"; roomId: string } | null;
@@ -92,9 +95,10 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     return (
       <li
         key={c.roomId}
-        class={`channel ${active ? "active" : ""} ${unread ? "unread" : ""} ${isMuted ? "muted" : ""} ${over === `ch:${c.roomId}` ? "drop-above" : ""}`}
+        class={classes("channel", active && "active", unread && "unread", isMuted && "muted", over === `ch:${c.roomId}` && "drop-above")}
         data-testid="channel-row"
         data-channel-name={c.name}
+        data-room-id={c.roomId}
         {...dragProps({ kind: "channel", roomId: c.roomId })}
         {...dropProps(`ch:${c.roomId}`, "channel", () => dropChannel(c.category, c.roomId))}
       >
@@ -106,7 +110,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           onClick={() => openChannel(guild.roomId, c.roomId)}
         >
           <span class="channel-icon" aria-hidden="true">
-            {c.kind === "voice" ? "🔊" : "#"}
+            {c.kind === "voice" ? <SpeakerIcon /> : "#"}
           </span>
           <span class="channel-name">{c.name}</span>
           {c.highlights > 0 ? (
@@ -125,10 +129,10 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           title={isMuted ? "Unmute channel" : "Mute channel"}
           onClick={() => props.onMuted(c.roomId, !isMuted)}
         >
-          {isMuted ? "🔕" : "🔔"}
+          <BellIcon off={isMuted} />
         </button>
         <button type="button" class="icon hover-only" aria-label={`Edit ${c.name}`} onClick={() => setEditing(c.roomId)}>
-          ⚙
+          <GearIcon />
         </button>
       </li>
     );

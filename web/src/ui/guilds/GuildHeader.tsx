@@ -1,3 +1,4 @@
+import { GearIcon, PersonAddIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Dialog, ErrorText } from "../common/Dialog";
@@ -19,11 +20,11 @@ export function GuildHeader(props: { guild: Guild }) {
       <div class="guild-title">
         <h1>{props.guild.name}</h1>
         <button type="button" class="icon" aria-label="Invite people" title="Invite people" onClick={() => setOpen("invite")}>
-          👤+
+          <PersonAddIcon />
         </button>
         {mayEdit ? (
           <button type="button" class="icon" aria-label="Guild settings" title="Guild settings" onClick={() => setOpen("settings")}>
-            ⚙
+            <GearIcon />
           </button>
         ) : null}
       </div>

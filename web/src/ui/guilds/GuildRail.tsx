@@ -1,3 +1,4 @@
+import { HomeIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
@@ -22,7 +23,7 @@ export function GuildRail() {
         aria-current={current === null ? "page" : undefined}
         onClick={() => openGuild(null)}
       >
-        <span class="rail-home">✉</span>
+        <HomeIcon />
       </button>
       <hr />
       {guilds.map((g) => (

@@ -37,9 +37,10 @@ export function RolesEditor(props: { guild: Guild }) {
 
   const create = async () => {
     setError(null);
-    // Just above the most senior role we may still manage, below our own rank.
-    const below = roles.filter((r) => r.position < rank).map((r) => r.position);
-    const position = Math.min(rank - 1, below.length ? Math.max(...below) + 1 : 1);
+    // Like Discord, a new role starts at the bottom: below every existing role (and so
+    // below our own rank), leaving room to slot others in between.
+    const lowest = Math.min(rank, ...roles.map((r) => r.position));
+    const position = Math.max(0, Math.min(rank - 1, lowest - 10));
     if (position < 0) {
       setError("You need a role above the new one to create it.");
       return;

@@ -1,5 +1,8 @@
+import { useEffect } from "preact/hooks";
+
 import { Avatar } from "../common/Avatar";
 import { profilePopup, useShell } from "../shell/context";
+import { askPresence } from "../shell/presence";
 import { type Guild, rolesOf, userView } from "../shell/model";
 import { memberSections, nameColor } from "./grouping";
 
@@ -11,6 +14,7 @@ export function MemberList(props: { guild: Guild }) {
   const room = s.rooms[g.roomId];
   // The steward (a creator that is not the owner) is infrastructure, not a member to show.
   const people = g.members.filter((u) => !g.creators.has(u) || u === g.owner);
+  useEffect(() => askPresence(actions.http, s.presence, people), [people.join(",")]);
   const infos = people.map((userId) => {
     const v = userView(s, userId, room);
     return { userId, displayName: v.displayName, roles: rolesOf(g, userId), status: v.status };

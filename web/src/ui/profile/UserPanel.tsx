@@ -1,3 +1,4 @@
+import { GearIcon, LogoutIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
@@ -37,10 +38,10 @@ export function UserPanel() {
         </label>
       </div>
       <button type="button" class="icon" aria-label="Profile settings" title="Profile settings" onClick={() => setEditing(true)}>
-        ⚙
+        <GearIcon />
       </button>
       <button type="button" class="icon" aria-label="Log out" title="Log out" onClick={logout}>
-        ⏻
+        <LogoutIcon />
       </button>
       {error ? (
         <p class="error" role="alert">

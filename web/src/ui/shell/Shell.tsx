@@ -13,14 +13,24 @@ import { ChannelView } from "../timeline/ChannelView";
 import { VoiceChannelView } from "../voice/VoiceChannelView";
 import { ShellActions } from "./actions";
 import { place, ShellContext, type ShellEnv } from "./context";
-import { channelInvitesToJoin, content, dmsOf, guildOf, mutedRooms } from "./model";
+import { fetchedPresence } from "./presence";
+import { channelInvitesToJoin, content, dmsOf, guildOf, mutedRooms, type StateLike } from "./model";
+
+// One merged view per (store state, fetched presence) pair, so reads stay cheap.
+let merged: { state: StateLike; fetched: object; out: StateLike } | null = null;
+function withFetchedPresence(state: StateLike, fetched: Record<string, { presence: string }>): StateLike {
+  if (merged?.state !== state || merged.fetched !== fetched) {
+    merged = { state, fetched, out: { ...state, presence: { ...fetched, ...state.presence } } };
+  }
+  return merged.out;
+}
 
 /** Discord's layout: guild rail | channel sidebar | main pane | member list. */
 export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
   const { client } = props;
   const env = useMemo<ShellEnv>(
     () => ({
-      state: () => client.store.state.value,
+      state: () => withFetchedPresence(client.store.state.value, fetchedPresence.value),
       actions: new ShellActions(client.http, client.userId, (mxc) => client.mediaUrl(mxc)),
       userId: client.userId,
       logout: props.onLogout,
@@ -73,12 +83,15 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
           ) : null}
           {channelId ? (
             <>
-              <ChannelHeader
-                roomId={channelId}
-                dmWith={dmWith}
-                showMembers={showMembers}
-                onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
-              />
+              {/* The text view (W3's ChannelPane) has its own header; voice gets ours. */}
+              {voice ? (
+                <ChannelHeader
+                  roomId={channelId}
+                  dmWith={dmWith}
+                  showMembers={showMembers}
+                  onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
+                />
+              ) : null}
               <div class="main-body">
                 {voice ? (
                   <VoiceChannelView key={channelId} client={client} roomId={channelId} />
@@ -110,7 +123,10 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
  */
 function useAutoJoinChannels(env: ShellEnv, s: ReturnType<ShellEnv["state"]>) {
   const [tried] = useState(() => new Set<string>());
-  const pending = channelInvitesToJoin(s).filter((r) => !tried.has(r));
+  const invited = channelInvitesToJoin(s);
+  // A room we were invited to again (after losing read and regaining it) is tried anew.
+  for (const roomId of [...tried]) if (s.rooms[roomId]?.membership !== "invite") tried.delete(roomId);
+  const pending = invited.filter((r) => !tried.has(r));
   useEffect(() => {
     for (const roomId of pending) {
       tried.add(roomId);
