@@ -88,6 +88,10 @@ def two_in_a_call(
     assert open_voice_channel(bob) == room_id
     wait_for_sfu_bot(stack, alice, room_id)
     join_voice(alice)
+    # Before joining, bob sees who is in the channel (its call.member state).
+    expect(bob.page.get_by_test_id("voice-member")).to_have_attribute(
+        "data-user-id", alice.user_id, timeout=LONG
+    )
     join_voice(bob)
     for page in (alice.page, bob.page):
         expect(page.get_by_test_id("voice-participant")).to_have_count(2, timeout=LONG)
