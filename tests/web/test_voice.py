@@ -28,6 +28,10 @@ def open_voice_channel(user: UserPage, name: str = "General") -> str:
     return room_id
 
 
+def voice_view(page: Page, name: str = "General") -> Locator:
+    return page.get_by_role("region", name=f"Voice channel {name}")
+
+
 def wait_for_sfu_bot(stack: Stack, user: UserPage, room_id: str) -> None:
     """The steward invites the SFU's bot into voice channels and the bot joins (async):
     before that, the SFU refuses tokens for the room."""
@@ -168,10 +172,14 @@ def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
         expect(tile(page, bob).get_by_role("img", name="Muted by a moderator")).to_be_visible(
             timeout=LONG
         )
+    expect(voice_view(bob.page).get_by_role("note")).to_have_text(
+        "A moderator muted you: the others can't hear you."
+    )
     alice.page.get_by_role("button", name=f"Unmute {bob.localpart} for everyone").click()
     expect(tile(bob.page, bob).get_by_role("img", name="Muted by a moderator")).to_have_count(
         0, timeout=LONG
     )
+    expect(voice_view(bob.page).get_by_role("note")).to_have_count(0)
 
     # The SFU goes away and comes back: both clients reconnect by themselves (new JWT,
     # new peer connections, the webcam published again) and see each other again.
