@@ -53,7 +53,9 @@ def join_voice(user: UserPage) -> float:
     """Click Join voice; the seconds until the call is connected (for the report)."""
     started = time.monotonic()
     user.page.get_by_role("button", name="Join voice").click()
-    expect(user.page.get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
+    expect(voice_view(user.page).get_by_role("status")).to_have_text(
+        "Voice connected", timeout=LONG
+    )
     return time.monotonic() - started
 
 
@@ -195,7 +197,7 @@ def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
             expect(tile(page, user)).not_to_have_attribute(
                 "data-session-id", sessions[user.localpart] or "", timeout=LONG
             )
-        expect(page.get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
+        expect(voice_view(page).get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
     assert_playing(alice.page, f"Webcam of {bob.localpart}")
     expect(bob.page.get_by_role("button", name="Camera", exact=True)).to_have_attribute(
         "aria-pressed", "true"
