@@ -36,15 +36,53 @@ libolm:
 ## on first run (sfu generate only writes what is missing); Ctrl-C stops both.
 SFU_CONFIG ?= $(dir $(CONFIG))sfu.yaml
 SFU_PORT ?= 8090
-run: $(VENV)/.installed
+run: $(VENV)/.installed web
 	@test -f $(CONFIG) || $(PY) -m homeserver generate-config --config $(CONFIG) --server-name $(SERVER_NAME)
 	@$(PY) -m sfu generate --config $(SFU_CONFIG) --homeserver-config $(CONFIG) --port $(SFU_PORT)
+	@$(PY) -c 'import sys; from pathlib import Path; from homeserver.config import load_config; \
+		print("\nConcord is starting: open " + load_config(Path(sys.argv[1])).public_baseurl + "\n")' $(CONFIG)
 	@$(PY) -m sfu run --config $(SFU_CONFIG) & sfu=$$!; \
 	trap 'kill $$sfu 2>/dev/null; wait $$sfu' EXIT INT TERM; \
 	$(PY) -m homeserver run --config $(CONFIG)
 
-## make test: lint, type checks and the whole test suite.
-test: lint typecheck pytest
+## make test: lint, type checks, the web client's checks and the whole test suite (with
+## the browser tests in Debian's Chromium, tests/web/).
+test: lint typecheck webcheck pytest
+
+## The web client (web/): `npm ci` when the lockfile changed, `npm run build` into web/dist
+## when a source changed. Without npm the server still runs, without its client at /.
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package.json
+.PHONY: web webcheck chromium
+web: $(WEB)/dist/index.html
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: install Node.js >= 20.19 (Debian: apt-get install nodejs npm)" \
+		"to build the web client; the homeserver runs without it"; fi
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	@if [ -f $(WEB)/node_modules/.installed ]; then cd $(WEB) && npm run build; \
+	else echo "web client not built (no npm): / will say so"; fi
+
+## tsc --noEmit and Vitest (the client's state logic).
+webcheck: $(WEB)/node_modules/.installed
+	cd $(WEB) && npx tsc --noEmit && npx vitest run
+
+# Debian's Chromium for the browser tests (tests/web/, driven by Playwright through its
+# executable_path: Playwright's own browser downloads are never used). Installed with
+# apt-get like libolm; skipped only where there is no apt-get.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "apt-get not found: chromium not installed (set CONCORD_CHROMIUM to a Chromium binary)"; \
+	else \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
@@ -75,8 +113,8 @@ $(SYNAPSE_VENV)/.installed-$(SYNAPSE_VERSION):
 .PHONY: synapse
 synapse: $(SYNAPSE_VENV)/.installed-$(SYNAPSE_VERSION)
 
-pytest: $(VENV)/.installed-test $(JS_IT)/node_modules/.installed synapse
-	REQUIRE_SYNAPSE=1 $(VENV)/bin/pytest
+pytest: $(VENV)/.installed-test $(JS_IT)/node_modules/.installed synapse chromium web
+	REQUIRE_SYNAPSE=1 REQUIRE_BROWSER=1 $(VENV)/bin/pytest
 
 ## make bench: benchmarks (not part of make test).
 bench: $(VENV)/.installed-test

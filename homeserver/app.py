@@ -13,7 +13,7 @@ from federation import rooms_setup as federation_rooms
 from federation import setup as federation_setup
 from federation.remote_caller import ClientCaller
 from federation.sender import setup as sender_setup
-from homeserver.api import ops
+from homeserver.api import ops, web_client
 from homeserver.api.client import accounts as accounts_routes
 from homeserver.api.client import concord_dm as dm_routes
 from homeserver.api.client import concord_setup as concord_routes
@@ -184,4 +184,5 @@ def build_app(
         from appservice import without_services
 
         without_services.setup(app)
+    web_client.setup(app, config.web_client_dir)  # last: its SPA fallback is a catch-all
     return app

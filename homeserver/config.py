@@ -111,6 +111,8 @@ class Config:
     # Application service registration files (spec: application-service-api "Registration").
     app_service_config_files: tuple[Path, ...] = ()
     concord: ConcordConfig = field(default_factory=ConcordConfig)
+    # The built web client served at / (web_client.py); None: not served.
+    web_client_dir: Path | None = None
     source: Path | None = field(default=None, compare=False)
 
 
@@ -193,6 +195,7 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         "federation",
         "app_service_config_files",
         "concord",
+        "web_client_dir",
     }
     for key in data:
         if key not in known:
@@ -285,8 +288,20 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         federation=parse_federation(r, r.section(data, "federation")),
         app_service_config_files=tuple(base_dir / f for f in as_files),
         concord=parse_concord(r, r.section(data, "concord"), server_name),
+        web_client_dir=_web_client_dir(
+            r.string(data, "web_client_dir") if "web_client_dir" in data else None, base_dir
+        ),
         source=Path(source),
     )
+
+
+def _web_client_dir(value: str | None, base_dir: Path) -> Path | None:
+    """The configured directory; unset: the checkout's web/dist (built by ``make run``)
+    when the server runs from a source tree with a web/ client, else none."""
+    if value:
+        return base_dir / value
+    web = Path(__file__).resolve().parent.parent / "web"
+    return web / "dist" if (web / "package.json").is_file() else None
 
 
 def _parse_rate_limits(r: _Reader, section: dict[str, Any]) -> RateLimitConfig:

@@ -1,0 +1,105 @@
+"""Two people in two browsers share a guild: create it, invite and join, collapse a
+category (remembered after a reload), reorder by drag-and-drop (seen by the other),
+create channels, roles and a Mods-only channel the Member sees only once given Mods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from .harness import Stack, UserPage, screenshot
+
+LONG = 20_000
+
+
+def create_guild(page: Page, name: str) -> None:
+    page.get_by_role("button", name="Create a guild").click()
+    dialog = page.get_by_role("dialog", name="Create a guild")
+    dialog.get_by_label("Guild name").fill(name)
+    dialog.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=LONG)
+
+
+def categories(page: Page) -> list[str]:
+    return page.get_by_test_id("category").evaluate_all(
+        "els => els.map(e => e.dataset.categoryName)"
+    )
+
+
+def channels(page: Page) -> list[str]:
+    return page.get_by_test_id("channel-row").evaluate_all(
+        "els => els.map(e => e.dataset.channelName)"
+    )
+
+
+def invite_and_join(owner: UserPage, member: UserPage, guild: str) -> None:
+    owner.page.get_by_role("button", name="Invite people").click()
+    dialog = owner.page.get_by_role("dialog", name=f"Invite people to {guild}")
+    dialog.get_by_label("User id").fill(member.user_id)
+    dialog.get_by_role("button", name="Invite").click()
+    expect(dialog.get_by_role("status")).to_have_text(f"Invited {member.user_id}.")
+    dialog.get_by_role("button", name="Close").click()
+    member.page.get_by_role("button", name=f"Join {guild}").click(timeout=LONG)
+    expect(member.page.get_by_role("heading", name=guild)).to_be_visible(timeout=LONG)
+
+
+def test_guild_layout_shared_by_two_users(
+    stack: Stack, user_page: Callable[[str], UserPage]
+) -> None:
+    alice, bob = user_page("alice"), user_page("bob")
+    create_guild(alice.page, "Rocket Club")
+    # The new guild's defaults: categories Text and Voice, #general and a voice General.
+    expect(alice.page.get_by_role("button", name="Text channel general")).to_be_visible()
+    expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_visible()
+    assert categories(alice.page) == ["Text", "Voice"]
+    invite_and_join(alice, bob, "Rocket Club")
+    # The steward's channel invites are accepted for bob: he sees the channels.
+    expect(bob.page.get_by_role("button", name="Text channel general")).to_be_visible(timeout=LONG)
+    screenshot(alice.page, "shell-guild")
+
+    # Collapse "Voice": its channels hide; remembered across a reload (account data).
+    alice.page.get_by_role("button", name="Category Voice").click()
+    expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_hidden()
+    expect(alice.page.get_by_role("button", name="Category Voice")).to_have_attribute(
+        "aria-expanded", "false"
+    )
+    alice.page.reload()
+    alice.page.get_by_role("button", name="Rocket Club").click()
+    expect(alice.page.get_by_role("button", name="Text channel general")).to_be_visible(
+        timeout=LONG
+    )
+    expect(alice.page.get_by_role("button", name="Category Voice")).to_have_attribute(
+        "aria-expanded", "false"
+    )
+    expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_hidden()
+    # It is alice's UI state, not bob's.
+    expect(bob.page.get_by_role("button", name="Voice channel General")).to_be_visible()
+    alice.page.get_by_role("button", name="Category Voice").click()
+    expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_visible()
+
+    # Create a text channel in Text, then drag categories and channels around.
+    alice.page.get_by_role("button", name="Create channel in Text").click()
+    dialog = alice.page.get_by_role("dialog", name="Create channel")
+    dialog.get_by_label("Channel name").fill("memes")
+    dialog.get_by_role("button", name="Create channel").click()
+    expect(alice.page.get_by_role("button", name="Text channel memes")).to_be_visible(timeout=LONG)
+    expect(bob.page.get_by_role("button", name="Text channel memes")).to_be_visible(timeout=LONG)
+    assert channels(alice.page) == ["general", "memes", "General"]
+
+    voice_head = alice.page.get_by_test_id("category").filter(has_text="VOICE").locator("header")
+    text_section = alice.page.get_by_test_id("category").filter(has_text="TEXT")
+    voice_head.drag_to(text_section.locator("header"))
+    expect(bob.page.get_by_test_id("category").first).to_have_attribute(
+        "data-category-name", "Voice", timeout=LONG
+    )
+    assert categories(bob.page) == ["Voice", "Text"]
+    # memes above general, within Text.
+    memes = alice.page.locator('[data-channel-name="memes"]')
+    general = alice.page.locator('[data-channel-name="general"]')
+    memes.drag_to(general)
+    expect(bob.page.get_by_test_id("channel-row").nth(1)).to_have_attribute(
+        "data-channel-name", "memes", timeout=LONG
+    )
+    assert channels(bob.page) == ["General", "memes", "general"]
+    screenshot(bob.page, "shell-reordered")

@@ -1,0 +1,90 @@
+import { useState } from "preact/hooks";
+
+import { Avatar } from "../common/Avatar";
+import { plain } from "../common/errors";
+import { openChannel, place, useShell } from "../shell/context";
+import { dmsOf, invitesOf, userView } from "../shell/model";
+
+/** The "Direct Messages" home: the DM list, pending DM invites, "message a user". */
+export function DmSidebar() {
+  const { state, actions } = useShell();
+  const [user, setUser] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const s = state();
+  const dms = dmsOf(s);
+  const invites = invitesOf(s).filter((i) => !i.isSpace && i.inviter !== null);
+  const start = (e: Event) => {
+    e.preventDefault();
+    const id = user.trim();
+    if (!/^@[^:]+:.+$/.test(id)) {
+      setError("Enter a full user id, like @name:server.");
+      return;
+    }
+    actions.openDm(id).then(
+      ({ room_id }) => {
+        setUser("");
+        setError(null);
+        openChannel(null, room_id);
+      },
+      (err) => setError(plain(err)),
+    );
+  };
+  return (
+    <aside class="sidebar" aria-label="Direct Messages">
+      <header class="guild-header">
+        <div class="guild-title">
+          <h1>Direct Messages</h1>
+        </div>
+      </header>
+      <div class="channel-scroll">
+        <form class="dm-start" onSubmit={start}>
+          <label>
+            Message a user
+            <input value={user} placeholder="@name:server" onInput={(e) => setUser(e.currentTarget.value)} />
+          </label>
+          <button type="submit">Message</button>
+        </form>
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        {invites.length > 0 ? (
+          <ul class="channel-group" aria-label="Invites">
+            {invites.map((inv) => (
+              <li key={inv.roomId} class="channel">
+                <button
+                  type="button"
+                  class="channel-link"
+                  onClick={() => void actions.join(inv.roomId).then(() => openChannel(null, inv.roomId), (err) => setError(plain(err)))}
+                >
+                  Accept DM from {inv.inviter}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <ul class="channel-group" aria-label="Direct message list">
+          {dms.map((dm) => {
+            const v = userView(s, dm.other);
+            const active = place.value.channel === dm.roomId;
+            return (
+              <li key={dm.roomId} class={`channel dm ${active ? "active" : ""} ${dm.unread ? "unread" : ""}`}>
+                <button
+                  type="button"
+                  class="channel-link"
+                  aria-current={active ? "page" : undefined}
+                  onClick={() => openChannel(null, dm.roomId)}
+                >
+                  <Avatar name={v.displayName} url={actions.mediaUrl(v.avatar)} size={32} status={v.status} />
+                  <span class="channel-name">{v.displayName}</span>
+                  {dm.unread > 0 ? <span class="badge mention">{dm.unread}</span> : null}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,136 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+
+import type { MatrixClient } from "../../matrix";
+import { ChannelHeader } from "../channels/ChannelHeader";
+import { ChannelSidebar } from "../channels/ChannelSidebar";
+import { plain } from "../common/errors";
+import { DmSidebar } from "../dms/DmSidebar";
+import { GuildRail } from "../guilds/GuildRail";
+import { MemberList } from "../members/MemberList";
+import { ProfilePopup } from "../members/ProfilePopup";
+import { UserPanel } from "../profile/UserPanel";
+import { ChannelView } from "../timeline/ChannelView";
+import { VoiceChannelView } from "../voice/VoiceChannelView";
+import { ShellActions } from "./actions";
+import { place, ShellContext, type ShellEnv } from "./context";
+import { fetchedPresence } from "./presence";
+import { channelInvitesToJoin, content, dmsOf, guildOf, mutedRooms, type StateLike } from "./model";
+
+// One merged view per (store state, fetched presence) pair, so reads stay cheap.
+let merged: { state: StateLike; fetched: object; out: StateLike } | null = null;
+function withFetchedPresence(state: StateLike, fetched: Record<string, { presence: string }>): StateLike {
+  if (merged?.state !== state || merged.fetched !== fetched) {
+    merged = { state, fetched, out: { ...state, presence: { ...fetched, ...state.presence } } };
+  }
+  return merged.out;
+}
+
+/** Discord's layout: guild rail | channel sidebar | main pane | member list. */
+export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
+  const { client } = props;
+  const env = useMemo<ShellEnv>(
+    () => ({
+      state: () => withFetchedPresence(client.store.state.value, fetchedPresence.value),
+      actions: new ShellActions(client.http, client.userId, (mxc) => client.mediaUrl(mxc)),
+      userId: client.userId,
+      logout: props.onLogout,
+    }),
+    [client],
+  );
+  const s = client.store.state.value;
+  useAutoJoinChannels(env, s);
+  const [showMembers, setShowMembers] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const here = place.value;
+  const guild = here.guild ? guildOf(s, here.guild) : null;
+  const muted = mutedRooms(s);
+  const channelId = here.channel && s.rooms[here.channel]?.membership === "join" ? here.channel : null;
+  const channelRoom = channelId ? s.rooms[channelId] : undefined;
+  const voice = content(channelRoom, "m.room.create")?.["type"] === "im.concord.voice";
+  const dmWith = !here.guild && channelId ? (dmsOf(s).find((d) => d.roomId === channelId)?.other ?? null) : null;
+
+  const onMuted = (roomId: string, mute: boolean) =>
+    env.actions.setMuted(roomId, mute).then(
+      () => setError(null),
+      (err) => setError(plain(err)),
+    );
+
+  if (!s.ready) {
+    return (
+      <div class="loading" role="status">
+        Loading your guilds…
+      </div>
+    );
+  }
+  return (
+    <ShellContext.Provider value={env}>
+      <div class="shell">
+        <GuildRail />
+        <div class="sidebar-column">
+          {guild ? <ChannelSidebar guild={guild} muted={muted} onMuted={(r, m) => void onMuted(r, m)} /> : <DmSidebar />}
+          <UserPanel />
+        </div>
+        <main class="main-pane">
+          {client.store.syncError.value ? (
+            <p class="banner-error" role="alert">
+              {client.store.syncError.value}
+            </p>
+          ) : null}
+          {error ? (
+            <p class="banner-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          {channelId ? (
+            <>
+              {/* The text view (W3's ChannelPane) has its own header; voice gets ours. */}
+              {voice ? (
+                <ChannelHeader
+                  roomId={channelId}
+                  dmWith={dmWith}
+                  showMembers={showMembers}
+                  onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
+                />
+              ) : null}
+              <div class="main-body">
+                {voice ? (
+                  <VoiceChannelView key={channelId} client={client} roomId={channelId} />
+                ) : (
+                  <ChannelView key={channelId} client={client} roomId={channelId} />
+                )}
+                {guild && showMembers ? <MemberList guild={guild} /> : null}
+              </div>
+            </>
+          ) : (
+            <div class="main-body">
+              <div class="empty-pane">
+                <p>{guild ? "Pick a channel on the left." : "Pick a conversation, or message someone by their user id."}</p>
+              </div>
+              {guild && showMembers ? <MemberList guild={guild} /> : null}
+            </div>
+          )}
+        </main>
+        <ProfilePopup />
+      </div>
+    </ShellContext.Provider>
+  );
+}
+
+/**
+ * The steward invites members into the channels they may read (README "The Concord
+ * layer"); a Discord user expects to simply see those channels, so their invites are
+ * accepted here, once each, for channels of guilds the user is in.
+ */
+function useAutoJoinChannels(env: ShellEnv, s: ReturnType<ShellEnv["state"]>) {
+  const [tried] = useState(() => new Set<string>());
+  const invited = channelInvitesToJoin(s);
+  // A room we were invited to again (after losing read and regaining it) is tried anew.
+  for (const roomId of [...tried]) if (s.rooms[roomId]?.membership !== "invite") tried.delete(roomId);
+  const pending = invited.filter((r) => !tried.has(r));
+  useEffect(() => {
+    for (const roomId of pending) {
+      tried.add(roomId);
+      env.actions.join(roomId).catch(() => tried.delete(roomId));
+    }
+  }, [pending.join(",")]);
+}

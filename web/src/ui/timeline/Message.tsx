@@ -1,0 +1,203 @@
+/**
+ * One message row: avatar, author (role colour) and time at the head of a group, the
+ * quoted message it replies to, its body, "(edited)", reactions, and a hover toolbar
+ * (react, reply, edit own, delete own or — with the power to redact — anyone's).
+ * Local echoes show "Sending…" or the failure with Retry (nothing typed is lost).
+ */
+import { useState } from "preact/hooks";
+
+import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
+import { MessageBody, TextBody } from "./MessageBody";
+import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
+import { EmojiPicker, ReactionChips } from "./Reactions";
+
+export function Avatar({ person, size = 40 }: { person: Person; size?: number }) {
+  if (person.avatar) {
+    return <img class="tl-avatar" src={person.avatar} alt="" width={size} height={size} />;
+  }
+  const letter = (person.name.replace(/^@/, "")[0] ?? "?").toUpperCase();
+  return (
+    <span class="tl-avatar tl-avatar-letter" aria-hidden="true" style={{ width: size, height: size }}>
+      {letter}
+    </span>
+  );
+}
+
+function time(ts: number): string {
+  return new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function fullTime(ts: number): string {
+  return new Date(ts).toLocaleString();
+}
+
+function ReplyQuote({ model, target }: { model: ChannelModel; target: string }) {
+  const original = model.byId.get(target);
+  if (!original) {
+    const why = model.deleted.has(target) ? "Original message was deleted" : "Replying to a message that is not loaded";
+    return <div class="tl-quote tl-quote-missing">{why}</div>;
+  }
+  const author = model.person(original.sender);
+  const isFile = typeof original.content["url"] === "string";
+  return (
+    <div class="tl-quote" aria-label={`Reply to ${author.name}`}>
+      <Avatar person={author} size={16} />
+      <span class="tl-quote-author" style={author.color ? { color: author.color } : undefined}>
+        @{author.name}
+      </span>
+      <span class="tl-quote-body">
+        {isFile ? original.body : <TextBody model={model} content={original.content} body={original.body} />}
+      </span>
+    </div>
+  );
+}
+
+export interface MessageProps {
+  model: ChannelModel;
+  actions: ChannelActions;
+  item: MessageItem;
+  head: boolean;
+  editing: boolean;
+  onReply: (item: MessageItem) => void;
+  onEdit: (item: MessageItem | null) => void;
+  onSaveEdit: (item: MessageItem, body: string) => void;
+  onError: (message: string) => void;
+}
+
+function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body: string) => void; onCancel: () => void }) {
+  const [text, setText] = useState(item.body);
+  return (
+    <div class="tl-edit">
+      <textarea
+        aria-label="Edit message"
+        value={text}
+        ref={(el) => el?.focus()}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey) {
+            e.preventDefault();
+            onSave(text);
+          } else if (e.key === "Escape") {
+            onCancel();
+          }
+        }}
+      />
+      <div class="tl-edit-hint">
+        Escape to <button type="button" class="tl-linkbtn" onClick={onCancel}>cancel</button> • Enter to{" "}
+        <button type="button" class="tl-linkbtn" onClick={() => onSave(text)}>save</button>
+      </div>
+    </div>
+  );
+}
+
+function ConfirmDelete({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+  return (
+    <div class="tl-confirm" role="alertdialog" aria-label="Delete message">
+      <p>Delete this message? This cannot be undone.</p>
+      <button type="button" class="tl-danger" onClick={onConfirm} ref={(el) => el?.focus()}>
+        Delete
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+export function Message(props: MessageProps) {
+  const { model, actions, item, head } = props;
+  const [picking, setPicking] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const author = model.person(item.sender);
+  const mine = item.sender === model.me;
+  const local = item.pending !== undefined;
+  const highlighted = item.mentionsMe;
+  const canDelete = !local && (mine || model.abilities.redactOthers);
+  const canEdit = !local && mine && typeof item.content["url"] !== "string";
+  const classes = ["tl-msg", head ? "tl-head" : "tl-cont", highlighted ? "tl-highlight" : "", local ? `tl-${item.pending}` : ""];
+
+  const react = (key: string) => {
+    actions.react(item.id, key).catch((e: unknown) => props.onError(`Could not add the reaction: ${String((e as Error).message ?? e)}`));
+  };
+  const toggle = (chip: { key: string; mine?: string }) => {
+    const done = chip.mine ? actions.redact(chip.mine) : actions.react(item.id, chip.key);
+    done.catch((e: unknown) => props.onError(`Could not change the reaction: ${String((e as Error).message ?? e)}`));
+  };
+  const remove = () => {
+    setConfirming(false);
+    actions.redact(item.id).catch((e: unknown) => props.onError(`Could not delete the message: ${String((e as Error).message ?? e)}`));
+  };
+
+  return (
+    <article class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
+      {item.replyTo && <ReplyQuote model={model} target={item.replyTo} />}
+      <div class="tl-row">
+        <div class="tl-gutter">
+          {head || item.replyTo ? <Avatar person={author} /> : <time class="tl-hover-time" title={fullTime(item.ts)}>{time(item.ts)}</time>}
+        </div>
+        <div class="tl-main">
+          {(head || item.replyTo) && (
+            <div class="tl-meta">
+              <span class="tl-author" style={author.color ? { color: author.color } : undefined}>
+                {author.name}
+              </span>
+              <time class="tl-time" dateTime={new Date(item.ts).toISOString()} title={fullTime(item.ts)}>
+                {time(item.ts)}
+              </time>
+            </div>
+          )}
+          {props.editing ? (
+            <EditBox item={item} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
+          ) : (
+            <div class="tl-body">
+              <MessageBody model={model} actions={actions} content={item.content} body={item.body} />
+              {item.edited && <span class="tl-edited"> (edited)</span>}
+            </div>
+          )}
+          {item.upload !== undefined && item.pending === "sending" && (
+            <progress class="tl-progress" aria-label={`Uploading ${item.body}`} max={1} value={item.upload} />
+          )}
+          {item.pending === "sending" && item.upload === undefined && <div class="tl-status">Sending…</div>}
+          {item.pending === "failed" && item.txnId && (
+            <div class="tl-status tl-failed" role="alert">
+              Not sent{item.failure ? `: ${item.failure}` : "."}{" "}
+              <button type="button" onClick={() => actions.retry(item.txnId!)}>
+                Retry
+              </button>{" "}
+              <button type="button" onClick={() => actions.discard(item.txnId!)}>
+                Discard
+              </button>
+            </div>
+          )}
+          <ReactionChips model={model} chips={item.reactions} onToggle={toggle} />
+        </div>
+      </div>
+      {!local && !props.editing && (
+        <div class="tl-toolbar" role="toolbar" aria-label="Message actions">
+          {model.abilities.react && (
+            <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
+              <SmileIcon />
+            </button>
+          )}
+          {model.abilities.write && (
+            <button type="button" aria-label="Reply" title="Reply" onClick={() => props.onReply(item)}>
+              <ReplyIcon />
+            </button>
+          )}
+          {canEdit && (
+            <button type="button" aria-label="Edit" title="Edit" onClick={() => props.onEdit(item)}>
+              <EditIcon />
+            </button>
+          )}
+          {canDelete && (
+            <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => setConfirming(true)}>
+              <TrashIcon />
+            </button>
+          )}
+        </div>
+      )}
+      {picking && <EmojiPicker onPick={react} onClose={() => setPicking(false)} />}
+      {confirming && <ConfirmDelete onConfirm={remove} onCancel={() => setConfirming(false)} />}
+    </article>
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * A message's content: text with mentions highlighted, or its attachment (images and GIFs
+ * inline — a GIF is served as image/gif and animates by itself —, audio with a player,
+ * video, other files as a download link). spec: client-server "m.room.message msgtypes".
+ */
+import type { ChannelActions, ChannelModel } from "./channelModel";
+import { highlightMentions } from "./model/autocomplete";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function mentionLabels(model: ChannelModel, content: Record<string, unknown>): string[] {
+  const labels: string[] = [];
+  const mentions = content["m.mentions"];
+  if (isObject(mentions) && Array.isArray(mentions["user_ids"])) {
+    for (const id of mentions["user_ids"]) if (typeof id === "string") labels.push(model.person(id).name);
+  }
+  const roles = content["im.concord.role_mentions"];
+  if (Array.isArray(roles)) {
+    for (const id of roles) {
+      const name = typeof id === "string" ? model.roleNames.get(id) : undefined;
+      if (name) labels.push(name);
+    }
+  }
+  return labels;
+}
+
+/** `body`: the text to show (reply fallback already removed by the store's items). */
+export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
+  const parts = highlightMentions(body, mentionLabels(model, content));
+  return (
+    <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>
+      {parts.map((p, i) =>
+        p.mention ? (
+          <span key={i} class="tl-mention">
+            {p.text}
+          </span>
+        ) : (
+          p.text
+        ),
+      )}
+    </span>
+  );
+}
+
+export function MessageBody({
+  model,
+  actions,
+  content,
+  body,
+}: {
+  model: ChannelModel;
+  actions: ChannelActions;
+  content: Record<string, unknown>;
+  body: string;
+}) {
+  const msgtype = content["msgtype"];
+  const url = typeof content["url"] === "string" ? content["url"] : undefined;
+  const name = typeof content["filename"] === "string" ? content["filename"] : body || "file";
+  if (!url || !url.startsWith("mxc://")) return <TextBody model={model} content={content} body={body} />;
+  const src = actions.mediaUrl(url);
+  const info = isObject(content["info"]) ? content["info"] : {};
+  if (msgtype === "m.image") {
+    const w = typeof info["w"] === "number" ? info["w"] : undefined;
+    const h = typeof info["h"] === "number" ? info["h"] : undefined;
+    return (
+      <a class="tl-image-link" href={src} target="_blank" rel="noreferrer">
+        <img class="tl-image" src={src} alt={name} width={w} height={h} loading="lazy" />
+      </a>
+    );
+  }
+  if (msgtype === "m.audio") {
+    return (
+      <figure class="tl-audio">
+        <figcaption>{name}</figcaption>
+        <audio controls preload="metadata" src={src} aria-label={`Audio: ${name}`} />
+      </figure>
+    );
+  }
+  if (msgtype === "m.video") {
+    return <video class="tl-video" controls preload="metadata" src={src} aria-label={`Video: ${name}`} />;
+  }
+  return (
+    <a class="tl-file" href={src} download={name}>
+      {name}
+    </a>
+  );
+}
