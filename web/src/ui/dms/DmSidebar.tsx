@@ -1,13 +1,15 @@
 import { useState } from "preact/hooks";
 
+import { plainRoomsOf } from "../../matrix";
 import { Avatar } from "../common/Avatar";
+import { SpeakerIcon } from "../common/icons";
 import { plain } from "../common/errors";
 import { openChannel, place, useShell } from "../shell/context";
 import { dmsOf, invitesOf, userView } from "../shell/model";
 
 /** The "Direct Messages" home: the DM list, pending DM invites, "message a user". */
 export function DmSidebar() {
-  const { state, actions } = useShell();
+  const { state, actions, client } = useShell();
   const [user, setUser] = useState("");
   const [error, setError] = useState<string | null>(null);
   const s = state();
@@ -84,7 +86,44 @@ export function DmSidebar() {
             );
           })}
         </ul>
+        <PlainRooms rooms={plainRoomsOf(client.store.state.value)} />
       </div>
     </aside>
+  );
+}
+
+/**
+ * Plain Matrix rooms (neither guilds, channels nor DMs): what a user of another
+ * homeserver has, shown so the client works there too (DESIGN.md "Web client").
+ */
+function PlainRooms(props: { rooms: ReturnType<typeof plainRoomsOf> }) {
+  if (props.rooms.length === 0) return null;
+  return (
+    <section aria-label="Rooms">
+      <h3 class="list-title">Rooms</h3>
+      <ul class="channel-group">
+        {props.rooms.map((r) => {
+          const active = place.value.channel === r.roomId;
+          const unread = r.badge.unread;
+          return (
+            <li key={r.roomId} class={`channel ${active ? "active" : ""} ${unread ? "unread" : ""}`}>
+              <button
+                type="button"
+                class="channel-link"
+                aria-current={active ? "page" : undefined}
+                aria-label={`Room ${r.name}`}
+                onClick={() => openChannel(null, r.roomId)}
+              >
+                <span class="channel-icon" aria-hidden="true">
+                  {r.kind === "voice" ? <SpeakerIcon /> : "#"}
+                </span>
+                <span class="channel-name">{r.name}</span>
+                {r.badge.mentions > 0 ? <span class="badge mention">{r.badge.mentions}</span> : null}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
