@@ -13,7 +13,8 @@ import { ChannelView } from "../timeline/ChannelView";
 import { VoiceChannelView } from "../voice/VoiceChannelView";
 import { ShellActions } from "./actions";
 import { place, ShellContext, type ShellEnv } from "./context";
-import { channelInvitesToJoin, content, dmsOf, guildOf, mutedRooms } from "./model";
+import { isDirect } from "../../matrix";
+import { channelInvitesToJoin, content, guildOf, mutedRooms } from "./model";
 
 /** Discord's layout: guild rail | channel sidebar | main pane | member list. */
 export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
@@ -38,7 +39,7 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
   const channelId = here.channel && s.rooms[here.channel]?.membership === "join" ? here.channel : null;
   const channelRoom = channelId ? s.rooms[channelId] : undefined;
   const voice = content(channelRoom, "m.room.create")?.["type"] === "im.concord.voice";
-  const dmWith = !here.guild && channelId ? (dmsOf(s).find((d) => d.roomId === channelId)?.other ?? null) : null;
+  const dmWith = !here.guild && channelId ? (isDirect(s, channelId) ?? null) : null;
 
   const onMuted = (roomId: string, mute: boolean) =>
     env.actions.setMuted(roomId, mute).then(
