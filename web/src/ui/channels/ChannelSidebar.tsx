@@ -3,13 +3,13 @@ import { useState } from "preact/hooks";
 
 import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
 
+import { collapsedCategories, setCategoryCollapsed } from "../../matrix";
 import { plain } from "../common/errors";
 import { GuildHeader } from "../guilds/GuildHeader";
 import { openChannel, place, useShell } from "../shell/context";
 import { type ChannelInfo, type Guild, permissionsOf } from "../shell/model";
 import { VoiceChannelMembers } from "../voice/VoiceChannelMembers";
 import { ChannelSettings } from "./ChannelSettings";
-import { collapsedIn, toggleCollapsed, UI_ACCOUNT_DATA } from "./collapsed";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
 
@@ -31,8 +31,8 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
   const [creating, setCreating] = useState<string | null | undefined>(undefined);
   const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const ui = state().accountData[UI_ACCOUNT_DATA];
-  const collapsed = collapsedIn(ui, guild.roomId);
+  // Collapsed categories live in account data im.concord.ui: other sessions see them too.
+  const collapsed = new Set(collapsedCategories(state(), guild.roomId));
   const mayManage = permissionsOf(guild, userId).has("manage_channels");
   const visible = guild.channels.filter((c) => c.joined);
 
@@ -43,7 +43,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     );
 
   const toggle = (categoryId: string) =>
-    run([actions.setAccountData(UI_ACCOUNT_DATA, toggleCollapsed(ui, guild.roomId, categoryId))]);
+    run([setCategoryCollapsed(client, guild.roomId, categoryId, !collapsed.has(categoryId))]);
 
   const dropCategory = (beforeId: string | null) => {
     if (drag?.kind !== "category") return;

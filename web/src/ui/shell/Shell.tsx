@@ -23,7 +23,7 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
     () => ({
       client,
       state: () => client.store.state.value,
-      actions: new ShellActions(client.http, client.userId, (mxc) => client.mediaUrl(mxc)),
+      actions: new ShellActions(client),
       userId: client.userId,
       logout: props.onLogout,
     }),
