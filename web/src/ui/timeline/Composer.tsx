@@ -38,6 +38,11 @@ export function Composer(props: ComposerProps) {
   const pendingCaret = useRef<number | null>(null);
   useLayoutEffect(() => {
     const el = area.current;
+    if (el) {
+      // Grow with the text (Shift+Enter lines), up to the CSS max-height.
+      el.style.height = "auto";
+      el.style.height = `${el.scrollHeight}px`;
+    }
     if (el && pendingCaret.current !== null) {
       el.focus();
       el.setSelectionRange(pendingCaret.current, pendingCaret.current);
