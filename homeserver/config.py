@@ -288,12 +288,14 @@ def parse_config(data: object, *, source: str = "config.yaml", base_dir: Path) -
         federation=parse_federation(r, r.section(data, "federation")),
         app_service_config_files=tuple(base_dir / f for f in as_files),
         concord=parse_concord(r, r.section(data, "concord"), server_name),
-        web_client_dir=_web_client_dir(r.string(data, "web_client_dir", ""), base_dir),
+        web_client_dir=_web_client_dir(
+            r.string(data, "web_client_dir") if "web_client_dir" in data else None, base_dir
+        ),
         source=Path(source),
     )
 
 
-def _web_client_dir(value: str, base_dir: Path) -> Path | None:
+def _web_client_dir(value: str | None, base_dir: Path) -> Path | None:
     """The configured directory; unset: the checkout's web/dist (built by ``make run``)
     when the server runs from a source tree with a web/ client, else none."""
     if value:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from homeserver.config import ConfigError
+
 from ..support.matrix_client import Server
 from ..support.server_fixtures import make_server as make_server
 from ..support.server_fixtures import server as server
@@ -153,3 +155,16 @@ async def test_not_built_yet_says_how_to_build(server: Server, dist: Path) -> No
     (dist / "index.html").unlink()
     status, _, body = await _get(server, "/")
     assert status == 404 and b"make run" in body
+
+
+def test_config_default_and_explicit_directory(tmp_path: Path) -> None:
+    from homeserver.config import parse_config
+
+    base = {"server_name": "a.test", "listeners": {"client": {"port": 0}}}
+    config = parse_config(base, base_dir=tmp_path)
+    repo_web = Path(__file__).resolve().parents[2] / "web"
+    assert config.web_client_dir == repo_web / "dist"  # a source checkout: its own build
+    config = parse_config({**base, "web_client_dir": "client"}, base_dir=tmp_path)
+    assert config.web_client_dir == tmp_path / "client"
+    with pytest.raises(ConfigError, match="web_client_dir"):
+        parse_config({**base, "web_client_dir": ""}, base_dir=tmp_path)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+import yaml
 
 from tests.support.waiting import free_port
 
@@ -126,6 +127,7 @@ class Stack:
     server_name: str
     sfu_url: str
     directory: Path
+    federation_port: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     commands: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = field(default_factory=dict)
 
@@ -218,7 +220,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-def _configure(config: Path, database_dsn: str | None, web_dir: Path) -> None:
+def _configure(
+    config: Path, database_dsn: str | None, web_dir: Path, peers: dict[str, str] | None = None
+) -> None:
     """The generated config, opened for tests: registration without a token, fast
     password hashing, no rate limits (two browsers act faster than people), the client."""
     text = config.read_text()
@@ -231,7 +235,21 @@ def _configure(config: Path, database_dsn: str | None, web_dir: Path) -> None:
         assert database_dsn in text, "generate-config's database section changed"
     text += "bcrypt_rounds: 4\nrate_limits:\n  enabled: false\n"
     text += f"web_client_dir: {json.dumps(str(web_dir))}\n"
+    # Federation with other test servers on this machine (self-signed, loopback).
+    overrides = "".join(f'    "{name}": "{target}"\n' for name, target in (peers or {}).items())
+    text += (
+        "federation:\n  verify_certificates: false\n"
+        '  ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n'
+        + (f"  server_overrides:\n{overrides}" if overrides else "")
+    )
     config.write_text(text)
+
+
+def _open_sfu_discovery(sfu_config: Path) -> None:
+    """The SFU verifies OpenID tokens of users of other test servers: loopback, self-signed."""
+    data = yaml.safe_load(sfu_config.read_text())
+    data["discovery"].update({"verify_tls": False, "allow_private_addresses": True})
+    sfu_config.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 @contextmanager
@@ -252,11 +270,13 @@ def running_stack(directory: Path, database_dsn: str | None = None) -> Iterator[
          str(hs_config), "--port", str(sfu_port)],
         directory,
     )  # fmt: skip
+    _open_sfu_discovery(sfu_config)
     stack = Stack(
         base_url=f"http://127.0.0.1:{port}",
         server_name=server_name,
         sfu_url=f"http://127.0.0.1:{sfu_port}",
         directory=directory,
+        federation_port=fed_port,
     )
     try:
         hs_proc = stack.start("homeserver", ["-m", "homeserver", "run", "--config", str(hs_config)])

@@ -5,7 +5,7 @@
 import type { MatrixClient } from "./client";
 import { DESCRIPTION_FIELD, UI_ACCOUNT_DATA } from "./guild";
 import { MatrixError, path } from "./http";
-import { applyAccountDataEvent, applyMembers, applyPresence, applyProfile } from "./reduce";
+import { applyAccountDataEvent, applyMembers, applyPresence, applyProfile, presenceFromContent } from "./reduce";
 import type { Json, MatrixEvent } from "./types";
 import { collapsedCategories, type ConcordUi, type Status } from "./views";
 
@@ -52,6 +52,16 @@ export async function setStatus(client: MatrixClient, status: Status, statusMsg?
       statusMsg: statusMsg ?? s.presence[client.userId]?.statusMsg ?? null,
     }),
   );
+}
+
+/**
+ * Read a user's presence now (GET /presence/{userId}/status): sync only reports changes,
+ * so members who have not changed since we connected would show as offline until then.
+ */
+export async function fetchPresence(client: MatrixClient, userId: string): Promise<void> {
+  const body = await client.http.get<Json>(path`/_matrix/client/v3/presence/${userId}/status`);
+  const now = client.now();
+  client.store.update((s) => applyPresence(s, userId, presenceFromContent(body, now)));
 }
 
 // -- account data -------------------------------------------------------------------------

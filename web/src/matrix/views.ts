@@ -5,14 +5,11 @@ import {
   BANNER,
   VOICE_ROOM_TYPE,
   channelOrder,
-  channelPermissions,
   guildFromRoom,
   hasPermission,
-  rolesOf,
   sortedCategories,
   type Category,
   type Guild,
-  type Role,
 } from "./guild";
 import { canRedact, canSend, canSetState } from "./power";
 import type { Presence, RoomState, StoreState } from "./store";
@@ -323,78 +320,34 @@ export function dmsOf(s: StoreState): DmSummary[] {
   return [...out.values()].sort((a, b) => last(b.roomId) - last(a.roomId));
 }
 
-export interface MemberSummary {
-  userId: string;
+export interface RoomSummary {
+  roomId: string;
   name: string;
   avatarUrl?: string;
-  status: Status;
-  roles: Role[];
-  /** Colour of the most senior coloured role. */
-  color: string | null;
-}
-
-export interface MemberGroup {
-  /** A role (members whose most senior role it is), "online" or "offline". */
-  id: string;
-  title: string;
-  members: MemberSummary[];
+  topic?: string;
+  kind: "text" | "voice";
+  badge: Badge;
 }
 
 /**
- * The member list of a room: joined members grouped as Discord does — online members
- * under their most senior role, the rest online, then everyone offline. Roles come from
- * the room's guild (a channel's guild, or the guild itself).
+ * Joined rooms that are neither guilds, guild channels nor DMs: the plain Matrix rooms a
+ * user of any homeserver has (DESIGN.md "Web client": show plain rooms there), by name.
  */
-export function memberList(s: StoreState, roomId: string): MemberGroup[] {
-  const room = s.rooms[roomId];
-  if (!room) return [];
-  const guildId = isSpace(room) ? roomId : guildOfChannel(s, roomId);
-  const guild = guildId ? guildOf(s, guildId) : undefined;
-  const members: MemberSummary[] = Object.entries(room.state["m.room.member"] ?? {})
-    .filter(([, ev]) => ev.content["membership"] === "join")
-    .map(([userId]) => {
-      const roles = guild ? rolesOf(guild, userId).map((r) => guild.roles[r]!).sort((a, b) => b.position - a.position) : [];
-      return {
-        userId,
-        name: displayName(s, userId, roomId),
-        avatarUrl: avatarOf(s, userId, roomId),
-        status: statusOf(s, userId),
-        roles,
-        color: roles.find((r) => r.color)?.color ?? null,
-      };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name) || (a.userId < b.userId ? -1 : 1));
-  const groups = new Map<string, MemberGroup>();
-  const roleGroups: MemberGroup[] = [];
-  const online: MemberGroup = { id: "online", title: "Online", members: [] };
-  const offline: MemberGroup = { id: "offline", title: "Offline", members: [] };
-  for (const member of members) {
-    if (member.status === "offline") {
-      offline.members.push(member);
-      continue;
-    }
-    const top = member.roles[0];
-    if (!top) {
-      online.members.push(member);
-      continue;
-    }
-    let group = groups.get(top.id);
-    if (!group) {
-      group = { id: top.id, title: top.name, members: [] };
-      groups.set(top.id, group);
-      roleGroups.push(group);
-    }
-    group.members.push(member);
+export function plainRoomsOf(s: StoreState): RoomSummary[] {
+  const inGuild = new Set<string>();
+  for (const room of Object.values(s.rooms)) {
+    if (room.membership === "join" && isSpace(room)) Object.keys(room.state["m.space.child"] ?? {}).forEach((id) => inGuild.add(id));
   }
-  roleGroups.sort((a, b) => (guild!.roles[b.id]!.position - guild!.roles[a.id]!.position));
-  return [...roleGroups, online, offline].filter((g) => g.members.length > 0);
+  return Object.values(s.rooms)
+    .filter((room) => room.membership === "join" && !isSpace(room) && !inGuild.has(room.roomId) && !isDirect(s, room.roomId))
+    .map((room) => ({
+      roomId: room.roomId,
+      name: roomName(s, room.roomId),
+      avatarUrl: str(room.state["m.room.avatar"]?.[""]?.content["url"]),
+      topic: str(room.state["m.room.topic"]?.[""]?.content["topic"]),
+      kind: isVoice(room) ? ("voice" as const) : ("text" as const),
+      badge: roomBadge(s, room.roomId),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || (a.roomId < b.roomId ? -1 : 1));
 }
 
-/** Who is typing in a room, other than us, by name. */
-export function typingNames(s: StoreState, roomId: string): string[] {
-  const room = s.rooms[roomId];
-  return (room?.typing ?? []).filter((u) => u !== s.userId).map((u) => displayName(s, u, roomId));
-}
-
-/** The channel permissions view used by the permission editor. */
-export { channelPermissions };

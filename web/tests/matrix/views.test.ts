@@ -10,11 +10,11 @@ import {
   guildsOf,
   hasUnread,
   isMuted,
-  memberList,
+  plainRoomsOf,
   roomBadge,
   roomName,
-  typingNames,
 } from "../../src/matrix/views";
+import { memberList, typingNames } from "../../src/matrix/members";
 import { G, MOD, OWNER, TEXT, USER, VOICE, guildStore } from "./guildFixture";
 import { joinedSync, msg, stateEv } from "./events";
 
@@ -125,5 +125,9 @@ describe("names, DMs, typing", () => {
       ["!dm2:h", "@carol:h", "carol", "invite"],
     ]);
     expect(typingNames(s, "!dm:h")).toEqual(["Bob"]);
+    // Neither the guild, its channels nor the DM are plain rooms; a room of its own is.
+    expect(plainRoomsOf(s)).toEqual([]);
+    const withPlain = applySync(s, joinedSync("s3", { "!plain:h": { state: { events: [stateEv("m.room.name", "", { name: "Lobby" })] } } }), 0);
+    expect(plainRoomsOf(withPlain).map((r) => [r.roomId, r.name, r.kind])).toEqual([["!plain:h", "Lobby", "text"]]);
   });
 });

@@ -10,6 +10,8 @@ import { collapsedIn, toggleCollapsed, UI_ACCOUNT_DATA } from "./collapsed";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
 
+const classes = (...names: (string | false)[]) => names.filter(Boolean).join(" ");
+
 // What is being dragged, kept here: dataTransfer cannot be read during dragover.
 type Drag = { kind: "category"; id: string } | { kind: "channel"; roomId: string } | null;
 const MIME = "application/x-concord-sidebar";
@@ -93,9 +95,10 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     return (
       <li
         key={c.roomId}
-        class={`channel ${active ? "active" : ""} ${unread ? "unread" : ""} ${isMuted ? "muted" : ""} ${over === `ch:${c.roomId}` ? "drop-above" : ""}`}
+        class={classes("channel", active && "active", unread && "unread", isMuted && "muted", over === `ch:${c.roomId}` && "drop-above")}
         data-testid="channel-row"
         data-channel-name={c.name}
+        data-room-id={c.roomId}
         {...dragProps({ kind: "channel", roomId: c.roomId })}
         {...dropProps(`ch:${c.roomId}`, "channel", () => dropChannel(c.category, c.roomId))}
       >

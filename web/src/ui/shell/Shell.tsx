@@ -83,12 +83,15 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
           ) : null}
           {channelId ? (
             <>
-              <ChannelHeader
-                roomId={channelId}
-                dmWith={dmWith}
-                showMembers={showMembers}
-                onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
-              />
+              {/* The text view (W3's ChannelPane) has its own header; voice gets ours. */}
+              {voice ? (
+                <ChannelHeader
+                  roomId={channelId}
+                  dmWith={dmWith}
+                  showMembers={showMembers}
+                  onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
+                />
+              ) : null}
               <div class="main-body">
                 {voice ? (
                   <VoiceChannelView key={channelId} client={client} roomId={channelId} />
