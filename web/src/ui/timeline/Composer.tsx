@@ -37,14 +37,16 @@ export function Composer(props: ComposerProps) {
   // (before any further key press can land at the old position).
   const pendingCaret = useRef<number | null>(null);
   useLayoutEffect(() => {
+    // Grow with the text (Shift+Enter lines), up to the CSS max-height.
     const el = area.current;
-    if (el) {
-      // Grow with the text (Shift+Enter lines), up to the CSS max-height.
-      el.style.height = "auto";
-      el.style.height = `${el.scrollHeight}px`;
-    }
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+  useLayoutEffect(() => {
+    const el = area.current;
     if (el && pendingCaret.current !== null) {
-      el.focus();
+      el.focus({ preventScroll: true });
       el.setSelectionRange(pendingCaret.current, pendingCaret.current);
       pendingCaret.current = null;
     }
@@ -58,7 +60,7 @@ export function Composer(props: ComposerProps) {
   const open = candidates.length > 0;
 
   useEffect(() => {
-    if (props.replyTo) area.current?.focus();
+    if (props.replyTo) area.current?.focus({ preventScroll: true });
   }, [props.replyTo]);
 
   const disabled = model.readOnlyReason !== undefined;
