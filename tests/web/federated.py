@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tests.support.waiting import free_port
 
-from .harness import Stack, _configure, _run, _stop, _wait_http, ensure_web_built
+from .build import ensure_web_built
+from .harness import Stack, _configure, _run, _stop, _wait_http
 
 
 @contextmanager

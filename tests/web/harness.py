@@ -31,22 +31,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-import pytest
 import yaml
 
 from tests.support.waiting import free_port
 
+from .build import REPO
+from .build import REQUIRE_BROWSER as REQUIRE_BROWSER  # re-exported for test modules
+from .build import ensure_web_built as ensure_web_built
+from .build import unavailable as unavailable
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-REPO = Path(__file__).resolve().parents[2]
-WEB = REPO / "web"
-DIST = WEB / "dist"
 SCREENSHOTS = REPO / "build" / "screenshots"
 PASSWORD = "correct horse battery staple"
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
 # Where the web client keeps its session (web/src/matrix, W1): set by the fallback login.
 SESSION_STORAGE_KEY = "concord.session"
 
@@ -66,13 +66,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Skip the browser tests, or fail them where they are required (CI, make test)."""
-    if REQUIRE_BROWSER:
-        pytest.fail(f"browser tests required (CI / REQUIRE_BROWSER=1): {reason}")
-    pytest.skip(reason)
-
-
 def chromium_path() -> str | None:
     configured = os.environ.get("CONCORD_CHROMIUM")
     if configured:
@@ -81,39 +74,6 @@ def chromium_path() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-# --- the web client build -------------------------------------------------------------
-
-
-def _newest_source_mtime() -> float:
-    paths = [WEB / n for n in ("index.html", "package-lock.json", "vite.config.ts")]
-    paths += [p for d in ("src", "public") for p in (WEB / d).rglob("*") if p.is_file()]
-    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
-
-
-def ensure_web_built() -> Path:
-    """web/dist, rebuilt first when a source is newer than it (so a test never runs an
-    old client). Needs npm and web/node_modules (``make web`` or ``npm ci`` in web/)."""
-    index = DIST / "index.html"
-    fresh = index.exists() and index.stat().st_mtime >= _newest_source_mtime()
-    if fresh:
-        return DIST
-    npm = shutil.which("npm")
-    if npm is None or not (WEB / "node_modules").is_dir():
-        if index.exists():
-            return DIST  # stale but usable; say nothing new can be built
-        unavailable("web/dist is not built and npm/web/node_modules are missing (make web)")
-    built = subprocess.run(
-        [npm, "exec", "--", "vite", "build", "--logLevel", "warn"],
-        cwd=WEB,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if built.returncode != 0:
-        pytest.fail(f"vite build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
-    return DIST
 
 
 # --- the servers -----------------------------------------------------------------------

@@ -84,6 +84,14 @@ def test_guild_and_channel_settings(
     expect(bobs.get_by_label("Channel description")).to_be_disabled(timeout=LONG)
     expect(bobs.get_by_role("button", name="Delete channel")).to_have_count(0)
     bobs.get_by_role("button", name="Close").click()
+    expect(bob.page.get_by_role("button", name="Edit channel description")).to_have_count(0)
+    # alice edits it in place, in the channel header.
+    alice.page.get_by_role("button", name="Edit channel description").click()
+    alice.page.get_by_label("Channel description").fill("Talk about anything, kindly.")
+    alice.page.get_by_role("button", name="Save description").click()
+    expect(bob.page.get_by_test_id("channel-topic")).to_have_text(
+        "Talk about anything, kindly.", timeout=LONG
+    )
 
     # Unread and mention badges: alice looks at the voice channel while bob writes.
     alice.page.get_by_role("button", name="Voice channel General").click()

@@ -46,5 +46,6 @@ export * from "./relations";
 export * from "./store";
 export * from "./sync";
 export * from "./timeline";
+export * from "./unsent";
 export * from "./views";
 export type * from "./types";

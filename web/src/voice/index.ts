@@ -17,12 +17,13 @@ import type { MatrixClient } from "../matrix/client";
 import { MatrixError } from "../matrix/http";
 import type { RoomState } from "../matrix/store";
 import { ElementAudioOutput, LevelSpeakingDetector } from "./audio";
-import { VoiceConnection, type ConnectionDeps } from "./connection";
+import { VoiceConnection } from "./connection";
+import type { ConnectionDeps } from "./ports";
 import { FOCUS_TYPE, requestGrant, sfuUrlFrom, type Fetch, type SfuGrant } from "./focus";
 import { browserDevices, WebRtcPublisher, WebRtcSubscriber } from "./webrtc";
 
 export { VoiceConnection } from "./connection";
-export type { RemoteMedia, VoiceStatus } from "./connection";
+export type { RemoteMedia, VoiceStatus } from "./ports";
 export type { Participant, TrackKind } from "./protocol";
 
 export const CALL_MEMBER = "org.matrix.msc3401.call.member";

@@ -1,12 +1,15 @@
-import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 
+import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
+
+import { collapsedCategories, setCategoryCollapsed } from "../../matrix";
 import { plain } from "../common/errors";
 import { GuildHeader } from "../guilds/GuildHeader";
 import { openChannel, place, useShell } from "../shell/context";
 import { type ChannelInfo, type Guild, permissionsOf } from "../shell/model";
+import { VoiceChannelMembers } from "../voice/VoiceChannelMembers";
 import { ChannelSettings } from "./ChannelSettings";
-import { collapsedIn, toggleCollapsed, UI_ACCOUNT_DATA } from "./collapsed";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
 
@@ -22,14 +25,14 @@ const MIME = "application/x-concord-sidebar";
  */
 export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>; onMuted: (roomId: string, muted: boolean) => void }) {
   const { guild, muted } = props;
-  const { state, actions, userId } = useShell();
+  const { state, actions, userId, client } = useShell();
   const [drag, setDrag] = useState<Drag>(null);
   const [over, setOver] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null | undefined>(undefined);
   const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const ui = state().accountData[UI_ACCOUNT_DATA];
-  const collapsed = collapsedIn(ui, guild.roomId);
+  // Collapsed categories live in account data im.concord.ui: other sessions see them too.
+  const collapsed = new Set(collapsedCategories(state(), guild.roomId));
   const mayManage = permissionsOf(guild, userId).has("manage_channels");
   const visible = guild.channels.filter((c) => c.joined);
 
@@ -40,7 +43,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     );
 
   const toggle = (categoryId: string) =>
-    run([actions.setAccountData(UI_ACCOUNT_DATA, toggleCollapsed(ui, guild.roomId, categoryId))]);
+    run([setCategoryCollapsed(client, guild.roomId, categoryId, !collapsed.has(categoryId))]);
 
   const dropCategory = (beforeId: string | null) => {
     if (drag?.kind !== "category") return;
@@ -93,8 +96,8 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     const isMuted = muted.has(c.roomId);
     const unread = c.unread > 0 && !isMuted;
     return (
+      <Fragment key={c.roomId}>
       <li
-        key={c.roomId}
         class={classes("channel", active && "active", unread && "unread", isMuted && "muted", over === `ch:${c.roomId}` && "drop-above")}
         data-testid="channel-row"
         data-channel-name={c.name}
@@ -135,6 +138,12 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           <GearIcon />
         </button>
       </li>
+      {c.kind === "voice" ? (
+        <li class="voice-members-row">
+          <VoiceChannelMembers client={client} roomId={c.roomId} />
+        </li>
+      ) : null}
+      </Fragment>
     );
   };
 

@@ -2,7 +2,8 @@ import { HomeIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
-import { guildSummaries, invitesOf } from "../shell/model";
+import { invitesOf } from "../../matrix";
+import { guildSummaries } from "../shell/model";
 import { openGuild, place, useShell } from "../shell/context";
 import { CreateGuildDialog } from "./CreateGuildDialog";
 
@@ -12,7 +13,7 @@ export function GuildRail() {
   const [creating, setCreating] = useState(false);
   const s = state();
   const guilds = guildSummaries(s);
-  const spaceInvites = invitesOf(s).filter((i) => i.isSpace);
+  const spaceInvites = invitesOf(s).filter((i) => i.space);
   const current = place.value.guild;
   return (
     <nav class="guild-rail" aria-label="Guilds">

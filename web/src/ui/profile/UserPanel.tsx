@@ -8,7 +8,8 @@ import { useShell } from "../shell/context";
 import { userView } from "../shell/model";
 import { ProfileSettings } from "./ProfileSettings";
 
-const PRESENCE: Record<Status, string> = { online: "online", away: "unavailable", busy: "busy", offline: "offline" };
+// The UI's status → presence (README "Users": Away is unavailable).
+const PRESENCE = { online: "online", away: "unavailable", busy: "busy", offline: "offline" } as const;
 
 /** The bar under the channel list: own avatar, name and status picker, settings, log out. */
 export function UserPanel() {

@@ -4,10 +4,12 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import { signal } from "@preact/signals";
 
+import type { MatrixClient } from "../../matrix";
 import type { ShellActions } from "./actions";
 import type { StateLike } from "./model";
 
 export interface ShellEnv {
+  client: MatrixClient;
   /** Reads the store's signal, so a component calling it re-renders on change. */
   state: () => StateLike;
   actions: ShellActions;
