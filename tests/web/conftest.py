@@ -71,12 +71,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def user_page(stack: Stack, browser: Browser) -> Iterator[Callable[[str], UserPage]]:
-    """``user_page("alice")``: a new user signed in, in a context closed after the test."""
+def user_page(stack: Stack, browser: Browser) -> Iterator[Callable[..., UserPage]]:
+    """``user_page("alice")``: a new user signed in, in a context closed after the test;
+    ``user_page("carol", remote_stack)``: one of another homeserver."""
     opened: list[UserPage] = []
 
-    def make(name: str) -> UserPage:
-        user = new_user_page(stack, browser, name)
+    def make(name: str, on: Stack | None = None) -> UserPage:
+        user = new_user_page(on or stack, browser, name)
         opened.append(user)
         return user
 
@@ -85,3 +86,20 @@ def user_page(stack: Stack, browser: Browser) -> Iterator[Callable[[str], UserPa
     finally:
         for user in opened:
             user.context.close()
+
+
+@pytest.fixture(scope="session")
+def remote_stack(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
+    """A second homeserver federating with ``stack``'s (no SFU of its own)."""
+    from .federated import running_remote
+
+    directory: Path = tmp_path_factory.mktemp("concord-web-remote")
+    database = _postgres_database()
+    try:
+        with running_remote(
+            directory, stack, None if database is None else _pg_dsn_for(database)
+        ) as s:
+            yield s
+    finally:
+        if database is not None:
+            _drop_database(database)

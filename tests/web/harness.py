@@ -31,21 +31,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-import pytest
+import yaml
 
 from tests.support.waiting import free_port
+
+from .build import REPO
+from .build import REQUIRE_BROWSER as REQUIRE_BROWSER  # re-exported for test modules
+from .build import ensure_web_built as ensure_web_built
+from .build import unavailable as unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-REPO = Path(__file__).resolve().parents[2]
-WEB = REPO / "web"
-DIST = WEB / "dist"
 SCREENSHOTS = REPO / "build" / "screenshots"
 PASSWORD = "correct horse battery staple"
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
 # Where the web client keeps its session (web/src/matrix, W1): set by the fallback login.
 SESSION_STORAGE_KEY = "concord.session"
 
@@ -65,13 +66,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Skip the browser tests, or fail them where they are required (CI, make test)."""
-    if REQUIRE_BROWSER:
-        pytest.fail(f"browser tests required (CI / REQUIRE_BROWSER=1): {reason}")
-    pytest.skip(reason)
-
-
 def chromium_path() -> str | None:
     configured = os.environ.get("CONCORD_CHROMIUM")
     if configured:
@@ -80,39 +74,6 @@ def chromium_path() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-# --- the web client build -------------------------------------------------------------
-
-
-def _newest_source_mtime() -> float:
-    paths = [WEB / n for n in ("index.html", "package-lock.json", "vite.config.ts")]
-    paths += [p for d in ("src", "public") for p in (WEB / d).rglob("*") if p.is_file()]
-    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
-
-
-def ensure_web_built() -> Path:
-    """web/dist, rebuilt first when a source is newer than it (so a test never runs an
-    old client). Needs npm and web/node_modules (``make web`` or ``npm ci`` in web/)."""
-    index = DIST / "index.html"
-    fresh = index.exists() and index.stat().st_mtime >= _newest_source_mtime()
-    if fresh:
-        return DIST
-    npm = shutil.which("npm")
-    if npm is None or not (WEB / "node_modules").is_dir():
-        if index.exists():
-            return DIST  # stale but usable; say nothing new can be built
-        unavailable("web/dist is not built and npm/web/node_modules are missing (make web)")
-    built = subprocess.run(
-        [npm, "exec", "--", "vite", "build", "--logLevel", "warn"],
-        cwd=WEB,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if built.returncode != 0:
-        pytest.fail(f"vite build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
-    return DIST
 
 
 # --- the servers -----------------------------------------------------------------------
@@ -126,6 +87,7 @@ class Stack:
     server_name: str
     sfu_url: str
     directory: Path
+    federation_port: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     commands: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = field(default_factory=dict)
 
@@ -218,7 +180,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-def _configure(config: Path, database_dsn: str | None, web_dir: Path) -> None:
+def _configure(
+    config: Path, database_dsn: str | None, web_dir: Path, peers: dict[str, str] | None = None
+) -> None:
     """The generated config, opened for tests: registration without a token, fast
     password hashing, no rate limits (two browsers act faster than people), the client."""
     text = config.read_text()
@@ -231,7 +195,21 @@ def _configure(config: Path, database_dsn: str | None, web_dir: Path) -> None:
         assert database_dsn in text, "generate-config's database section changed"
     text += "bcrypt_rounds: 4\nrate_limits:\n  enabled: false\n"
     text += f"web_client_dir: {json.dumps(str(web_dir))}\n"
+    # Federation with other test servers on this machine (self-signed, loopback).
+    overrides = "".join(f'    "{name}": "{target}"\n' for name, target in (peers or {}).items())
+    text += (
+        "federation:\n  verify_certificates: false\n"
+        '  ip_range_whitelist: ["127.0.0.0/8", "::1/128"]\n'
+        + (f"  server_overrides:\n{overrides}" if overrides else "")
+    )
     config.write_text(text)
+
+
+def _open_sfu_discovery(sfu_config: Path) -> None:
+    """The SFU verifies OpenID tokens of users of other test servers: loopback, self-signed."""
+    data = yaml.safe_load(sfu_config.read_text())
+    data["discovery"].update({"verify_tls": False, "allow_private_addresses": True})
+    sfu_config.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 @contextmanager
@@ -252,11 +230,13 @@ def running_stack(directory: Path, database_dsn: str | None = None) -> Iterator[
          str(hs_config), "--port", str(sfu_port)],
         directory,
     )  # fmt: skip
+    _open_sfu_discovery(sfu_config)
     stack = Stack(
         base_url=f"http://127.0.0.1:{port}",
         server_name=server_name,
         sfu_url=f"http://127.0.0.1:{sfu_port}",
         directory=directory,
+        federation_port=fed_port,
     )
     try:
         hs_proc = stack.start("homeserver", ["-m", "homeserver", "run", "--config", str(hs_config)])

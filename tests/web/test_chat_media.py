@@ -114,3 +114,17 @@ def test_image_gif_and_audio_reach_the_other_person(chat: Chat, tmp_path: Path) 
         timeout=15_000,
     )
     screenshot(bob, "chat-attachments")
+
+
+def test_a_failed_upload_is_kept_and_retry_uploads_it(chat: Chat, tmp_path: Path) -> None:
+    alice, bob = chat.alice.page, chat.bob.page
+    chat.alice.context.set_offline(True)
+    try:
+        alice.get_by_label("Upload a file").set_input_files(str(png(tmp_path / "offline.png")))
+        echo = alice.get_by_test_id("message").filter(has_text="offline.png")
+        expect(echo.get_by_role("alert")).to_contain_text("Not sent")
+    finally:
+        chat.alice.context.set_offline(False)
+    echo.get_by_role("button", name="Retry").click()
+    image_decoded(bob, "offline.png")
+    expect(echo.get_by_role("alert")).to_have_count(0)

@@ -6,6 +6,7 @@ on the other side, and leaving removes them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -27,11 +28,13 @@ def open_voice_channel(user: UserPage, name: str = "General") -> str:
     return room_id
 
 
+def voice_view(page: Page, name: str = "General") -> Locator:
+    return page.get_by_role("region", name=f"Voice channel {name}")
+
+
 def wait_for_sfu_bot(stack: Stack, user: UserPage, room_id: str) -> None:
     """The steward invites the SFU's bot into voice channels and the bot joins (async):
     before that, the SFU refuses tokens for the room."""
-    import time
-
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         members = stack.api(
@@ -46,9 +49,14 @@ def wait_for_sfu_bot(stack: Stack, user: UserPage, room_id: str) -> None:
     raise AssertionError(f"the SFU bot did not join {room_id}")
 
 
-def join_voice(user: UserPage) -> None:
+def join_voice(user: UserPage) -> float:
+    """Click Join voice; the seconds until the call is connected (for the report)."""
+    started = time.monotonic()
     user.page.get_by_role("button", name="Join voice").click()
-    expect(user.page.get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
+    expect(voice_view(user.page).get_by_role("status")).to_have_text(
+        "Voice connected", timeout=LONG
+    )
+    return time.monotonic() - started
 
 
 def tile(page: Page, user: UserPage) -> Locator:
@@ -87,7 +95,11 @@ def two_in_a_call(
     room_id = open_voice_channel(alice)
     assert open_voice_channel(bob) == room_id
     wait_for_sfu_bot(stack, alice, room_id)
-    join_voice(alice)
+    print(f"join voice (click to connected): {join_voice(alice):.2f} s")
+    # Before joining, bob sees who is in the channel (its call.member state).
+    expect(bob.page.get_by_test_id("voice-member")).to_have_attribute(
+        "data-user-id", alice.user_id, timeout=LONG
+    )
     join_voice(bob)
     for page in (alice.page, bob.page):
         expect(page.get_by_test_id("voice-participant")).to_have_count(2, timeout=LONG)
@@ -101,12 +113,15 @@ def test_two_people_in_a_voice_channel(stack: Stack, user_page: Callable[[str], 
     expect(tile(bob.page, alice)).to_have_attribute("data-speaking", "true", timeout=LONG)
 
     # Webcams and screen shares, both ways.
+    started = time.monotonic()
     for user in (alice, bob):
         user.page.get_by_role("button", name="Camera", exact=True).click()
         user.page.get_by_role("button", name="Share screen", exact=True).click()
         expect(user.page.get_by_role("button", name="Share screen", exact=True)).to_have_attribute(
             "aria-pressed", "true"
         )
+    assert_playing(bob.page, f"Webcam of {alice.localpart}")
+    print(f"camera click to the other's webcam playing: {time.monotonic() - started:.2f} s")
     assert_playing(alice.page, "Webcam of you")
     for viewer, other in ((alice, bob), (bob, alice)):
         assert_playing(viewer.page, f"Webcam of {other.localpart}")
@@ -159,10 +174,14 @@ def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
         expect(tile(page, bob).get_by_role("img", name="Muted by a moderator")).to_be_visible(
             timeout=LONG
         )
+    expect(voice_view(bob.page).get_by_role("note")).to_have_text(
+        "A moderator muted you: the others can't hear you."
+    )
     alice.page.get_by_role("button", name=f"Unmute {bob.localpart} for everyone").click()
     expect(tile(bob.page, bob).get_by_role("img", name="Muted by a moderator")).to_have_count(
         0, timeout=LONG
     )
+    expect(voice_view(bob.page).get_by_role("note")).to_have_count(0)
 
     # The SFU goes away and comes back: both clients reconnect by themselves (new JWT,
     # new peer connections, the webcam published again) and see each other again.
@@ -178,7 +197,7 @@ def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
             expect(tile(page, user)).not_to_have_attribute(
                 "data-session-id", sessions[user.localpart] or "", timeout=LONG
             )
-        expect(page.get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
+        expect(voice_view(page).get_by_role("status")).to_have_text("Voice connected", timeout=LONG)
     assert_playing(alice.page, f"Webcam of {bob.localpart}")
     expect(bob.page.get_by_role("button", name="Camera", exact=True)).to_have_attribute(
         "aria-pressed", "true"

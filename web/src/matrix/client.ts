@@ -3,9 +3,10 @@
 import { clearSession, defaultStorage, saveSession, wellKnownOf, type Session } from "./auth";
 import { Http, path, type FetchLike } from "./http";
 import { applySync } from "./reduce";
-import { Store } from "./store";
+import { Store, type StoreState } from "./store";
 import { SyncEngine, type WebSocketFactory } from "./sync";
 import type { Json } from "./types";
+import { loadUnsent, restoreUnsent, saveUnsent, unsentOf, type UnsentMessage } from "./unsent";
 import { guildOfChannel } from "./views";
 
 export interface ClientOptions {
@@ -36,6 +37,10 @@ export class MatrixClient {
   private wellKnownCache: Promise<Json> | null = null;
   private readonly autoJoin: boolean;
   private readonly joining = new Set<string>();
+  /** Messages kept from an earlier page load, put back after the first sync. */
+  private unsent: UnsentMessage[];
+  private savedUnsent = "";
+  private stopSaving: (() => void) | null = null;
 
   constructor(session: Session, opts: ClientOptions = {}) {
     this.session = session;
@@ -45,6 +50,8 @@ export class MatrixClient {
     this.http = new Http(session.baseUrl, session.accessToken, opts.fetchImpl);
     this.store = new Store(session.userId);
     this.autoJoin = opts.autoJoinGuildChannels ?? false;
+    this.unsent = loadUnsent(this.storage, session.userId);
+    this.savedUnsent = this.unsent.length ? JSON.stringify(this.unsent) : "";
     this.http.onUnknownToken = () => this.endSession();
     this.sync = new SyncEngine({
       http: this.http,
@@ -53,6 +60,7 @@ export class MatrixClient {
       callbacks: {
         onSync: (body) => {
           this.store.update((s) => applySync(s, body, this.now()));
+          if (this.unsent.length) this.restoreUnsent();
           if (this.autoJoin) this.joinGuildChannelInvites();
         },
         onStatus: (status, transport, error) => {
@@ -72,12 +80,31 @@ export class MatrixClient {
   /** Start syncing (WebSocket, else long-poll). */
   start(): void {
     saveSession(this.session, this.storage);
+    this.stopSaving ??= this.store.state.subscribe((s) => this.saveUnsent(s));
     this.sync.start();
   }
 
   stop(): void {
+    this.stopSaving?.();
+    this.stopSaving = null;
     this.sync.stop();
     this.store.syncStatus.value = "stopped";
+  }
+
+  private restoreUnsent(): void {
+    const kept = this.unsent;
+    this.unsent = [];
+    // Those of rooms we are no longer in are dropped.
+    this.store.update((s) => restoreUnsent(s, kept).state);
+    this.saveUnsent(this.store.value); // also when nothing came back
+  }
+
+  /** Keep the unsent messages in storage whenever they change (not on every sync). */
+  private saveUnsent(s: StoreState): void {
+    if (this.unsent.length) return; // not restored yet: do not overwrite them
+    const list = unsentOf(s);
+    const text = list.length ? JSON.stringify(list) : "";
+    if (text !== this.savedUnsent) this.savedUnsent = saveUnsent(this.storage, this.session.userId, list);
   }
 
   /** Join each pending invite to a channel of a guild we are in (once per room). */
@@ -97,6 +124,7 @@ export class MatrixClient {
   private endSession(): void {
     this.sync.stop();
     clearSession(this.storage);
+    saveUnsent(this.storage, this.session.userId, []); // nothing of ours left on the device
     this.store.syncStatus.value = "stopped";
     this.store.loggedOut.value = true;
   }
@@ -108,6 +136,7 @@ export class MatrixClient {
       await this.http.post("/_matrix/client/v3/logout", {}, { timeoutMs: 10_000 });
     } finally {
       clearSession(this.storage);
+      saveUnsent(this.storage, this.session.userId, []);
       this.store.syncStatus.value = "stopped";
       this.store.loggedOut.value = true;
     }

@@ -5,7 +5,17 @@
 import type { MatrixClient } from "./client";
 import { editContent, reactionContent, textContent, type TextMessage } from "./content";
 import { errorMessage, path } from "./http";
-import { addEcho, applyMessages, applyOwnReceipt, dropEcho, echoFailed, echoSent } from "./reduce";
+import {
+  addEcho,
+  addLocalReaction,
+  applyMessages,
+  applyOwnReceipt,
+  dropEcho,
+  dropReaction,
+  echoFailed,
+  echoSent,
+  settleLocalReaction,
+} from "./reduce";
 import type { Json, MessagesResponse } from "./types";
 
 let txnCounter = 0;
@@ -89,11 +99,42 @@ export function react(client: MatrixClient, roomId: string, eventId: string, key
   return sendRaw(client, roomId, "m.reaction", reactionContent(eventId, key));
 }
 
-/** Add our `key` reaction, or remove it if we already reacted with it. */
+/**
+ * Add our `key` reaction, or remove it if we already reacted with it. The chip changes at
+ * once; if the server refuses, it changes back and the error is thrown.
+ */
 export async function toggleReaction(client: MatrixClient, roomId: string, eventId: string, key: string): Promise<void> {
-  const mine = client.store.room(roomId)?.relations.reactions[eventId]?.[key]?.[client.userId];
-  if (mine) await redact(client, roomId, mine);
-  else await react(client, roomId, eventId, key);
+  const room = client.store.room(roomId);
+  const mine = room?.relations.reactions[eventId]?.[key]?.[client.userId];
+  if (mine) {
+    const ref = room!.relations.reactionIndex[mine];
+    client.store.update((s) => dropReaction(s, roomId, mine));
+    if (mine.startsWith("~")) return; // never reached the server
+    try {
+      await redact(client, roomId, mine);
+    } catch (err) {
+      if (ref) {
+        client.store.update((s) => addLocalReaction(s, roomId, ref.target, ref.key, mine, client.now()));
+      }
+      throw err;
+    }
+    return;
+  }
+  const txnId = newTxnId(client.now());
+  const localId = `~${txnId}`;
+  client.store.update((s) => addLocalReaction(s, roomId, eventId, key, localId, client.now()));
+  try {
+    const real = await sendRaw(client, roomId, "m.reaction", reactionContent(eventId, key), txnId);
+    if (!client.store.room(roomId)?.relations.reactionIndex[localId]) {
+      // Undone while on its way: undo it on the server too.
+      await redact(client, roomId, real);
+      return;
+    }
+    client.store.update((s) => settleLocalReaction(s, roomId, localId, real));
+  } catch (err) {
+    client.store.update((s) => dropReaction(s, roomId, localId));
+    throw err;
+  }
 }
 
 const paginating = new WeakMap<MatrixClient, Set<string>>();

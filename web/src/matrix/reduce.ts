@@ -1,7 +1,15 @@
 // Pure reducers: sync JSON, /messages pages and local sends → a new StoreState
 // (spec: client-server "Syncing"). No I/O and no clock: `now` is passed in.
 
-import { applyRedaction, applyRelation, draftRelations, redactedId } from "./relations";
+import {
+  addReaction,
+  applyRedaction,
+  applyRelation,
+  draftRelations,
+  redactedId,
+  removeReaction,
+  renameReaction,
+} from "./relations";
 import {
   emptyRoom,
   type LocalEcho,
@@ -293,4 +301,27 @@ export function applyPresence(state: StoreState, userId: string, presence: Prese
 /** Global account data as just written (sync confirms it). */
 export function applyAccountDataEvent(state: StoreState, type: string, content: Json): StoreState {
   return { ...state, accountData: { ...state.accountData, [type]: content } };
+}
+
+/**
+ * Our reaction, shown before the server answers (`localId` until then). A duplicate from
+ * sync is ignored (one reaction per key and sender), so the chip never counts us twice.
+ */
+export function addLocalReaction(state: StoreState, roomId: string, target: string, key: string, localId: string, now: number): StoreState {
+  const sender = state.userId;
+  if (!sender) return state;
+  return withRoom(state, roomId, (room) => {
+    const content = { "m.relates_to": { rel_type: "m.annotation", event_id: target, key } };
+    addReaction(room.relations, { type: "m.reaction", content, sender, event_id: localId, origin_server_ts: now });
+  });
+}
+
+/** The server accepted our reaction: remember its real id (to undo it later). */
+export function settleLocalReaction(state: StoreState, roomId: string, localId: string, eventId: string): StoreState {
+  return withRoom(state, roomId, (room) => renameReaction(room.relations, localId, eventId));
+}
+
+/** Take a reaction off the chips (a failed send, or an undo on its way). */
+export function dropReaction(state: StoreState, roomId: string, reactionId: string): StoreState {
+  return withRoom(state, roomId, (room) => removeReaction(room.relations, reactionId));
 }

@@ -42,7 +42,7 @@ export function draftRelations(rel: Relations): Relations {
   };
 }
 
-function addReaction(rel: Relations, event: MatrixEvent): void {
+export function addReaction(rel: Relations, event: MatrixEvent): void {
   const r = relatesTo(event.content);
   if (r?.rel_type !== "m.annotation" || typeof r.event_id !== "string" || typeof r.key !== "string") return;
   if (rel.redactions[event.event_id] || rel.reactionIndex[event.event_id]) return;
@@ -56,7 +56,7 @@ function addReaction(rel: Relations, event: MatrixEvent): void {
   rel.reactionIndex[event.event_id] = { target: r.event_id, key: r.key, sender: event.sender };
 }
 
-function removeReaction(rel: Relations, reactionId: string): void {
+export function removeReaction(rel: Relations, reactionId: string): void {
   const ref = rel.reactionIndex[reactionId];
   if (!ref) return;
   delete rel.reactionIndex[reactionId];
@@ -67,6 +67,19 @@ function removeReaction(rel: Relations, reactionId: string): void {
   else delete byKey[ref.key];
   if (Object.keys(byKey).length) rel.reactions[ref.target] = byKey;
   else delete rel.reactions[ref.target];
+}
+
+/** Give a local reaction its server event id (what a later redaction must name). */
+export function renameReaction(rel: Relations, oldId: string, newId: string): void {
+  const ref = rel.reactionIndex[oldId];
+  if (!ref) return;
+  delete rel.reactionIndex[oldId];
+  rel.reactionIndex[newId] = ref;
+  const byKey = { ...(rel.reactions[ref.target] ?? {}) };
+  const senders = { ...(byKey[ref.key] ?? {}) };
+  if (senders[ref.sender] === oldId) senders[ref.sender] = newId;
+  byKey[ref.key] = senders;
+  rel.reactions[ref.target] = byKey;
 }
 
 function addEdit(rel: Relations, event: MatrixEvent): void {

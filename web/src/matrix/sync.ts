@@ -70,6 +70,8 @@ export class SyncEngine {
   private readonly maxBackoffMs: number;
   private readonly wsFailuresBeforePoll: number;
   private running = false;
+  /** Bumped by each start/stop: timers and loops of an earlier run see it and quit. */
+  private generation = 0;
   private socket: WebSocketLike | null = null;
   private pollAbort: AbortController | null = null;
   private failures = 0;
@@ -95,6 +97,7 @@ export class SyncEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.generation += 1;
     this.cb.onStatus("connecting", this.transport, null);
     if (this.transport === "ws") this.openSocket();
     else void this.pollLoop();
@@ -102,6 +105,7 @@ export class SyncEngine {
 
   stop(): void {
     this.running = false;
+    this.generation += 1;
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -186,7 +190,10 @@ export class SyncEngine {
         return;
       }
       this.cb.onStatus("reconnecting", "ws", null);
-      void this.sleep(backoffMs(this.failures, this.maxBackoffMs)).then(() => this.openSocket());
+      const generation = this.generation;
+      void this.sleep(backoffMs(this.failures, this.maxBackoffMs)).then(() => {
+        if (generation === this.generation) this.openSocket();
+      });
     };
   }
 
@@ -220,14 +227,15 @@ export class SyncEngine {
   }
 
   private async pollLoop(): Promise<void> {
-    while (this.running && this.transport === "poll") {
+    const generation = this.generation;
+    while (this.running && this.transport === "poll" && generation === this.generation) {
       const abort = new AbortController();
       this.pollAbort = abort;
       try {
         await this.pollOnce(abort.signal);
         this.failures = 0;
       } catch (err) {
-        if (!this.running) return;
+        if (!this.running || generation !== this.generation) return;
         if (err instanceof MatrixError && err.errcode === "M_UNKNOWN_TOKEN") {
           this.stop();
           this.cb.onLoggedOut(err);

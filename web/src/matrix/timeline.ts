@@ -2,7 +2,7 @@
 // redactions, replies and reactions resolved (spec: client-server "Event replacements",
 // "Rich replies", "Event annotations and reactions", "Redactions").
 
-import { ROLE_MENTIONS, guildFromRoom, roleMembers } from "./guild";
+import { ROLE_MENTIONS, guildFromRoom, roleMembers, type Guild } from "./guild";
 import { relatesTo } from "./relations";
 import type { RoomState, StoreState } from "./store";
 import type { Json, MatrixEvent } from "./types";
@@ -79,10 +79,15 @@ function bodyOf(content: Json): string {
   return typeof content["body"] === "string" ? content["body"] : "";
 }
 
-function replyPreview(s: StoreState, room: RoomState, content: Json): ReplyPreview | undefined {
+function replyPreview(
+  s: StoreState,
+  room: RoomState,
+  content: Json,
+  byId?: Map<string, MatrixEvent>,
+): ReplyPreview | undefined {
   const target = relatesTo(content)?.["m.in_reply_to"]?.event_id;
   if (typeof target !== "string") return undefined;
-  const original = room.timeline.find((e) => e.event_id === target);
+  const original = byId ? byId.get(target) : room.timeline.find((e) => e.event_id === target);
   if (!original) return { eventId: target, redacted: false };
   const redacted = !!original.unsigned?.redacted_because;
   const edit = latestEdit(room, original);
@@ -106,22 +111,25 @@ function reactionsOf(room: RoomState, eventId: string, me: string | null): React
   }));
 }
 
-/** Does `content` (sent in `roomId`) mention `me`? (m.mentions, @room, or a role of ours) */
-export function mentionsUser(s: StoreState, roomId: string, content: Json, me: string | null): boolean {
+/**
+ * Does `content` (sent in `roomId`) mention `me`? (m.mentions, @room, or a role of ours)
+ * `guild`: the channel's guild when the caller already has it (read once per list).
+ */
+export function mentionsUser(s: StoreState, roomId: string, content: Json, me: string | null, guild?: Guild | null): boolean {
   if (!me) return false;
   const mentions = content["m.mentions"] as { user_ids?: unknown; room?: unknown } | undefined;
   if (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(me)) return true;
   if (mentions?.room === true) return true;
   const roles = content[ROLE_MENTIONS];
-  if (Array.isArray(roles) && roles.length) {
-    const guildId = guildOfChannel(s, roomId);
-    const space = guildId ? s.rooms[guildId] : undefined;
-    if (space) {
-      const guild = guildFromRoom(space);
-      return roles.some((r) => typeof r === "string" && roleMembers(guild, r).includes(me));
-    }
-  }
-  return false;
+  if (!Array.isArray(roles) || roles.length === 0) return false;
+  const g = guild === undefined ? channelGuild(s, roomId) : guild;
+  return !!g && roles.some((r) => typeof r === "string" && roleMembers(g, r).includes(me));
+}
+
+function channelGuild(s: StoreState, roomId: string): Guild | null {
+  const guildId = guildOfChannel(s, roomId);
+  const space = guildId ? s.rooms[guildId] : undefined;
+  return space ? guildFromRoom(space) : null;
 }
 
 const MESSAGE_TYPES = new Set(["m.room.message", "m.sticker"]);
@@ -132,13 +140,16 @@ export function messageItems(s: StoreState, roomId: string, opts: { includeState
   if (!room) return [];
   const me = s.userId;
   const items: MessageItem[] = [];
+  const byId = new Map(room.timeline.map((e) => [e.event_id, e] as const));
+  let guild: Guild | null | undefined;
+  const guildOnce = () => (guild === undefined ? (guild = channelGuild(s, roomId)) : guild);
   for (const event of room.timeline) {
     const isState = typeof event.state_key === "string";
     if (!MESSAGE_TYPES.has(event.type) && !(isState && opts.includeState)) continue;
     const redacted = !!event.unsigned?.redacted_because;
     const edit = redacted ? undefined : latestEdit(room, event);
     const content = edit ? { ...(edit.content["m.new_content"] as Json), "m.relates_to": event.content["m.relates_to"] } : event.content;
-    const reply = redacted ? undefined : replyPreview(s, room, event.content);
+    const reply = redacted ? undefined : replyPreview(s, room, event.content, byId);
     items.push({
       key: event.event_id,
       eventId: event.event_id,
@@ -155,13 +166,13 @@ export function messageItems(s: StoreState, roomId: string, opts: { includeState
       replyTo: reply,
       reactions: redacted ? [] : reactionsOf(room, event.event_id, me),
       status: "sent",
-      mentionsMe: !redacted && event.sender !== me && mentionsUser(s, roomId, content, me),
+      mentionsMe: !redacted && event.sender !== me && mentionsUser(s, roomId, content, me, content[ROLE_MENTIONS] ? guildOnce() : null),
       isState,
     });
   }
   for (const echo of room.pending) {
     if (!MESSAGE_TYPES.has(echo.type)) continue;
-    const reply = replyPreview(s, room, echo.content);
+    const reply = replyPreview(s, room, echo.content, byId);
     items.push({
       key: echo.txnId,
       txnId: echo.txnId,

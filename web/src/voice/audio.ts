@@ -9,7 +9,7 @@
 // not flicker between words. Muted people send nothing (the SFU stops forwarding) or
 // silence (a disabled track), so they never show as speaking.
 
-import type { AudioOutput, SpeakingDetector } from "./connection";
+import type { AudioOutput, SpeakingDetector } from "./ports";
 
 export const SPEAKING_LEVEL = 0.015;
 const HOLD_MS = 400;

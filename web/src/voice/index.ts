@@ -10,18 +10,20 @@
  *                                           // its org.matrix.msc3401.call.member state
  */
 
-import { signal, type Signal } from "@preact/signals";
+import { effect, signal, untracked, type Signal } from "@preact/signals";
 
+import { discover, serverNameOf } from "../matrix/auth";
 import type { MatrixClient } from "../matrix/client";
 import { MatrixError } from "../matrix/http";
 import type { RoomState } from "../matrix/store";
 import { ElementAudioOutput, LevelSpeakingDetector } from "./audio";
-import { VoiceConnection, type ConnectionDeps } from "./connection";
+import { VoiceConnection } from "./connection";
+import type { ConnectionDeps } from "./ports";
 import { FOCUS_TYPE, requestGrant, sfuUrlFrom, type Fetch, type SfuGrant } from "./focus";
 import { browserDevices, WebRtcPublisher, WebRtcSubscriber } from "./webrtc";
 
 export { VoiceConnection } from "./connection";
-export type { RemoteMedia, VoiceStatus } from "./connection";
+export type { RemoteMedia, VoiceStatus } from "./ports";
 export type { Participant, TrackKind } from "./protocol";
 
 export const CALL_MEMBER = "org.matrix.msc3401.call.member";
@@ -73,11 +75,18 @@ export class Voice {
   private readonly client: MatrixClient;
   private readonly fetchImpl: Fetch;
 
-  constructor(client: MatrixClient, fetchImpl?: Fetch) {
+  private readonly discover: typeof discover;
+
+  constructor(client: MatrixClient, fetchImpl?: Fetch, discoverImpl: typeof discover = discover) {
     this.client = client;
     this.fetchImpl = fetchImpl ?? ((input, init) => fetch(input, init));
+    this.discover = discoverImpl;
     // Closing the tab leaves at once (else the SFU waits for its drop timeout).
     if (typeof window !== "undefined") window.addEventListener("pagehide", () => this.leave());
+    // Logging out (or a revoked session) ends the call.
+    effect(() => {
+      if (client.store.loggedOut.value) untracked(() => this.leave());
+    });
   }
 
   /** Join `roomId`'s call (leaving any other first). */
@@ -100,23 +109,41 @@ export class Voice {
   }
 
   /** Our homeserver's SFU first; if it has none or refuses (its bot is not in a room of
-   * another server), the SFUs the room's call.member state names. */
-  private async grant(roomId: string): Promise<SfuGrant> {
-    const own = sfuUrlFrom((await this.client.wellKnown()) as Record<string, unknown>);
-    const candidates = [own, ...roomFoci(this.client.store.state.value.rooms[roomId])].filter(
-      (u, i, all): u is string => !!u && all.indexOf(u) === i,
-    );
-    if (candidates.length === 0) {
-      throw new MatrixError(0, "CONCORD_NO_SFU", "Voice isn't available: this homeserver has no voice server.");
-    }
+   * another server), the SFUs the room's call.member state names, then the SFU of the
+   * server that created the room (a guild's voice channel is made by its own server). */
+  async grant(roomId: string): Promise<SfuGrant> {
+    const room = this.client.store.state.value.rooms[roomId];
+    const tried: string[] = [];
     let last: unknown = null;
-    for (const url of candidates) {
+    const attempt = async (url: string | null): Promise<SfuGrant | null> => {
+      if (!url || tried.includes(url)) return null;
+      tried.push(url);
       try {
         return await requestGrant(this.fetchImpl, this.client.session, url, roomId);
       } catch (err) {
         last = err;
         if (!(err instanceof MatrixError) || err.errcode !== "M_FORBIDDEN") throw err;
+        return null;
       }
+    };
+    const own = sfuUrlFrom((await this.client.wellKnown()) as Record<string, unknown>);
+    for (const url of [own, ...roomFoci(room)]) {
+      const granted = await attempt(url);
+      if (granted) return granted;
+    }
+    const creator = room?.state["m.room.create"]?.[""]?.sender;
+    const server = typeof creator === "string" ? serverNameOf(creator) : "";
+    if (server && server !== serverNameOf(this.client.userId)) {
+      try {
+        const found = await this.discover(server, this.fetchImpl);
+        const granted = await attempt(sfuUrlFrom(found.wellKnown));
+        if (granted) return granted;
+      } catch (err) {
+        last ??= err;
+      }
+    }
+    if (tried.length === 0) {
+      throw new MatrixError(0, "CONCORD_NO_SFU", "Voice isn't available: this homeserver has no voice server.");
     }
     throw last;
   }

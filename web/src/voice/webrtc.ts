@@ -3,7 +3,7 @@
 // screen. The SFU puts its ICE candidates in its SDP and expects ours in ours (no trickle:
 // sfu/media/signaling.py), so every description is sent once gathering is complete.
 
-import type { Devices, LocalTracks, PublishPeer, SubscribePeer } from "./connection";
+import type { Devices, LocalTracks, PublishPeer, SubscribePeer } from "./ports";
 import { TRACK_KINDS, type SubscribedTrack, type TrackKind } from "./protocol";
 
 const GATHER_TIMEOUT_MS = 3_000;

@@ -71,18 +71,37 @@ describe("sending", () => {
     expect(client.store.room(TEXT)!.pending).toEqual([]);
   });
 
-  it("toggles a reaction: sends m.reaction, then redacts our own", async () => {
+  it("toggles a reaction: shown at once, sent as m.reaction, then undone by redacting our own", async () => {
+    let answer: (v: { json: unknown }) => void = () => {};
     const server = new FakeServer()
-      .on(/\/send\/m.reaction\//, () => ({ json: { event_id: "$r" } }))
+      .on(/\/send\/m.reaction\//, () => new Promise((resolve) => (answer = resolve)))
       .on(/\/redact\//, () => ({ json: { event_id: "$red" } }));
     const client = clientFor(server);
     const target = client.store.room(TEXT)!.timeline[0]!.event_id;
-    await toggleReaction(client, TEXT, target, "🎉");
+    const chips = () => client.store.room(TEXT)!.relations.reactions[target]?.["🎉"];
+    const sending = toggleReaction(client, TEXT, target, "🎉");
+    expect(Object.keys(chips()!)).toEqual([USER]); // before the server answered
+    await Promise.resolve();
+    await Promise.resolve();
     expect(server.calls[0]!.body).toEqual({ "m.relates_to": { rel_type: "m.annotation", event_id: target, key: "🎉" } });
+    // Sync brings the reaction before the PUT answers: still counted once.
     const reaction = ev("m.reaction", server.calls[0]!.body as never, { event_id: "$r", sender: USER });
     client.store.update((s) => applySync(s, joinedSync("s2", { [TEXT]: { timeline: { events: [reaction] } } }), 0));
+    answer({ json: { event_id: "$r" } });
+    await sending;
+    expect(chips()).toEqual({ [USER]: "$r" });
     await toggleReaction(client, TEXT, target, "🎉");
     expect(server.calls[1]!.path).toContain(`/rooms/${TEXT}/redact/$r/`);
+    expect(chips()).toBeUndefined();
+  });
+
+  it("takes a refused reaction back off the chips", async () => {
+    const server = new FakeServer().on(/\/send\/m.reaction\//, () => ({ status: 403, json: { errcode: "M_FORBIDDEN", error: "no" } }));
+    const client = clientFor(server);
+    const target = client.store.room(TEXT)!.timeline[0]!.event_id;
+    await expect(toggleReaction(client, TEXT, target, "👍")).rejects.toThrow("You don't have permission to do that.");
+    expect(client.store.room(TEXT)!.relations.reactions[target]).toBeUndefined();
+    expect(client.store.room(TEXT)!.relations.reactionIndex).toEqual({});
   });
 });
 

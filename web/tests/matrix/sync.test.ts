@@ -140,6 +140,28 @@ describe("SyncEngine over the WebSocket", () => {
   });
 });
 
+describe("SyncEngine restarts", () => {
+  it("a reconnect scheduled before stop() does not open a second socket after start()", async () => {
+    const sockets: FakeSocket[] = [];
+    let wake: () => void = () => {};
+    const engine = new SyncEngine({
+      http: new Http("http://hs", "t"),
+      webSocket: (url) => (sockets.push(new FakeSocket(url)), sockets.at(-1)!),
+      sleep: () => new Promise<void>((resolve) => (wake = resolve)),
+      callbacks: { onSync: () => {}, onStatus: () => {}, onLoggedOut: () => {} },
+    });
+    engine.start();
+    sockets[0]!.push({ type: "sync", next_batch: "s1" });
+    sockets[0]!.drop(); // a reconnect is now waiting on its backoff
+    engine.stop();
+    engine.start(); // opens socket #2 at once
+    expect(sockets).toHaveLength(2);
+    wake(); // the old backoff ends
+    await flush();
+    expect(sockets).toHaveLength(2);
+  });
+});
+
 describe("MatrixClient", () => {
   it("feeds sync bodies into the store and logs out when the token dies", () => {
     const sockets: FakeSocket[] = [];

@@ -2,9 +2,8 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { ChannelActions, ChannelModel } from "../../src/ui/timeline/channelModel";
-import { ChannelPane, editContent } from "../../src/ui/timeline/ChannelPane";
-import type { MessageItem } from "../../src/ui/timeline/model/aggregate";
-import { EMPTY_GUILD, guildFromState } from "../../src/ui/timeline/model/guildInfo";
+import type { Draft, MessageItem } from "../../src/ui/timeline/channelModel";
+import { ChannelPane } from "../../src/ui/timeline/ChannelPane";
 import { typingText } from "../../src/ui/timeline/TypingIndicator";
 
 afterEach(cleanup);
@@ -23,7 +22,7 @@ function fakeModel(items: MessageItem[], extra: Partial<ChannelModel> = {}): Cha
     person: (id) => ({ id, name: names[id] ?? id }),
     members: Object.entries(names).map(([id, name]) => ({ id, name })),
     mentionableRoles: [{ id: "mods", name: "Mods" }],
-    guild: EMPTY_GUILD,
+    roleNames: new Map([["mods", "Mods"]]),
     abilities: { write: true, react: true, redactOthers: false },
     typing: [],
     canPaginate: false,
@@ -31,18 +30,18 @@ function fakeModel(items: MessageItem[], extra: Partial<ChannelModel> = {}): Cha
   };
 }
 
-function fakeActions(): ChannelActions & { sent: Record<string, unknown>[] } {
-  const sent: Record<string, unknown>[] = [];
+function fakeActions(): ChannelActions & { sent: Draft[] } {
+  const sent: Draft[] = [];
   return {
     sent,
-    send: (c) => void sent.push(c),
+    send: (d) => void sent.push(d),
+    sendFile: vi.fn(),
     retry: vi.fn(),
     discard: vi.fn(),
     edit: vi.fn(async () => undefined),
     redact: vi.fn(async () => undefined),
     react: vi.fn(async () => undefined),
     paginate: vi.fn(async () => undefined),
-    upload: vi.fn(async () => "mxc://x/y"),
     typing: vi.fn(),
     markRead: vi.fn(),
     mediaUrl: (mxc) => `http://media/${mxc.slice(6)}`,
@@ -50,7 +49,7 @@ function fakeActions(): ChannelActions & { sent: Record<string, unknown>[] } {
 }
 
 const msg = (id: string, sender: string, body: string, extra: Partial<MessageItem> = {}): MessageItem => ({
-  id, sender, ts: 1_700_000_000_000, content: { msgtype: "m.text", body }, edited: false, reactions: [], ...extra,
+  id, sender, ts: 1_700_000_000_000, content: { msgtype: "m.text", body }, body, edited: false, reactions: [], mentionsMe: false, ...extra,
 });
 
 describe("ChannelPane", () => {
@@ -70,9 +69,7 @@ describe("ChannelPane", () => {
     fireEvent.input(box);
     fireEvent.mouseDown(await screen.findByRole("option", { name: /Mods/ }));
     fireEvent.keyDown(box, { key: "Enter" });
-    expect(actions.sent).toEqual([
-      { msgtype: "m.text", body: "hi @Alice and @Mods", "m.mentions": { user_ids: ["@alice:x"] }, "im.concord.role_mentions": ["mods"] },
-    ]);
+    expect(actions.sent).toEqual([{ body: "hi @Alice and @Mods", userMentions: ["@alice:x"], roleMentions: ["mods"] }]);
     expect(box.value).toBe("");
   });
 
@@ -114,33 +111,24 @@ describe("ChannelPane", () => {
     expect(actions.redact).toHaveBeenCalledWith("$r");
   });
 
-  it("highlights messages that mention me through a role", () => {
-    const guild = guildFromState([
-      { event_id: "$c", type: "m.room.create", sender: "@s:x", state_key: "", origin_server_ts: 0, content: {} },
-      { event_id: "$m", type: "m.room.member", sender: "@me:x", state_key: "@me:x", origin_server_ts: 0, content: { membership: "join" } },
-      { event_id: "$r", type: "im.concord.role", sender: "@s:x", state_key: "mods", origin_server_ts: 0, content: { name: "Mods", position: 5, mentionable: true } },
-      { event_id: "$mr", type: "im.concord.member_roles", sender: "@s:x", state_key: "me:x", origin_server_ts: 0, content: { roles: ["mods"] } },
-    ]);
+  it("highlights messages that mention me and marks the @mentions in the text", () => {
     const items = [
-      msg("$1", "@alice:x", "hey @Mods", { content: { msgtype: "m.text", body: "hey @Mods", "im.concord.role_mentions": ["mods"] } }),
+      msg("$1", "@alice:x", "hey @Mods", { content: { msgtype: "m.text", body: "hey @Mods", "im.concord.role_mentions": ["mods"] }, mentionsMe: true }),
       msg("$2", "@bob:x", "nothing"),
     ];
-    render(<ChannelPane model={fakeModel(items, { guild })} actions={fakeActions()} />);
+    render(<ChannelPane model={fakeModel(items)} actions={fakeActions()} />);
     const rows = screen.getAllByTestId("message");
     expect(rows[0]!.classList.contains("tl-highlight")).toBe(true);
     expect(rows[1]!.classList.contains("tl-highlight")).toBe(false);
     expect(rows[0]!.querySelector(".tl-mention")?.textContent).toBe("@Mods");
   });
 
-  it("builds edits as m.replace with m.new_content", () => {
-    const item = msg("$1", "@me:x", "old", { content: { msgtype: "m.text", body: "old", "m.mentions": { user_ids: ["@bob:x"] } } });
-    expect(editContent(item, "new")).toEqual({
-      msgtype: "m.text",
-      body: "* new",
-      "m.mentions": {},
-      "m.new_content": { msgtype: "m.text", body: "new", "m.mentions": { user_ids: ["@bob:x"] } },
-      "m.relates_to": { rel_type: "m.replace", event_id: "$1" },
+  it("shows an attachment's upload progress on its local echo", () => {
+    const uploading = msg("~t2", "@me:x", "cat.gif", {
+      content: { msgtype: "m.image", body: "cat.gif", info: { mimetype: "image/gif", size: 10 } }, pending: "sending", txnId: "t2", upload: 0.25,
     });
+    render(<ChannelPane model={fakeModel([uploading])} actions={fakeActions()} />);
+    expect((screen.getByLabelText("Uploading cat.gif") as HTMLProgressElement).value).toBe(0.25);
   });
 
   it("says when a replied-to message was deleted", () => {

@@ -29,7 +29,7 @@ function world() {
   (hello.content as Record<string, unknown>)["im.concord.role_mentions"] = ["mods"];
   const edit = ev("m.room.message", {
     body: "* hello @Mods!",
-    "m.new_content": { msgtype: "m.text", body: "hello @Mods!" },
+    "m.new_content": { msgtype: "m.text", body: "hello @Mods!", "im.concord.role_mentions": ["mods"] },
     "m.relates_to": { rel_type: "m.replace", event_id: hello.event_id },
   }, { sender: "@alice:h" });
   const reaction = ev("m.reaction", { "m.relates_to": { rel_type: "m.annotation", event_id: hello.event_id, key: "👍" } }, { sender: ME });
@@ -73,7 +73,9 @@ describe("buildModel", () => {
     const { state, hello } = world();
     const model = buildModel(c, state, CHAN)!;
     expect(model.name).toBe("general");
-    expect(model.items.map((i) => [i.content["body"], i.edited])).toEqual([["hello @Mods!", true]]);
+    expect(model.items.map((i) => [i.body, i.edited])).toEqual([["hello @Mods!", true]]);
+    // @Mods is mentionable and I hold it: highlighted.
+    expect(model.items[0]!.mentionsMe).toBe(true);
     expect(model.items[0]!.reactions).toEqual([{ key: "👍", senders: [ME], mine: expect.any(String) }]);
     expect(model.items[0]!.id).toBe(hello.event_id);
     expect(model.person("@alice:h").name).toBe("Alice");
@@ -100,10 +102,10 @@ describe("buildActions", () => {
     const c = client(fetchImpl);
     c.store.state.value = world().state;
     const actions = buildActions(c, CHAN);
-    actions.send({ msgtype: "m.text", body: "keep me" });
+    actions.send({ body: "keep me", userMentions: [], roleMentions: [] });
     await expect.poll(() => buildModel(c, c.store.state.value, CHAN)!.items.at(-1)?.pending).toBe("failed");
     const failed = buildModel(c, c.store.state.value, CHAN)!.items.at(-1)!;
-    expect(failed.content["body"]).toBe("keep me");
+    expect(failed.body).toBe("keep me");
     expect(failed.failure).toMatch(/reach the server/);
     fail = false;
     actions.retry(failed.txnId!);

@@ -6,47 +6,18 @@
  */
 import { useState } from "preact/hooks";
 
-import type { ChannelActions, ChannelModel } from "./channelModel";
+import type { ChannelActions, ChannelModel, MessageItem } from "./channelModel";
 import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
-import type { MessageItem } from "./model/aggregate";
-import { isObject } from "./model/events";
 import { TypingIndicator } from "./TypingIndicator";
-import { fileContent, imageSize } from "./upload";
-
-interface Upload {
-  id: number;
-  name: string;
-  progress: number;
-}
-
-let uploadSeq = 0;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The content of an edit (spec: client-server "Event replacements"). */
-export function editContent(item: MessageItem, body: string): Record<string, unknown> {
-  const newContent: Record<string, unknown> = { msgtype: item.content["msgtype"] ?? "m.text", body };
-  const mentions = item.content["m.mentions"];
-  newContent["m.mentions"] = isObject(mentions) ? mentions : {};
-  if (Array.isArray(item.content["im.concord.role_mentions"])) {
-    newContent["im.concord.role_mentions"] = item.content["im.concord.role_mentions"];
-  }
-  return {
-    msgtype: newContent["msgtype"],
-    body: `* ${body}`,
-    "m.mentions": {},
-    "m.new_content": newContent,
-    "m.relates_to": { rel_type: "m.replace", event_id: item.id },
-  };
-}
-
 export function ChannelPane({ model, actions }: { model: ChannelModel; actions: ChannelActions }) {
   const [replyTo, setReplyTo] = useState<MessageItem | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
-  const [uploads, setUploads] = useState<Upload[]>([]);
   const [errors, setErrors] = useState<string[]>([]);
   const [dragging, setDragging] = useState(false);
   // Bumped on each send: the list jumps to the present, as after sending in Discord.
@@ -59,26 +30,17 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
       showError(model.readOnlyReason);
       return;
     }
-    for (const file of files) {
-      const id = ++uploadSeq;
-      setUploads((us) => [...us, { id, name: file.name, progress: 0 }]);
-      const setProgress = (progress: number) =>
-        setUploads((us) => us.map((u) => (u.id === id ? { ...u, progress } : u)));
-      Promise.all([actions.upload(file, setProgress), imageSize(file)])
-        .then(([mxc, size]) => {
-          actions.send(fileContent(file, mxc, size));
-          setSent((n) => n + 1);
-        })
-        .catch((e: unknown) => showError(errorText(e)))
-        .finally(() => setUploads((us) => us.filter((u) => u.id !== id)));
-    }
+    // Each file becomes a local echo with its upload progress; a failure stays on it
+    // with Retry (which uploads again).
+    for (const file of files) actions.sendFile(file);
+    setSent((n) => n + 1);
   };
 
   const saveEdit = (item: MessageItem, body: string) => {
     setEditing(null);
     const trimmed = body.trim();
-    if (!trimmed || trimmed === item.content["body"]) return;
-    actions.edit(item.id, editContent(item, trimmed)).catch((e: unknown) => showError(`Could not edit the message: ${errorText(e)}`));
+    if (!trimmed || trimmed === item.body) return;
+    actions.edit(item, trimmed).catch((e: unknown) => showError(`Could not edit the message: ${errorText(e)}`));
   };
 
   const editLast = () => {
@@ -130,22 +92,12 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
           </button>
         </div>
       )}
-      {uploads.length > 0 && (
-        <ul class="tl-uploads" aria-label="Uploads">
-          {uploads.map((u) => (
-            <li key={u.id}>
-              <span>Uploading {u.name}</span>
-              <progress aria-label={`Uploading ${u.name}`} max={1} value={u.progress} />
-            </li>
-          ))}
-        </ul>
-      )}
       <Composer
         model={model}
         replyTo={replyTo}
         onCancelReply={() => setReplyTo(null)}
-        onSend={(content) => {
-          actions.send(content);
+        onSend={(draft) => {
+          actions.send(draft);
           setReplyTo(null);
           setSent((n) => n + 1);
         }}

@@ -5,26 +5,26 @@
 import { useComputed } from "@preact/signals";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 
-import type { MatrixClient, RoomState, StoreState } from "../../matrix";
+import { loadMembers, type MatrixClient, type RoomState, type StoreState } from "../../matrix";
 import type { ChannelModel } from "./channelModel";
 import { ChannelPane } from "./ChannelPane";
-import { buildActions, buildModel, loadMembers, parentSpace } from "./source";
+import { buildActions, buildModel, parentSpace } from "./source";
 import "./timeline.css";
 
 export function ChannelView({ client, roomId }: { client: MatrixClient; roomId: string }) {
   return <Channel key={roomId} client={client} roomId={roomId} />;
 }
 
-type Inputs = [RoomState | undefined, RoomState | undefined, StoreState["profiles"] | undefined];
+type Inputs = [RoomState | undefined, RoomState | undefined, StoreState["profiles"], unknown];
 
 function Channel({ client, roomId }: { client: MatrixClient; roomId: string }) {
-  // The store is immutable: while this room, its guild and the profiles are the same
-  // objects, the model is too (other rooms' syncs do not re-render the channel).
+  // The store is immutable: while this room, its guild, the profiles and the uploads are
+  // the same objects, the model is too (other rooms' syncs do not re-render the channel).
   const memo = useRef<{ inputs: Inputs; model: ChannelModel | undefined } | null>(null);
   const model = useComputed(() => {
     const state = client.store.state.value;
     const room = state.rooms[roomId];
-    const inputs: Inputs = [room, room && parentSpace(state, room), state.profiles];
+    const inputs: Inputs = [room, parentSpace(state, roomId), state.profiles, client.store.uploads.value];
     const last = memo.current;
     if (last && last.inputs.every((x, i) => x === inputs[i])) return last.model;
     const built = buildModel(client, state, roomId);

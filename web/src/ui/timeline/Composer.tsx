@@ -7,10 +7,9 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import type { ChannelModel } from "./channelModel";
+import type { ChannelModel, Draft, MessageItem } from "./channelModel";
 import { PlusIcon } from "./icons";
-import type { MessageItem } from "./model/aggregate";
-import { applyCandidate, type Candidate, matchCandidates, mentionFields, mentionQuery } from "./model/autocomplete";
+import { applyCandidate, type Candidate, matchCandidates, mentionQuery, pickedMentions } from "./model/autocomplete";
 
 const TYPING_RENEW_MS = 4000;
 
@@ -18,7 +17,7 @@ export interface ComposerProps {
   model: ChannelModel;
   replyTo: MessageItem | null;
   onCancelReply: () => void;
-  onSend: (content: Record<string, unknown>) => void;
+  onSend: (draft: Draft) => void;
   onEditLast: () => void;
   onFiles: (files: File[]) => void;
   onTyping: (active: boolean) => void;
@@ -38,9 +37,16 @@ export function Composer(props: ComposerProps) {
   // (before any further key press can land at the old position).
   const pendingCaret = useRef<number | null>(null);
   useLayoutEffect(() => {
+    // Grow with the text (Shift+Enter lines), up to the CSS max-height.
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+  useLayoutEffect(() => {
     const el = area.current;
     if (el && pendingCaret.current !== null) {
-      el.focus();
+      el.focus({ preventScroll: true });
       el.setSelectionRange(pendingCaret.current, pendingCaret.current);
       pendingCaret.current = null;
     }
@@ -54,7 +60,7 @@ export function Composer(props: ComposerProps) {
   const open = candidates.length > 0;
 
   useEffect(() => {
-    if (props.replyTo) area.current?.focus();
+    if (props.replyTo) area.current?.focus({ preventScroll: true });
   }, [props.replyTo]);
 
   const disabled = model.readOnlyReason !== undefined;
@@ -76,16 +82,10 @@ export function Composer(props: ComposerProps) {
   const send = () => {
     const body = text.trim();
     if (!body) return;
-    const content: Record<string, unknown> = { msgtype: "m.text", body, ...mentionFields(body, picked) };
-    if (props.replyTo) {
-      content["m.relates_to"] = { "m.in_reply_to": { event_id: props.replyTo.id } };
-      // spec: "Rich replies" — a reply mentions the replied-to sender.
-      if (props.replyTo.sender !== model.me) {
-        const mentions = content["m.mentions"] as { user_ids?: string[] };
-        mentions.user_ids = [...new Set([...(mentions.user_ids ?? []), props.replyTo.sender])];
-      }
-    }
-    props.onSend(content);
+    const draft: Draft = { body, ...pickedMentions(body, picked) };
+    // The content builder mentions the replied-to sender (spec: "Rich replies").
+    if (props.replyTo) draft.replyTo = { eventId: props.replyTo.id, sender: props.replyTo.sender };
+    props.onSend(draft);
     setText("");
     setCaret(0);
     setPicked([]);
@@ -162,7 +162,7 @@ export function Composer(props: ComposerProps) {
       {props.replyTo && replyAuthor && (
         <div class="tl-replying">
           Replying to <strong style={replyAuthor.color ? { color: replyAuthor.color } : undefined}>{replyAuthor.name}</strong>
-          <span class="tl-replying-body">{String(props.replyTo.content["body"] ?? "").slice(0, 120)}</span>
+          <span class="tl-replying-body">{props.replyTo.body.slice(0, 120)}</span>
           <button type="button" aria-label="Cancel reply" onClick={props.onCancelReply}>
             ✕
           </button>

@@ -4,12 +4,10 @@
  * (react, reply, edit own, delete own or — with the power to redact — anyone's).
  * Local echoes show "Sending…" or the failure with Retry (nothing typed is lost).
  */
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { ChannelActions, ChannelModel, Person } from "./channelModel";
+import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
-import type { MessageItem } from "./model/aggregate";
-import { mentionsUser } from "./model/guildInfo";
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
 import { EmojiPicker, ReactionChips } from "./Reactions";
 
@@ -33,7 +31,7 @@ function fullTime(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
-function ReplyQuote({ model, actions, target }: { model: ChannelModel; actions: ChannelActions; target: string }) {
+function ReplyQuote({ model, target }: { model: ChannelModel; target: string }) {
   const original = model.byId.get(target);
   if (!original) {
     const why = model.deleted.has(target) ? "Original message was deleted" : "Replying to a message that is not loaded";
@@ -48,7 +46,7 @@ function ReplyQuote({ model, actions, target }: { model: ChannelModel; actions: 
         @{author.name}
       </span>
       <span class="tl-quote-body">
-        {isFile ? <MessageBody model={model} actions={actions} content={{ body: original.content["body"] }} /> : <TextBody model={model} content={original.content} />}
+        {isFile ? original.body : <TextBody model={model} content={original.content} body={original.body} />}
       </span>
     </div>
   );
@@ -67,13 +65,20 @@ export interface MessageProps {
 }
 
 function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body: string) => void; onCancel: () => void }) {
-  const [text, setText] = useState(String(item.content["body"] ?? ""));
+  const [text, setText] = useState(item.body);
+  const box = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
   return (
     <div class="tl-edit">
       <textarea
         aria-label="Edit message"
         value={text}
-        ref={(el) => el?.focus()}
+        ref={box}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey) {
@@ -92,11 +97,13 @@ function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body:
   );
 }
 
-function ConfirmDelete({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+function ConfirmDelete({ onConfirm, onCancel, up }: { onConfirm: () => void; onCancel: () => void; up: boolean }) {
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus({ preventScroll: true }), []);
   return (
-    <div class="tl-confirm" role="alertdialog" aria-label="Delete message">
+    <div class={up ? "tl-confirm tl-pop-up" : "tl-confirm"} role="alertdialog" aria-label="Delete message">
       <p>Delete this message? This cannot be undone.</p>
-      <button type="button" class="tl-danger" onClick={onConfirm} ref={(el) => el?.focus()}>
+      <button type="button" class="tl-danger" onClick={onConfirm} ref={confirm}>
         Delete
       </button>
       <button type="button" onClick={onCancel}>
@@ -110,10 +117,18 @@ export function Message(props: MessageProps) {
   const { model, actions, item, head } = props;
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  // Pop-ups open upwards for messages in the lower half, so they stay on screen.
+  const [up, setUp] = useState(false);
+  const row = useRef<HTMLElement>(null);
+  const popUp = (open: (v: boolean) => void) => {
+    const rect = row.current?.getBoundingClientRect();
+    setUp(rect !== undefined && rect.top > window.innerHeight / 2);
+    open(true);
+  };
   const author = model.person(item.sender);
   const mine = item.sender === model.me;
   const local = item.pending !== undefined;
-  const highlighted = !mine && mentionsUser(model.guild, item.content, item.sender, model.me);
+  const highlighted = item.mentionsMe;
   const canDelete = !local && (mine || model.abilities.redactOthers);
   const canEdit = !local && mine && typeof item.content["url"] !== "string";
   const classes = ["tl-msg", head ? "tl-head" : "tl-cont", highlighted ? "tl-highlight" : "", local ? `tl-${item.pending}` : ""];
@@ -131,8 +146,8 @@ export function Message(props: MessageProps) {
   };
 
   return (
-    <article class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
-      {item.replyTo && <ReplyQuote model={model} actions={actions} target={item.replyTo} />}
+    <article ref={row} class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
+      {item.replyTo && <ReplyQuote model={model} target={item.replyTo} />}
       <div class="tl-row">
         <div class="tl-gutter">
           {head || item.replyTo ? <Avatar person={author} /> : <time class="tl-hover-time" title={fullTime(item.ts)}>{time(item.ts)}</time>}
@@ -152,11 +167,14 @@ export function Message(props: MessageProps) {
             <EditBox item={item} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
           ) : (
             <div class="tl-body">
-              <MessageBody model={model} actions={actions} content={item.content} />
+              <MessageBody model={model} actions={actions} content={item.content} body={item.body} />
               {item.edited && <span class="tl-edited"> (edited)</span>}
             </div>
           )}
-          {item.pending === "sending" && <div class="tl-status">Sending…</div>}
+          {item.upload !== undefined && item.pending === "sending" && (
+            <progress class="tl-progress" aria-label={`Uploading ${item.body}`} max={1} value={item.upload} />
+          )}
+          {item.pending === "sending" && item.upload === undefined && <div class="tl-status">Sending…</div>}
           {item.pending === "failed" && item.txnId && (
             <div class="tl-status tl-failed" role="alert">
               Not sent{item.failure ? `: ${item.failure}` : "."}{" "}
@@ -174,7 +192,7 @@ export function Message(props: MessageProps) {
       {!local && !props.editing && (
         <div class="tl-toolbar" role="toolbar" aria-label="Message actions">
           {model.abilities.react && (
-            <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
+            <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => popUp(setPicking)}>
               <SmileIcon />
             </button>
           )}
@@ -189,14 +207,14 @@ export function Message(props: MessageProps) {
             </button>
           )}
           {canDelete && (
-            <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => setConfirming(true)}>
+            <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => popUp(setConfirming)}>
               <TrashIcon />
             </button>
           )}
         </div>
       )}
-      {picking && <EmojiPicker onPick={react} onClose={() => setPicking(false)} />}
-      {confirming && <ConfirmDelete onConfirm={remove} onCancel={() => setConfirming(false)} />}
+      {picking && <EmojiPicker up={up} onPick={react} onClose={() => setPicking(false)} />}
+      {confirming && <ConfirmDelete up={up} onConfirm={remove} onCancel={() => setConfirming(false)} />}
     </article>
   );
 }

@@ -4,9 +4,11 @@
  * video, other files as a download link). spec: client-server "m.room.message msgtypes".
  */
 import type { ChannelActions, ChannelModel } from "./channelModel";
-import { stripReplyFallback } from "./model/aggregate";
 import { highlightMentions } from "./model/autocomplete";
-import { isObject } from "./model/events";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 function mentionLabels(model: ChannelModel, content: Record<string, unknown>): string[] {
   const labels: string[] = [];
@@ -17,15 +19,15 @@ function mentionLabels(model: ChannelModel, content: Record<string, unknown>): s
   const roles = content["im.concord.role_mentions"];
   if (Array.isArray(roles)) {
     for (const id of roles) {
-      const role = typeof id === "string" ? model.guild.roles.get(id) : undefined;
-      if (role) labels.push(role.name);
+      const name = typeof id === "string" ? model.roleNames.get(id) : undefined;
+      if (name) labels.push(name);
     }
   }
   return labels;
 }
 
-export function TextBody({ model, content }: { model: ChannelModel; content: Record<string, unknown> }) {
-  const body = typeof content["body"] === "string" ? stripReplyFallback(content["body"]) : "";
+/** `body`: the text to show (reply fallback already removed by the store's items). */
+export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
   const parts = highlightMentions(body, mentionLabels(model, content));
   return (
     <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>
@@ -46,15 +48,17 @@ export function MessageBody({
   model,
   actions,
   content,
+  body,
 }: {
   model: ChannelModel;
   actions: ChannelActions;
   content: Record<string, unknown>;
+  body: string;
 }) {
   const msgtype = content["msgtype"];
   const url = typeof content["url"] === "string" ? content["url"] : undefined;
-  const name = typeof content["filename"] === "string" ? content["filename"] : String(content["body"] ?? "file");
-  if (!url || !url.startsWith("mxc://")) return <TextBody model={model} content={content} />;
+  const name = typeof content["filename"] === "string" ? content["filename"] : body || "file";
+  if (!url || !url.startsWith("mxc://")) return <TextBody model={model} content={content} body={body} />;
   const src = actions.mediaUrl(url);
   const info = isObject(content["info"]) ? content["info"] : {};
   if (msgtype === "m.image") {

@@ -6,9 +6,8 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
-import type { ChannelActions, ChannelModel } from "./channelModel";
+import type { ChannelActions, ChannelModel, MessageItem } from "./channelModel";
 import { Message } from "./Message";
-import type { MessageItem } from "./model/aggregate";
 import { groupMessages } from "./model/grouping";
 
 const TOP_THRESHOLD_PX = 150;

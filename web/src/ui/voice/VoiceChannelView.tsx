@@ -102,8 +102,14 @@ function InCall(props: Props & { call: VoiceConnection; state: StateLike }) {
   for (const r of remote.filter((m: RemoteMedia) => m.kind !== "audio")) {
     videos.push({ key: r.trackId, label: videoLabel(r.kind, nameOf(r.userId)), stream: r.stream, kind: r.kind });
   }
+  const mine = participants.find((p) => p.session_id === call.sessionId.value);
   return (
     <>
+      {mine?.server_muted ? (
+        <p class="voice-note" role="note">
+          A moderator muted you: the others can't hear you.
+        </p>
+      ) : null}
       <ul class="voice-participants" aria-label="In the call">
         {participants.map((p: Participant) => (
           <ParticipantTile

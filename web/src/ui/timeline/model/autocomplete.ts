@@ -8,7 +8,7 @@
  * on send, the mentions whose `@Name` is still in the text become `m.mentions.user_ids`
  * (spec: client-server "User and room mentions") and `im.concord.role_mentions`.
  */
-import { localpart } from "./events";
+import { localpart } from "../../../matrix";
 
 export interface Candidate {
   kind: "user" | "role";
@@ -85,17 +85,16 @@ export function applyCandidate(text: string, q: MentionQuery, c: Candidate): { t
   return { text: next, caret: q.start + insert.length };
 }
 
-/** Mention fields for a message `body` given the candidates picked while composing. */
-export function mentionFields(body: string, picked: readonly Candidate[]): Record<string, unknown> {
-  const userIds = new Set<string>();
-  const roleIds = new Set<string>();
+/** The users and roles a message `body` mentions, given the candidates picked while
+ * composing (a pick whose `@Label` was deleted again mentions nobody). */
+export function pickedMentions(body: string, picked: readonly Candidate[]): { userMentions: string[]; roleMentions: string[] } {
+  const users = new Set<string>();
+  const roles = new Set<string>();
   for (const c of picked) {
     if (!body.includes(`@${c.label}`)) continue;
-    (c.kind === "user" ? userIds : roleIds).add(c.id);
+    (c.kind === "user" ? users : roles).add(c.id);
   }
-  const fields: Record<string, unknown> = { "m.mentions": userIds.size ? { user_ids: [...userIds] } : {} };
-  if (roleIds.size) fields["im.concord.role_mentions"] = [...roleIds];
-  return fields;
+  return { userMentions: [...users], roleMentions: [...roles] };
 }
 
 /** Segments of `body` with the `@Label`s of mentioned users/roles marked, to render. */

@@ -3,7 +3,7 @@
  * within a few minutes of the previous one continues its group (no repeated name and
  * avatar). A reply always starts a new group so that its quote sits under a header.
  */
-import type { MessageItem } from "./aggregate";
+import type { MessageItem } from "../channelModel";
 
 export const GROUP_WINDOW_MS = 7 * 60 * 1000;
 
