@@ -142,3 +142,10 @@ def test_guild_layout_shared_by_two_users(
     expect(bob.page.get_by_role("button", name="Text channel dank-memes")).to_be_visible(
         timeout=LONG
     )
+    # A channel dragged onto a channel of another category moves there, above it.
+    alice.page.locator('[data-channel-name="general"]').drag_to(
+        alice.page.locator('[data-channel-name="Lobby"]')
+    )
+    games = bob.page.get_by_test_id("category").filter(has_text="GAMES")
+    expect(games.get_by_test_id("channel-row")).to_have_count(2, timeout=LONG)
+    assert channels(bob.page) == ["General", "dank-memes", "general", "Lobby"]
