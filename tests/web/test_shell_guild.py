@@ -149,3 +149,17 @@ def test_guild_layout_shared_by_two_users(
     games = bob.page.get_by_test_id("category").filter(has_text="GAMES")
     expect(games.get_by_test_id("channel-row")).to_have_count(2, timeout=LONG)
     assert channels(bob.page) == ["General", "dank-memes", "general", "Lobby"]
+    # Rename a category, then delete it: its channels stay, above the categories.
+    alice.page.get_by_role("button", name="Games category settings").click()
+    dialog = alice.page.get_by_role("dialog", name="Category settings: Games")
+    dialog.get_by_label("Category name").fill("Play")
+    dialog.get_by_role("button", name="Save").click()
+    expect(bob.page.get_by_role("button", name="Category Play")).to_be_visible(timeout=LONG)
+    alice.page.get_by_role("button", name="Play category settings").click()
+    alice.page.get_by_role("button", name="Delete category").click()
+    expect(bob.page.get_by_role("button", name="Category Play")).to_have_count(0, timeout=LONG)
+    assert categories(bob.page) == ["Voice", "Text"]
+    expect(bob.page.get_by_test_id("channel-row").first).to_have_attribute(
+        "data-channel-name", "general", timeout=LONG
+    )
+    assert sorted(channels(bob.page)[:2]) == ["Lobby", "general"]
