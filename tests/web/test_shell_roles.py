@@ -32,6 +32,9 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     settings.get_by_role("button", name="Create role").click()
     roles = settings.get_by_role("list", name="Roles")
     expect(roles.get_by_role("button")).to_have_text(["Admin", "Mods", "new role"], timeout=LONG)
+    # Dragged above Mods, it takes a position between Admin's and Mods'.
+    roles.locator("[data-role-id]").nth(2).drag_to(roles.locator("[data-role-id]").nth(1))
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "new role", "Mods"], timeout=LONG)
     settings.get_by_role("form", name="Role new role").get_by_role(
         "button", name="Delete role"
     ).click()
