@@ -71,3 +71,21 @@ def test_status_profile_and_dm(
     dms = alice.page.get_by_role("list", name="Direct message list")
     expect(dms).to_contain_text(bob.localpart, timeout=LONG)
     screenshot(alice.page, "shell-dms")
+
+
+def test_leaving_a_guild(stack: Stack, user_page: Callable[[str], UserPage]) -> None:
+    alice, bob = user_page("alice"), user_page("bob")
+    create_guild(alice.page, "Passing Through")
+    invite_and_join(alice, bob, "Passing Through")
+    bob_in_list = alice.page.locator(f'[data-testid="member"][data-user-id="{bob.user_id}"]')
+    expect(bob_in_list).to_be_visible(timeout=LONG)
+    # The owner has no "Leave guild"; bob does.
+    expect(alice.page.get_by_role("button", name="Leave guild")).to_have_count(0)
+    bob.page.once("dialog", lambda d: d.accept())
+    bob.page.get_by_role("button", name="Leave guild").click()
+    expect(bob.page.get_by_role("button", name="Passing Through")).to_have_count(0, timeout=LONG)
+    expect(bob.page.get_by_role("heading", name="Direct Messages")).to_be_visible()
+    expect(bob_in_list).to_have_count(0, timeout=LONG)
+    # A reload keeps alice where she was (the guild), not the DM home.
+    alice.page.reload()
+    expect(alice.page.get_by_role("heading", name="Passing Through")).to_be_visible(timeout=LONG)

@@ -15,6 +15,7 @@ import {
   fetchProfile,
   invite,
   joinRoom,
+  leaveRoom,
   type MatrixClient,
   openDm,
   setAccountData,
@@ -81,6 +82,10 @@ export class ShellActions {
 
   join(roomId: string): Promise<string> {
     return joinRoom(this.client, roomId);
+  }
+
+  leave(roomId: string): Promise<void> {
+    return leaveRoom(this.client, roomId);
   }
 
   async openDm(userId: string): Promise<{ room_id: string }> {
