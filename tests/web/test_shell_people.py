@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from .harness import Stack, UserPage, screenshot
-from .test_shell_guild import LONG, create_guild, invite_and_join
+from .shell_steps import LONG, create_guild, invite_and_join
 
 
 def animated_gif(path: Path) -> Path:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 
 from .harness import Stack, UserPage, screenshot
-from .test_shell_guild import LONG, create_guild, invite_and_join
+from .shell_steps import LONG, create_guild, invite_and_join
 
 
 def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -> None:

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from .harness import Stack, UserPage, screenshot
-from .test_shell_guild import LONG, create_guild, invite_and_join
+from .shell_steps import LONG, create_guild, invite_and_join
 
 UNREAD = re.compile(r"(^|\s)unread(\s|$)")
 
