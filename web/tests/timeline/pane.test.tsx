@@ -136,6 +136,45 @@ describe("ChannelPane", () => {
     expect(screen.getByText("Original message was deleted")).toBeTruthy();
   });
 
+  it("edits my last message with ↑ in the empty composer, Escape cancels", () => {
+    const actions = fakeActions();
+    const items = [msg("$1", "@me:x", "first"), msg("$2", "@alice:x", "theirs"), msg("$3", "@me:x", "last of mine")];
+    render(<ChannelPane model={fakeModel(items)} actions={actions} />);
+    fireEvent.keyDown(screen.getByLabelText("Message"), { key: "ArrowUp" });
+    const box = screen.getByLabelText("Edit message") as HTMLTextAreaElement;
+    expect(box.value).toBe("last of mine");
+    box.value = "last of mine, fixed";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(actions.edit).toHaveBeenCalledWith(items[2], "last of mine, fixed");
+    fireEvent.keyDown(screen.getByLabelText("Message"), { key: "ArrowUp" });
+    fireEvent.keyDown(screen.getByLabelText("Edit message"), { key: "Escape" });
+    expect(screen.queryByLabelText("Edit message")).toBeNull();
+  });
+
+  it("moves through suggestions with the arrows and replies with a quote", () => {
+    const actions = fakeActions();
+    const theirs = msg("$2", "@alice:x", "question?");
+    render(<ChannelPane model={fakeModel([theirs])} actions={actions} />);
+    fireEvent.click(screen.getByRole("button", { name: "Reply" }));
+    expect(screen.getByText("Replying to")).toBeTruthy();
+    const box = screen.getByLabelText("Message") as HTMLTextAreaElement;
+    box.value = "@";
+    box.setSelectionRange(1, 1);
+    fireEvent.input(box);
+    const first = screen.getAllByRole("option")[0]!.textContent;
+    fireEvent.keyDown(box, { key: "ArrowDown" });
+    const selected = screen.getAllByRole("option").find((o) => o.getAttribute("aria-selected") === "true")!;
+    expect(selected.textContent).not.toBe(first);
+    fireEvent.keyDown(box, { key: "Escape" });
+    expect(screen.queryByRole("listbox")).toBeNull();
+    box.value = "answer";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(actions.sent).toEqual([{ body: "answer", userMentions: [], roleMentions: [], replyTo: { eventId: "$2", sender: "@alice:x" } }]);
+    expect(screen.queryByText("Replying to")).toBeNull();
+  });
+
   it("words the typing indicator", () => {
     expect(typingText(["Alice"])).toBe("Alice is typing…");
     expect(typingText(["Alice", "Bob"])).toBe("Alice and Bob are typing…");

@@ -82,6 +82,14 @@ export function MessageList(props: MessageListProps) {
     }
   }, [firstId, loading, model.canPaginate]);
 
+  // Coming back to a hidden tab counts as reading what arrived meanwhile.
+  const [visible, setVisible] = useState(0);
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === "visible" && setVisible((n) => n + 1);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
+  }, []);
+
   // Read receipts: the newest server-confirmed message, once I am at the bottom and the
   // page is visible.
   useEffect(() => {
@@ -90,7 +98,7 @@ export function MessageList(props: MessageListProps) {
     if (lastRead.current === newest.id || newest.sender === model.me) return;
     lastRead.current = newest.id;
     actions.markRead(newest.id);
-  }, [lastId, showJump]);
+  }, [lastId, showJump, visible]);
 
   const onScroll = () => {
     const el = scroller.current;
