@@ -175,6 +175,31 @@ describe("ChannelPane", () => {
     expect(screen.queryByText("Replying to")).toBeNull();
   });
 
+  it("keeps an unsent draft when I leave the channel and come back", () => {
+    const first = render(<ChannelPane model={fakeModel([], { roomId: "!draft:x" })} actions={fakeActions()} />);
+    const box = screen.getByLabelText("Message") as HTMLTextAreaElement;
+    box.value = "half a thought";
+    fireEvent.input(box);
+    first.unmount();
+    render(<ChannelPane model={fakeModel([], { roomId: "!draft:x" })} actions={fakeActions()} />);
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("half a thought");
+  });
+
+  it("offers a refused edit again instead of losing it", async () => {
+    const actions = fakeActions();
+    actions.edit = vi.fn(async () => {
+      throw new Error("You don't have permission to do that.");
+    });
+    render(<ChannelPane model={fakeModel([msg("$1", "@me:x", "original")])} actions={actions} />);
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const box = screen.getByLabelText("Edit message") as HTMLTextAreaElement;
+    box.value = "my careful rewording";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect((await screen.findByRole("alert")).textContent).toContain("Could not edit the message: You don't have permission");
+    expect(((await screen.findByLabelText("Edit message")) as HTMLTextAreaElement).value).toBe("my careful rewording");
+  });
+
   it("words the typing indicator", () => {
     expect(typingText(["Alice"])).toBe("Alice is typing…");
     expect(typingText(["Alice", "Bob"])).toBe("Alice and Bob are typing…");

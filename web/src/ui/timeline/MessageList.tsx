@@ -19,6 +19,7 @@ export interface MessageListProps {
   model: ChannelModel;
   actions: ChannelActions;
   editing: string | null;
+  editDraft: string | null;
   /** Changes on each send of mine: jump to the present. */
   sent: number;
   onReply: (item: MessageItem) => void;
@@ -152,6 +153,7 @@ export function MessageList(props: MessageListProps) {
               item={item}
               head={head}
               editing={props.editing === item.id}
+              editDraft={props.editDraft}
               onReply={props.onReply}
               onEdit={props.onEdit}
               onSaveEdit={props.onSaveEdit}
