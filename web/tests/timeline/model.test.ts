@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 
 import type { Guild, Role } from "../../src/matrix";
 import type { MessageItem } from "../../src/ui/timeline/channelModel";
-import { applyCandidate, highlightMentions, matchCandidates, mentionQuery, pickedMentions } from "../../src/ui/timeline/model/autocomplete";
+import { applyCandidate, matchCandidates, mentionQuery, pickedMentions } from "../../src/ui/timeline/model/autocomplete";
+import { highlightMentions, splitLinks } from "../../src/ui/timeline/model/text";
 import { GROUP_WINDOW_MS, groupMessages } from "../../src/ui/timeline/model/grouping";
 import { mentionsMe, nameColor } from "../../src/ui/timeline/model/roles";
 
@@ -87,6 +88,17 @@ describe("autocomplete", () => {
     expect(applyCandidate("hey @ali", q, alice)).toEqual({ text: "hey @Alice ", caret: 11 });
     expect(pickedMentions("hey @Alice and @Mods", [alice, mods])).toEqual({ userMentions: ["@alice:x"], roleMentions: ["mods"] });
     expect(pickedMentions("hey nobody", [alice, mods])).toEqual({ userMentions: [], roleMentions: [] });
+  });
+
+  it("finds links, leaving trailing punctuation out", () => {
+    expect(splitLinks("see https://example.org/a?b=1, then (http://x.y/z).")).toEqual([
+      { text: "see ", link: false },
+      { text: "https://example.org/a?b=1", link: true },
+      { text: ", then (", link: false },
+      { text: "http://x.y/z", link: true },
+      { text: ").", link: false },
+    ]);
+    expect(splitLinks("javascript:alert(1) no")).toEqual([{ text: "javascript:alert(1) no", link: false }]);
   });
 
   it("splits a body into mention segments", () => {

@@ -4,7 +4,7 @@
  * video, other files as a download link). spec: client-server "m.room.message msgtypes".
  */
 import type { ChannelActions, ChannelModel } from "./channelModel";
-import { highlightMentions } from "./model/autocomplete";
+import { highlightMentions, splitLinks } from "./model/text";
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -37,7 +37,15 @@ export function TextBody({ model, content, body }: { model: ChannelModel; conten
             {p.text}
           </span>
         ) : (
-          p.text
+          splitLinks(p.text).map((q, j) =>
+            q.link ? (
+              <a key={`${i}.${j}`} class="tl-link" href={q.text} target="_blank" rel="noreferrer noopener">
+                {q.text}
+              </a>
+            ) : (
+              q.text
+            ),
+          )
         ),
       )}
     </span>
