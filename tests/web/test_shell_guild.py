@@ -4,11 +4,12 @@ create channels, roles and a Mods-only channel the Member sees only once given M
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from .harness import Stack, UserPage, screenshot
+from .harness import Stack, UserPage, new_context, screenshot
 
 LONG = 20_000
 
@@ -45,7 +46,7 @@ def invite_and_join(owner: UserPage, member: UserPage, guild: str) -> None:
 
 
 def test_guild_layout_shared_by_two_users(
-    stack: Stack, user_page: Callable[[str], UserPage]
+    stack: Stack, browser: Browser, user_page: Callable[[str], UserPage]
 ) -> None:
     alice, bob = user_page("alice"), user_page("bob")
     create_guild(alice.page, "Rocket Club")
@@ -73,8 +74,23 @@ def test_guild_layout_shared_by_two_users(
         "aria-expanded", "false"
     )
     expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_hidden()
-    # It is alice's UI state, not bob's.
+    # It is alice's UI state, not bob's...
     expect(bob.page.get_by_role("button", name="Voice channel General")).to_be_visible()
+    # ... and it follows her to another session (a second browser, logged in by hand).
+    other = new_context(stack, browser)
+    try:
+        page = other.new_page()
+        page.goto("/")
+        page.get_by_label("Username").fill(alice.localpart)
+        page.get_by_label("Password").fill(alice.password)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Rocket Club").click(timeout=LONG)
+        expect(page.get_by_role("button", name="Category Voice")).to_have_attribute(
+            "aria-expanded", "false", timeout=LONG
+        )
+        expect(page.get_by_role("button", name="Voice channel General")).to_be_hidden()
+    finally:
+        other.close()
     alice.page.get_by_role("button", name="Category Voice").click()
     expect(alice.page.get_by_role("button", name="Voice channel General")).to_be_visible()
 
@@ -103,3 +119,47 @@ def test_guild_layout_shared_by_two_users(
     )
     assert channels(bob.page) == ["General", "memes", "general"]
     screenshot(bob.page, "shell-reordered")
+
+    # A new category, a voice channel in it, and a rename; bob sees all of it.
+    alice.page.get_by_role("button", name="+ Create category").click()
+    alice.page.get_by_label("Category name").fill("Games")
+    alice.page.get_by_role("button", name="Create category").click()
+    alice.page.get_by_role("button", name="Create channel in Games").click(timeout=LONG)
+    dialog = alice.page.get_by_role("dialog", name="Create channel")
+    dialog.get_by_role("radio", name="Voice").check()
+    dialog.get_by_label("Channel name").fill("Lobby")
+    dialog.get_by_role("button", name="Create channel").click()
+    expect(bob.page.get_by_role("button", name="Voice channel Lobby")).to_be_visible(timeout=LONG)
+    assert categories(bob.page) == ["Voice", "Text", "Games"]
+    alice.page.locator('[data-channel-name="memes"]').hover()
+    alice.page.get_by_role("button", name="Edit memes").click()
+    # (the dialog's title follows the channel's name, so find it by its prefix)
+    settings = alice.page.get_by_role("dialog", name=re.compile(r"^Channel settings: "))
+    settings.get_by_label("Channel name").fill("dank-memes")
+    settings.get_by_role("button", name="Save").click()
+    expect(settings.get_by_role("status")).to_have_text("Saved.", timeout=LONG)
+    settings.get_by_role("button", name="Close").click()
+    expect(bob.page.get_by_role("button", name="Text channel dank-memes")).to_be_visible(
+        timeout=LONG
+    )
+    # A channel dragged onto a channel of another category moves there, above it.
+    alice.page.locator('[data-channel-name="general"]').drag_to(
+        alice.page.locator('[data-channel-name="Lobby"]')
+    )
+    games = bob.page.get_by_test_id("category").filter(has_text="GAMES")
+    expect(games.get_by_test_id("channel-row")).to_have_count(2, timeout=LONG)
+    assert channels(bob.page) == ["General", "dank-memes", "general", "Lobby"]
+    # Rename a category, then delete it: its channels stay, above the categories.
+    alice.page.get_by_role("button", name="Games category settings").click()
+    dialog = alice.page.get_by_role("dialog", name="Category settings: Games")
+    dialog.get_by_label("Category name").fill("Play")
+    dialog.get_by_role("button", name="Save").click()
+    expect(bob.page.get_by_role("button", name="Category Play")).to_be_visible(timeout=LONG)
+    alice.page.get_by_role("button", name="Play category settings").click()
+    alice.page.get_by_role("button", name="Delete category").click()
+    expect(bob.page.get_by_role("button", name="Category Play")).to_have_count(0, timeout=LONG)
+    assert categories(bob.page) == ["Voice", "Text"]
+    expect(bob.page.get_by_test_id("channel-row").first).to_have_attribute(
+        "data-channel-name", "general", timeout=LONG
+    )
+    assert sorted(channels(bob.page)[:2]) == ["Lobby", "general"]

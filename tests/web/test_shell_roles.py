@@ -28,6 +28,17 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     form.get_by_role("button", name="Save role").click()
     expect(settings.get_by_role("list", name="Roles")).to_contain_text("Mods", timeout=LONG)
     screenshot(alice.page, "shell-roles")
+    # A second role lands below Mods (new roles start at the bottom), then is deleted.
+    settings.get_by_role("button", name="Create role").click()
+    roles = settings.get_by_role("list", name="Roles")
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "Mods", "new role"], timeout=LONG)
+    # Dragged above Mods, it takes a position between Admin's and Mods'.
+    roles.locator("[data-role-id]").nth(2).drag_to(roles.locator("[data-role-id]").nth(1))
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "new role", "Mods"], timeout=LONG)
+    settings.get_by_role("form", name="Role new role").get_by_role(
+        "button", name="Delete role"
+    ).click()
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "Mods"], timeout=LONG)
     settings.get_by_role("button", name="Close").click()
 
     # A channel only Mods may read.

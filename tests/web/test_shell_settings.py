@@ -99,10 +99,14 @@ def test_guild_and_channel_settings(
     expect(general).to_have_class(UNREAD, timeout=LONG)
     send(stack, bob, general_id, f"hey {alice.localpart}", mention=alice.user_id)
     expect(general.get_by_label("1 mentions")).to_be_visible(timeout=LONG)
+    # The guild's icon in the rail carries the count too.
+    rail = alice.page.get_by_role("navigation", name="Guilds")
+    expect(rail.get_by_role("button", name="Studio 54").get_by_label("1 mentions")).to_be_visible()
     screenshot(alice.page, "shell-badges")
     # Opening it reads it (the channel view sends the receipt): the badges go.
     alice.page.get_by_role("button", name="Text channel general").click()
     expect(general.get_by_label("1 mentions")).to_have_count(0, timeout=LONG)
+    expect(rail.get_by_label("1 mentions")).to_have_count(0, timeout=LONG)
     expect(general).not_to_have_class(UNREAD, timeout=LONG)
 
     # Muted (a room push rule without actions, kept by the server across a reload): new

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { emptyRoom, emptyState, type Membership } from "../../src/matrix";
 import {
   channelInvitesToJoin,
+  guildBadge,
   guildOf,
   highestPosition,
   mayManageRole,
@@ -100,5 +101,19 @@ describe("power, mutes and channel invites", () => {
   it("joins only invites to channels of joined guilds", () => {
     const s = stateOf(guildRoom, room("!a", "invite", []), room("!elsewhere", "invite", []));
     expect(channelInvitesToJoin(s)).toEqual(["!a"]);
+  });
+  it("sums a guild's mentions and ignores muted channels for unread", () => {
+    const a = room("!a", "join", []);
+    const b = room("!b", "join", []);
+    a.notificationCount = 2;
+    a.highlightCount = 1;
+    b.notificationCount = 5;
+    b.highlightCount = 2;
+    const s = stateOf(guildRoom, a, b);
+    expect(guildBadge(s, "!g")).toEqual({ unread: true, mentions: 3 });
+    s.accountData["m.push_rules"] = {
+      global: { room: [{ rule_id: "!a", actions: [] }, { rule_id: "!b", actions: [] }] },
+    };
+    expect(guildBadge(s, "!g")).toEqual({ unread: false, mentions: 3 });
   });
 });

@@ -9,6 +9,7 @@ import { GuildHeader } from "../guilds/GuildHeader";
 import { openChannel, place, useShell } from "../shell/context";
 import { type ChannelInfo, type Guild, permissionsOf } from "../shell/model";
 import { VoiceChannelMembers } from "../voice/VoiceChannelMembers";
+import { CategorySettings } from "./CategorySettings";
 import { ChannelSettings } from "./ChannelSettings";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
@@ -30,6 +31,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
   const [over, setOver] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null | undefined>(undefined);
   const [editing, setEditing] = useState<string | null>(null);
+  const [editingCategory, setEditingCategory] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Collapsed categories live in account data im.concord.ui: other sessions see them too.
   const collapsed = new Set(collapsedCategories(state(), guild.roomId));
@@ -178,9 +180,14 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
                   <span aria-hidden="true">{isCollapsed ? "▸" : "▾"}</span> {cat.name.toUpperCase()}
                 </button>
                 {mayManage ? (
-                  <button type="button" class="icon" aria-label={`Create channel in ${cat.name}`} onClick={() => setCreating(cat.id)}>
-                    +
-                  </button>
+                  <>
+                    <button type="button" class="icon" aria-label={`Create channel in ${cat.name}`} onClick={() => setCreating(cat.id)}>
+                      +
+                    </button>
+                    <button type="button" class="icon" aria-label={`${cat.name} category settings`} onClick={() => setEditingCategory(cat.id)}>
+                      <GearIcon />
+                    </button>
+                  </>
                 ) : null}
               </header>
               <ul
@@ -213,6 +220,9 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
         <CreateChannelDialog guild={guild} category={creating} onClose={() => setCreating(undefined)} />
       ) : null}
       {editing ? <ChannelSettings guild={guild} roomId={editing} onClose={() => setEditing(null)} /> : null}
+      {editingCategory ? (
+        <CategorySettings guild={guild} categoryId={editingCategory} onClose={() => setEditingCategory(null)} />
+      ) : null}
     </aside>
   );
 }

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
 import { invitesOf } from "../../matrix";
-import { guildSummaries } from "../shell/model";
+import { guildBadge, guildSummaries } from "../shell/model";
 import { openGuild, place, useShell } from "../shell/context";
 import { CreateGuildDialog } from "./CreateGuildDialog";
 
@@ -38,6 +38,7 @@ export function GuildRail() {
           onClick={() => openGuild(g.roomId)}
         >
           <Avatar name={g.name} url={actions.mediaUrl(g.avatar)} size={48} />
+          <GuildBadge {...guildBadge(s, g.roomId)} />
         </button>
       ))}
       {spaceInvites.map((inv) => (
@@ -58,5 +59,19 @@ export function GuildRail() {
       </button>
       {creating ? <CreateGuildDialog onClose={() => setCreating(false)} /> : null}
     </nav>
+  );
+}
+
+/** Discord's marks on a guild icon: a white pill for unread, a red count for mentions. */
+function GuildBadge(props: { unread: boolean; mentions: number }) {
+  return (
+    <>
+      {props.unread ? <span class="rail-unread" aria-label="Unread messages" /> : null}
+      {props.mentions > 0 ? (
+        <span class="badge" aria-label={`${props.mentions} mentions`}>
+          {props.mentions}
+        </span>
+      ) : null}
+    </>
   );
 }

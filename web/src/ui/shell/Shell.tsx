@@ -48,9 +48,16 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
     );
 
   if (!s.ready) {
+    // The sync keeps retrying by itself; say why nothing shows yet, and offer a way out.
+    const why = client.store.syncError.value;
     return (
       <div class="loading" role="status">
-        Loading your guilds…
+        <p>{why ? `Can't reach your homeserver yet: ${why}` : "Loading your guilds…"}</p>
+        {why ? (
+          <button type="button" class="link" onClick={props.onLogout}>
+            Log out
+          </button>
+        ) : null}
       </div>
     );
   }

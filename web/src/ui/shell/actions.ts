@@ -7,6 +7,7 @@
 
 import {
   createCategory,
+  deleteCategory,
   createChannel,
   createGuild,
   deleteChannel,
@@ -63,6 +64,10 @@ export class ShellActions {
 
   updateCategory(guildId: string, categoryId: string, change: { name?: string; order?: number }) {
     return updateCategory(this.client, guildId, categoryId, change);
+  }
+
+  deleteCategory(guildId: string, categoryId: string): Promise<void> {
+    return deleteCategory(this.client, guildId, categoryId);
   }
 
   // -- rooms -----------------------------------------------------------------------------

@@ -97,6 +97,22 @@ function summary(room: RoomState): GuildSummary {
   };
 }
 
+/** A guild's badge on the rail: any unread channel (not muted) and its mentions in total. */
+export function guildBadge(state: StoreState, guildId: string): { unread: boolean; mentions: number } {
+  const room = state.rooms[guildId];
+  if (!room) return { unread: false, mentions: 0 };
+  const muted = mutedRooms(state);
+  let unread = false;
+  let mentions = 0;
+  for (const channelId of Object.keys(guildFromRoom(room).channels)) {
+    const child = state.rooms[channelId];
+    if (child?.membership !== "join") continue;
+    mentions += child.highlightCount;
+    unread ||= child.notificationCount > 0 && !muted.has(channelId);
+  }
+  return { unread, mentions };
+}
+
 export function guildSummaries(state: StoreState): GuildSummary[] {
   return Object.values(state.rooms)
     .filter((r) => r.membership === "join" && isSpace(r))
