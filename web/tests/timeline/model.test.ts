@@ -111,3 +111,28 @@ describe("autocomplete", () => {
     ]);
   });
 });
+
+describe("parseMarkdown", () => {
+  it("styles bold, italic, strike and code, leaving snake_case and lone stars alone", async () => {
+    const { parseMarkdown } = await import("../../src/ui/timeline/model/markdown");
+    expect(parseMarkdown("a **b** *c* _d_ ~~e~~ `f *g*` snake_case_name 2 * 3 * 4")).toEqual([
+      { kind: "text", text: "a " },
+      { kind: "bold", text: "b" },
+      { kind: "text", text: " " },
+      { kind: "italic", text: "c" },
+      { kind: "text", text: " " },
+      { kind: "italic", text: "d" },
+      { kind: "text", text: " " },
+      { kind: "strike", text: "e" },
+      { kind: "text", text: " " },
+      { kind: "code", text: "f *g*" },
+      { kind: "text", text: " snake_case_name 2 * 3 * 4" },
+    ]);
+    expect(parseMarkdown("see:\n```py\nprint('**x**')\n```\ndone")).toEqual([
+      { kind: "text", text: "see:\n" },
+      { kind: "codeblock", text: "print('**x**')" },
+      { kind: "text", text: "\ndone" },
+    ]);
+    expect(parseMarkdown("<b>not html</b>")).toEqual([{ kind: "text", text: "<b>not html</b>" }]);
+  });
+});

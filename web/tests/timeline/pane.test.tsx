@@ -200,6 +200,16 @@ describe("ChannelPane", () => {
     expect(((await screen.findByLabelText("Edit message")) as HTMLTextAreaElement).value).toBe("my careful rewording");
   });
 
+  it("renders Markdown as elements, never as HTML", () => {
+    const body = "**bold** and `<img src=x onerror=alert(1)>` see https://example.org";
+    render(<ChannelPane model={fakeModel([msg("$1", "@alice:x", body)])} actions={fakeActions()} />);
+    const row = screen.getByTestId("message");
+    expect(row.querySelector("strong")?.textContent).toBe("bold");
+    expect(row.querySelector("code")?.textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(row.querySelector("img")).toBeNull();
+    expect(row.querySelector("a.tl-link")?.getAttribute("href")).toBe("https://example.org");
+  });
+
   it("words the typing indicator", () => {
     expect(typingText(["Alice"])).toBe("Alice is typing…");
     expect(typingText(["Alice", "Bob"])).toBe("Alice and Bob are typing…");
