@@ -203,3 +203,30 @@ def test_moderator_mute_and_reconnect_after_the_sfu_restarts(
         "aria-pressed", "true"
     )
     screenshot(alice.page, "voice-after-reconnect")
+
+
+def test_the_call_goes_on_elsewhere_and_joining_another_channel_leaves(
+    stack: Stack, user_page: Callable[[str], UserPage]
+) -> None:
+    alice, bob = two_in_a_call(stack, user_page, "Switch Club")
+    # Reading a text channel does not hang up: bob still has alice in the call.
+    alice.page.get_by_role("button", name="Text channel general").click()
+    expect(voice_view(alice.page)).to_have_count(0)
+    bob.page.wait_for_timeout(1500)
+    expect(tile(bob.page, alice)).to_have_count(1)
+    # A second voice channel: joining it leaves the first (one call at a time).
+    alice.page.get_by_role("button", name="Create channel in Voice").click()
+    dialog = alice.page.get_by_role("dialog", name="Create channel")
+    dialog.get_by_role("radio", name="Voice").check()
+    dialog.get_by_label("Channel name").fill("Stage")
+    dialog.get_by_role("button", name="Create channel").click()
+    stage = open_voice_channel(alice, "Stage")
+    wait_for_sfu_bot(stack, alice, stage)
+    expect(voice_view(alice.page, "Stage").get_by_text("Joining leaves General.")).to_be_visible()
+    alice.page.get_by_role("button", name="Join voice").click()
+    expect(voice_view(alice.page, "Stage").get_by_role("status")).to_have_text(
+        "Voice connected", timeout=LONG
+    )
+    expect(tile(bob.page, alice)).to_have_count(0, timeout=LONG)
+    expect(alice.page.get_by_test_id("voice-participant")).to_have_count(1)
+    screenshot(alice.page, "voice-second-channel")

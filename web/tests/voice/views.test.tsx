@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import type { MatrixClient } from "../../src/matrix/client";
 import { VoiceChannelMembers } from "../../src/ui/voice/VoiceChannelMembers";
+import { VoiceChannelView } from "../../src/ui/voice/VoiceChannelView";
 import { VoiceStatusPanel } from "../../src/ui/voice/VoiceStatusPanel";
 import { voiceOf, VoiceConnection } from "../../src/voice";
 import type { ConnectionDeps } from "../../src/voice/ports";
@@ -92,5 +93,25 @@ describe("voice UI pieces", () => {
     fireEvent.click(screen.getByRole("button", { name: "Disconnect" }));
     expect(voiceOf(client).current.value).toBeNull();
     expect(call.status.value).toBe("idle");
+  });
+
+  it("the call view shows each participant once, not our own stale session", () => {
+    const client = fakeClient([]);
+    const call = new VoiceConnection(ROOM, "@me:a.org", noDeps);
+    call.status.value = "connected";
+    call.sessionId.value = "new";
+    call.participants.value = [
+      { user_id: "@me:a.org", session_id: "old", muted: false, deafened: false, server_muted: false, tracks: [] },
+      { user_id: "@me:a.org", session_id: "new", muted: true, deafened: false, server_muted: false, tracks: [] },
+      { user_id: "@dan:a.org", session_id: "d", muted: false, deafened: true, server_muted: false, tracks: [] },
+    ];
+    voiceOf(client).current.value = call;
+    render(<VoiceChannelView client={client} roomId={ROOM} />);
+    expect(screen.getByRole("status").textContent).toBe("Voice connected");
+    const tiles = screen.getAllByTestId("voice-participant");
+    expect(tiles.map((t) => t.dataset.sessionId)).toEqual(["new", "d"]);
+    expect(screen.getByRole("img", { name: "Muted" }).closest("li")?.dataset.sessionId).toBe("new");
+    expect(screen.getByRole("img", { name: "Deafened" }).closest("li")?.dataset.sessionId).toBe("d");
+    expect(screen.getByRole("button", { name: "Mute" }).getAttribute("aria-pressed")).toBe("false");
   });
 });

@@ -13,6 +13,9 @@ import { applyCandidate, type Candidate, matchCandidates, mentionQuery, pickedMe
 
 const TYPING_RENEW_MS = 4000;
 
+/** Unsent text per room, kept while the user visits other channels (this session). */
+const drafts = new Map<string, string>();
+
 export interface ComposerProps {
   model: ChannelModel;
   replyTo: MessageItem | null;
@@ -25,7 +28,12 @@ export interface ComposerProps {
 
 export function Composer(props: ComposerProps) {
   const { model } = props;
-  const [text, setText] = useState("");
+  const [text, setTextState] = useState(() => drafts.get(model.roomId) ?? "");
+  const setText = (value: string) => {
+    if (value) drafts.set(model.roomId, value);
+    else drafts.delete(model.roomId);
+    setTextState(value);
+  };
   const [caret, setCaret] = useState(0);
   const [picked, setPicked] = useState<Candidate[]>([]);
   const [selected, setSelected] = useState(0);
@@ -195,6 +203,13 @@ export function Composer(props: ComposerProps) {
           onKeyDown={onKeyDown}
           onClick={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyUp={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          onPaste={(e) => {
+            // A pasted image (a screenshot) is an attachment, as in Discord.
+            const files = [...(e.clipboardData?.files ?? [])];
+            if (files.length === 0) return;
+            e.preventDefault();
+            props.onFiles(files);
+          }}
           onBlur={stopTyping}
         />
       </div>

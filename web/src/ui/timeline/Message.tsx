@@ -58,14 +58,16 @@ export interface MessageProps {
   item: MessageItem;
   head: boolean;
   editing: boolean;
+  /** Text to start the edit box with (a refused edit), else the message's body. */
+  editDraft: string | null;
   onReply: (item: MessageItem) => void;
   onEdit: (item: MessageItem | null) => void;
   onSaveEdit: (item: MessageItem, body: string) => void;
   onError: (message: string) => void;
 }
 
-function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body: string) => void; onCancel: () => void }) {
-  const [text, setText] = useState(item.body);
+function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (body: string) => void; onCancel: () => void }) {
+  const [text, setText] = useState(initial);
   const box = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -164,7 +166,7 @@ export function Message(props: MessageProps) {
             </div>
           )}
           {props.editing ? (
-            <EditBox item={item} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
+            <EditBox initial={props.editDraft ?? item.body} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
           ) : (
             <div class="tl-body">
               <MessageBody model={model} actions={actions} content={item.content} body={item.body} />

@@ -88,7 +88,9 @@ function InCall(props: Props & { call: VoiceConnection; state: StateLike }) {
   const { call, client, roomId, state } = props;
   const room = state.rooms[roomId];
   const me = client.userId;
-  const participants = call.participants.value;
+  // After a reconnect the SFU keeps our old session until its drop timeout: not a second us.
+  const session = call.sessionId.value;
+  const participants = call.participants.value.filter((p) => p.user_id !== me || p.session_id === session);
   const speaking = call.speaking.value;
   const remote = call.remote.value;
   const local = call.local.value;
@@ -102,7 +104,7 @@ function InCall(props: Props & { call: VoiceConnection; state: StateLike }) {
   for (const r of remote.filter((m: RemoteMedia) => m.kind !== "audio")) {
     videos.push({ key: r.trackId, label: videoLabel(r.kind, nameOf(r.userId)), stream: r.stream, kind: r.kind });
   }
-  const mine = participants.find((p) => p.session_id === call.sessionId.value);
+  const mine = participants.find((p) => p.session_id === session);
   return (
     <>
       {mine?.server_muted ? (
