@@ -89,3 +89,25 @@ def test_leaving_a_guild(stack: Stack, user_page: Callable[[str], UserPage]) -> 
     # A reload keeps alice where she was (the guild), not the DM home.
     alice.page.reload()
     expect(alice.page.get_by_role("heading", name="Passing Through")).to_be_visible(timeout=LONG)
+
+
+def test_kicking_a_member(stack: Stack, user_page: Callable[[str], UserPage]) -> None:
+    alice, bob = user_page("alice"), user_page("bob")
+    create_guild(alice.page, "Strict Club")
+    invite_and_join(alice, bob, "Strict Club")
+    # bob (no role) may not kick alice: his card of her has no such button.
+    bob.page.locator(f'[data-testid="member"][data-user-id="{alice.user_id}"]').click(timeout=LONG)
+    card = bob.page.get_by_role("dialog", name="Profile of")
+    expect(card.get_by_role("button", name="Message")).to_be_visible()
+    expect(card.get_by_role("button", name="Kick from guild")).to_have_count(0)
+    bob.page.keyboard.press("Escape")
+    expect(card).to_have_count(0)
+    # alice (owner) kicks bob: the guild leaves his rail, he leaves her member list.
+    bob_in_list = alice.page.locator(f'[data-testid="member"][data-user-id="{bob.user_id}"]')
+    bob_in_list.click(timeout=LONG)
+    alice.page.once("dialog", lambda d: d.accept())
+    alice.page.get_by_role("dialog", name="Profile of").get_by_role(
+        "button", name="Kick from guild"
+    ).click()
+    expect(bob_in_list).to_have_count(0, timeout=LONG)
+    expect(bob.page.get_by_role("button", name="Strict Club")).to_have_count(0, timeout=LONG)

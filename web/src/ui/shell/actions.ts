@@ -15,6 +15,7 @@ import {
   fetchProfile,
   invite,
   joinRoom,
+  kick,
   leaveRoom,
   type MatrixClient,
   openDm,
@@ -82,6 +83,10 @@ export class ShellActions {
 
   join(roomId: string): Promise<string> {
     return joinRoom(this.client, roomId);
+  }
+
+  kick(roomId: string, userId: string): Promise<void> {
+    return kick(this.client, roomId, userId);
   }
 
   leave(roomId: string): Promise<void> {
