@@ -5,6 +5,7 @@ create channels and categories, rename and delete them."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 from playwright.sync_api import Browser, expect
@@ -73,10 +74,12 @@ def test_guild_layout_shared_by_two_users(
 
     voice_head = alice.page.get_by_test_id("category").filter(has_text="VOICE").locator("header")
     text_section = alice.page.get_by_test_id("category").filter(has_text="TEXT")
+    started = time.monotonic()
     voice_head.drag_to(text_section.locator("header"))
     expect(bob.page.get_by_test_id("category").first).to_have_attribute(
         "data-category-name", "Voice", timeout=LONG
     )
+    print(f"category drag seen by the other user after {time.monotonic() - started:.2f} s")
     assert categories(bob.page) == ["Voice", "Text"]
     # memes above general, within Text.
     memes = alice.page.locator('[data-channel-name="memes"]')

@@ -3,6 +3,7 @@ a channel's read to Mods, and the other user sees that channel only once given M
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from playwright.sync_api import expect
@@ -67,12 +68,14 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     alice.page.locator(f'[data-testid="member"][data-user-id="{bob.user_id}"]').click()
     card = alice.page.get_by_role("dialog", name="Profile of")
     card.get_by_role("button", name="Add role").click()
+    started = time.monotonic()
     card.get_by_role("list", name="Roles to add").get_by_role("button", name="Mods").click()
     expect(card.get_by_role("list", name="Roles")).to_contain_text("Mods", timeout=LONG)
     alice.page.keyboard.press("Escape")
 
     # Now bob has it, and the member list shows him under Mods.
     expect(bob.page.get_by_role("button", name="Text channel mod-chat")).to_be_visible(timeout=LONG)
+    print(f"Mods-only channel shown to the new Mod after {time.monotonic() - started:.2f} s")
     expect(
         alice.page.get_by_role("region", name="Mods members").locator(
             f'[data-user-id="{bob.user_id}"]'

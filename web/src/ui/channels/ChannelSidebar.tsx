@@ -50,7 +50,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
   const dropCategory = (beforeId: string | null) => {
     if (drag?.kind !== "category") return;
     const moves = moveCategory(guild.categories, drag.id, beforeId);
-    // Sequential: each is one state event; order of arrival does not matter for the result.
+    // Independent state events (one per category): the order they land in does not matter.
     void run(moves.map((m) => actions.updateCategory(guild.roomId, m.id, { order: m.order })));
   };
 
