@@ -4,6 +4,7 @@ GIF avatar and a description, and a 1:1 DM opened from a profile card."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,11 +67,30 @@ def test_status_profile_and_dm(
     expect(bob.page.get_by_role("list", name="Direct message list")).to_contain_text(
         alice.localpart, timeout=LONG
     )
-    alice.page.get_by_role("button", name="Direct Messages").click()
+    # alice's home button counts the pending DM; she accepts it from her DM home.
+    home = alice.page.get_by_role("button", name="Direct Messages")
+    expect(home.get_by_label("1 unread direct messages")).to_be_visible(timeout=LONG)
+    home.click()
     alice.page.get_by_role("button", name=f"Accept DM from {bob.user_id}").click(timeout=LONG)
     dms = alice.page.get_by_role("list", name="Direct message list")
     expect(dms).to_contain_text(bob.localpart, timeout=LONG)
     screenshot(alice.page, "shell-dms")
+    # While she is in the guild, bob writes: the home button counts the conversation;
+    # opening it reads it.
+    alice.page.get_by_role("button", name="Hangout").click()
+    dm_id = stack.api(
+        "POST",
+        "/_matrix/client/unstable/im.concord/dm",
+        {"user_id": alice.user_id},
+        bob.access_token,
+    )["room_id"]
+    path = f"/_matrix/client/v3/rooms/{dm_id}/send/m.room.message/{uuid.uuid4().hex}"
+    stack.api("PUT", path, {"msgtype": "m.text", "body": "psst"}, bob.access_token)
+    expect(home.get_by_label("1 unread direct messages")).to_be_visible(timeout=LONG)
+    home.click()
+    dms.get_by_role("button").filter(has_text=bob.localpart).click()
+    expect(alice.page.get_by_text("psst")).to_be_visible(timeout=LONG)
+    expect(home.get_by_label("1 unread direct messages")).to_have_count(0, timeout=LONG)
 
 
 def test_leaving_a_guild(stack: Stack, user_page: Callable[[str], UserPage]) -> None:

@@ -2,7 +2,7 @@ import { HomeIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
-import { invitesOf } from "../../matrix";
+import { dmsOf, invitesOf } from "../../matrix";
 import { guildBadge, guildSummaries } from "../shell/model";
 import { openGuild, place, useShell } from "../shell/context";
 import { CreateGuildDialog } from "./CreateGuildDialog";
@@ -15,6 +15,8 @@ export function GuildRail() {
   const guilds = guildSummaries(s);
   const spaceInvites = invitesOf(s).filter((i) => i.space);
   const current = place.value.guild;
+  // Conversations with something new (pending DM invites count too, as in Discord).
+  const unreadDms = dmsOf(s).filter((d) => d.membership === "invite" || d.badge.unread || d.badge.mentions > 0).length;
   return (
     <nav class="guild-rail" aria-label="Guilds">
       <button
@@ -25,6 +27,11 @@ export function GuildRail() {
         onClick={() => openGuild(null)}
       >
         <HomeIcon />
+        {unreadDms > 0 ? (
+          <span class="badge" aria-label={`${unreadDms} unread direct messages`}>
+            {unreadDms}
+          </span>
+        ) : null}
       </button>
       <hr />
       {guilds.map((g) => (

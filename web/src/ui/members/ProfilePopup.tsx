@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 
 import { canKick } from "../../matrix";
 import { Avatar } from "../common/Avatar";
@@ -19,7 +19,9 @@ export function ProfilePopup() {
   const target = open?.userId;
   // The global profile holds the description; fetch it when the card opens.
   const [profile, setProfile] = useState<Record<string, unknown>>({});
-  useEffect(() => {
+  // Layout effect: listening from the moment the card is on screen (a plain effect waits
+  // for the next frame, and an Escape pressed meanwhile would be lost).
+  useLayoutEffect(() => {
     if (!target) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") profilePopup.value = null;
