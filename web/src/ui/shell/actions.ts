@@ -20,6 +20,9 @@ import {
   type MatrixClient,
   openDm,
   setAccountData,
+  setAvatarUrl,
+  setDescription,
+  setDisplayName,
   setMuted,
   setState,
   setStatus,
@@ -103,12 +106,9 @@ export class ShellActions {
   }
 
   /** displayname, avatar_url or im.concord.description (spec v1.16 custom profile fields). */
-  async setProfileField(field: string, value: string): Promise<void> {
-    await this.client.http.put(
-      `/_matrix/client/v3/profile/${encodeURIComponent(this.userId)}/${encodeURIComponent(field)}`,
-      { [field]: value },
-    );
-    await fetchProfile(this.client, this.userId); // the store shows it everywhere at once
+  setProfileField(field: "displayname" | "avatar_url" | "im.concord.description", value: string): Promise<void> {
+    const set = { displayname: setDisplayName, avatar_url: setAvatarUrl, "im.concord.description": setDescription }[field];
+    return set(this.client, value);
   }
 
   setPresence(status: Status): Promise<void> {
