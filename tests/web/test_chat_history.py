@@ -53,6 +53,9 @@ def test_scrolling_back_loads_older_messages_and_keeps_the_view(chat: Chat) -> N
     olds = [r for r in rows if r.startswith("old message")]
     assert olds == [f"old message {i:03d}" for i in range(HISTORY)]  # in order, no gaps
     screenshot(bob, "chat-history")
+    # The view fits under the shell's channel header (nothing pushed out of the pane).
+    header = bob.locator(".channel-header")
+    expect(header).to_be_in_viewport()
     # Far from the present: a button brings the newest message back.
     latest = message(bob, f"old message {HISTORY - 1:03d}")
     expect(latest).not_to_be_in_viewport()

@@ -84,6 +84,7 @@ def test_reactions_picker_hover_list_and_toggle(chat: Chat) -> None:
     row.hover()
     row.get_by_role("button", name="Add reaction").click()
     picker = bob.get_by_role("dialog", name="Pick a reaction")
+    screenshot(bob, "chat-reaction-picker")
     picker.get_by_role("button", name="React with 🎉").click()
     chip = message(alice, "React to this").get_by_role("button", name="🎉 1")
     expect(chip).to_be_visible()

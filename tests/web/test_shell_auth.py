@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from playwright.sync_api import Browser, expect
 
-from .harness import PASSWORD, Stack, new_context, screenshot, unique_localpart
+from .harness import (
+    PASSWORD,
+    SESSION_STORAGE_KEY,
+    Stack,
+    new_context,
+    screenshot,
+    unique_localpart,
+)
 
 
 def test_register_log_out_and_log_in_again(stack: Stack, browser: Browser) -> None:
@@ -49,5 +58,12 @@ def test_register_log_out_and_log_in_again(stack: Stack, browser: Browser) -> No
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Direct Messages")).to_be_visible(timeout=20_000)
+        # The session ended elsewhere (its token logged out): the client says so.
+        session = json.loads(page.evaluate(f"() => localStorage.getItem('{SESSION_STORAGE_KEY}')"))
+        stack.api("POST", "/_matrix/client/v3/logout", {}, token=session["accessToken"])
+        expect(page.get_by_role("status")).to_have_text(
+            "You were logged out. Please log in again.", timeout=40_000
+        )
+        expect(page.get_by_label("Password")).to_be_visible()
     finally:
         context.close()

@@ -3,12 +3,13 @@ a channel's read to Mods, and the other user sees that channel only once given M
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from playwright.sync_api import expect
 
 from .harness import Stack, UserPage, screenshot
-from .test_shell_guild import LONG, create_guild, invite_and_join
+from .shell_steps import LONG, create_guild, invite_and_join
 
 
 def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -> None:
@@ -28,6 +29,17 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     form.get_by_role("button", name="Save role").click()
     expect(settings.get_by_role("list", name="Roles")).to_contain_text("Mods", timeout=LONG)
     screenshot(alice.page, "shell-roles")
+    # A second role lands below Mods (new roles start at the bottom), then is deleted.
+    settings.get_by_role("button", name="Create role").click()
+    roles = settings.get_by_role("list", name="Roles")
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "Mods", "new role"], timeout=LONG)
+    # Dragged above Mods, it takes a position between Admin's and Mods'.
+    roles.locator("[data-role-id]").nth(2).drag_to(roles.locator("[data-role-id]").nth(1))
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "new role", "Mods"], timeout=LONG)
+    settings.get_by_role("form", name="Role new role").get_by_role(
+        "button", name="Delete role"
+    ).click()
+    expect(roles.get_by_role("button")).to_have_text(["Admin", "Mods"], timeout=LONG)
     settings.get_by_role("button", name="Close").click()
 
     # A channel only Mods may read.
@@ -56,12 +68,14 @@ def test_mods_only_channel(stack: Stack, user_page: Callable[[str], UserPage]) -
     alice.page.locator(f'[data-testid="member"][data-user-id="{bob.user_id}"]').click()
     card = alice.page.get_by_role("dialog", name="Profile of")
     card.get_by_role("button", name="Add role").click()
+    started = time.monotonic()
     card.get_by_role("list", name="Roles to add").get_by_role("button", name="Mods").click()
     expect(card.get_by_role("list", name="Roles")).to_contain_text("Mods", timeout=LONG)
     alice.page.keyboard.press("Escape")
 
     # Now bob has it, and the member list shows him under Mods.
     expect(bob.page.get_by_role("button", name="Text channel mod-chat")).to_be_visible(timeout=LONG)
+    print(f"Mods-only channel shown to the new Mod after {time.monotonic() - started:.2f} s")
     expect(
         alice.page.get_by_role("region", name="Mods members").locator(
             f'[data-user-id="{bob.user_id}"]'

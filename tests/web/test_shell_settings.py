@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from .harness import Stack, UserPage, screenshot
-from .test_shell_guild import LONG, create_guild, invite_and_join
+from .shell_steps import LONG, create_guild, invite_and_join
 
 UNREAD = re.compile(r"(^|\s)unread(\s|$)")
 
@@ -84,6 +84,14 @@ def test_guild_and_channel_settings(
     expect(bobs.get_by_label("Channel description")).to_be_disabled(timeout=LONG)
     expect(bobs.get_by_role("button", name="Delete channel")).to_have_count(0)
     bobs.get_by_role("button", name="Close").click()
+    expect(bob.page.get_by_role("button", name="Edit channel description")).to_have_count(0)
+    # alice edits it in place, in the channel header.
+    alice.page.get_by_role("button", name="Edit channel description").click()
+    alice.page.get_by_label("Channel description").fill("Talk about anything, kindly.")
+    alice.page.get_by_role("button", name="Save description").click()
+    expect(bob.page.get_by_test_id("channel-topic")).to_have_text(
+        "Talk about anything, kindly.", timeout=LONG
+    )
 
     # Unread and mention badges: alice looks at the voice channel while bob writes.
     alice.page.get_by_role("button", name="Voice channel General").click()
@@ -91,10 +99,14 @@ def test_guild_and_channel_settings(
     expect(general).to_have_class(UNREAD, timeout=LONG)
     send(stack, bob, general_id, f"hey {alice.localpart}", mention=alice.user_id)
     expect(general.get_by_label("1 mentions")).to_be_visible(timeout=LONG)
+    # The guild's icon in the rail carries the count too.
+    rail = alice.page.get_by_role("navigation", name="Guilds")
+    expect(rail.get_by_role("button", name="Studio 54").get_by_label("1 mentions")).to_be_visible()
     screenshot(alice.page, "shell-badges")
     # Opening it reads it (the channel view sends the receipt): the badges go.
     alice.page.get_by_role("button", name="Text channel general").click()
     expect(general.get_by_label("1 mentions")).to_have_count(0, timeout=LONG)
+    expect(rail.get_by_label("1 mentions")).to_have_count(0, timeout=LONG)
     expect(general).not_to_have_class(UNREAD, timeout=LONG)
 
     # Muted (a room push rule without actions, kept by the server across a reload): new

@@ -23,12 +23,12 @@ export function App() {
   // The server ended the session (token revoked, logged out elsewhere); our own
   // "Log out" sets loggingOut first so it is not reported as a surprise.
   const [loggingOut, setLoggingOut] = useState(false);
-  if (client && client.store.loggedOut.value && !loggingOut) {
-    queueMicrotask(() => {
-      setClient(null);
-      setNotice("You were logged out. Please log in again.");
-    });
-  }
+  const endedByServer = client !== null && client.store.loggedOut.value && !loggingOut;
+  useEffect(() => {
+    if (!endedByServer) return;
+    setClient(null);
+    setNotice("You were logged out. Please log in again.");
+  }, [endedByServer]);
 
   if (!client) {
     return (

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 
 import type { Guild, Role } from "../../src/matrix";
 import type { MessageItem } from "../../src/ui/timeline/channelModel";
-import { applyCandidate, highlightMentions, matchCandidates, mentionQuery, pickedMentions } from "../../src/ui/timeline/model/autocomplete";
+import { applyCandidate, matchCandidates, mentionQuery, pickedMentions } from "../../src/ui/timeline/model/autocomplete";
+import { highlightMentions, splitLinks } from "../../src/ui/timeline/model/text";
 import { GROUP_WINDOW_MS, groupMessages } from "../../src/ui/timeline/model/grouping";
 import { mentionsMe, nameColor } from "../../src/ui/timeline/model/roles";
 
@@ -89,6 +90,17 @@ describe("autocomplete", () => {
     expect(pickedMentions("hey nobody", [alice, mods])).toEqual({ userMentions: [], roleMentions: [] });
   });
 
+  it("finds links, leaving trailing punctuation out", () => {
+    expect(splitLinks("see https://example.org/a?b=1, then (http://x.y/z).")).toEqual([
+      { text: "see ", link: false },
+      { text: "https://example.org/a?b=1", link: true },
+      { text: ", then (", link: false },
+      { text: "http://x.y/z", link: true },
+      { text: ").", link: false },
+    ]);
+    expect(splitLinks("javascript:alert(1) no")).toEqual([{ text: "javascript:alert(1) no", link: false }]);
+  });
+
   it("splits a body into mention segments", () => {
     expect(highlightMentions("hi @Al and @Alice!", ["Al", "Alice"])).toEqual([
       { text: "hi ", mention: false },
@@ -97,5 +109,30 @@ describe("autocomplete", () => {
       { text: "@Alice", mention: true },
       { text: "!", mention: false },
     ]);
+  });
+});
+
+describe("parseMarkdown", () => {
+  it("styles bold, italic, strike and code, leaving snake_case and lone stars alone", async () => {
+    const { parseMarkdown } = await import("../../src/ui/timeline/model/markdown");
+    expect(parseMarkdown("a **b** *c* _d_ ~~e~~ `f *g*` snake_case_name 2 * 3 * 4")).toEqual([
+      { kind: "text", text: "a " },
+      { kind: "bold", text: "b" },
+      { kind: "text", text: " " },
+      { kind: "italic", text: "c" },
+      { kind: "text", text: " " },
+      { kind: "italic", text: "d" },
+      { kind: "text", text: " " },
+      { kind: "strike", text: "e" },
+      { kind: "text", text: " " },
+      { kind: "code", text: "f *g*" },
+      { kind: "text", text: " snake_case_name 2 * 3 * 4" },
+    ]);
+    expect(parseMarkdown("see:\n```py\nprint('**x**')\n```\ndone")).toEqual([
+      { kind: "text", text: "see:\n" },
+      { kind: "codeblock", text: "print('**x**')" },
+      { kind: "text", text: "\ndone" },
+    ]);
+    expect(parseMarkdown("<b>not html</b>")).toEqual([{ kind: "text", text: "<b>not html</b>" }]);
   });
 });

@@ -136,6 +136,80 @@ describe("ChannelPane", () => {
     expect(screen.getByText("Original message was deleted")).toBeTruthy();
   });
 
+  it("edits my last message with ↑ in the empty composer, Escape cancels", () => {
+    const actions = fakeActions();
+    const items = [msg("$1", "@me:x", "first"), msg("$2", "@alice:x", "theirs"), msg("$3", "@me:x", "last of mine")];
+    render(<ChannelPane model={fakeModel(items)} actions={actions} />);
+    fireEvent.keyDown(screen.getByLabelText("Message"), { key: "ArrowUp" });
+    const box = screen.getByLabelText("Edit message") as HTMLTextAreaElement;
+    expect(box.value).toBe("last of mine");
+    box.value = "last of mine, fixed";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(actions.edit).toHaveBeenCalledWith(items[2], "last of mine, fixed");
+    fireEvent.keyDown(screen.getByLabelText("Message"), { key: "ArrowUp" });
+    fireEvent.keyDown(screen.getByLabelText("Edit message"), { key: "Escape" });
+    expect(screen.queryByLabelText("Edit message")).toBeNull();
+  });
+
+  it("moves through suggestions with the arrows and replies with a quote", () => {
+    const actions = fakeActions();
+    const theirs = msg("$2", "@alice:x", "question?");
+    render(<ChannelPane model={fakeModel([theirs])} actions={actions} />);
+    fireEvent.click(screen.getByRole("button", { name: "Reply" }));
+    expect(screen.getByText("Replying to")).toBeTruthy();
+    const box = screen.getByLabelText("Message") as HTMLTextAreaElement;
+    box.value = "@";
+    box.setSelectionRange(1, 1);
+    fireEvent.input(box);
+    const first = screen.getAllByRole("option")[0]!.textContent;
+    fireEvent.keyDown(box, { key: "ArrowDown" });
+    const selected = screen.getAllByRole("option").find((o) => o.getAttribute("aria-selected") === "true")!;
+    expect(selected.textContent).not.toBe(first);
+    fireEvent.keyDown(box, { key: "Escape" });
+    expect(screen.queryByRole("listbox")).toBeNull();
+    box.value = "answer";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect(actions.sent).toEqual([{ body: "answer", userMentions: [], roleMentions: [], replyTo: { eventId: "$2", sender: "@alice:x" } }]);
+    expect(screen.queryByText("Replying to")).toBeNull();
+  });
+
+  it("keeps an unsent draft when I leave the channel and come back", () => {
+    const first = render(<ChannelPane model={fakeModel([], { roomId: "!draft:x" })} actions={fakeActions()} />);
+    const box = screen.getByLabelText("Message") as HTMLTextAreaElement;
+    box.value = "half a thought";
+    fireEvent.input(box);
+    first.unmount();
+    render(<ChannelPane model={fakeModel([], { roomId: "!draft:x" })} actions={fakeActions()} />);
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("half a thought");
+  });
+
+  it("offers a refused edit again instead of losing it", async () => {
+    const actions = fakeActions();
+    actions.edit = vi.fn(async () => {
+      throw new Error("You don't have permission to do that.");
+    });
+    render(<ChannelPane model={fakeModel([msg("$1", "@me:x", "original")])} actions={actions} />);
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const box = screen.getByLabelText("Edit message") as HTMLTextAreaElement;
+    box.value = "my careful rewording";
+    fireEvent.input(box);
+    fireEvent.keyDown(box, { key: "Enter" });
+    expect((await screen.findByRole("alert")).textContent).toContain("Could not edit the message: You don't have permission");
+    expect(((await screen.findByLabelText("Edit message")) as HTMLTextAreaElement).value).toBe("my careful rewording");
+  });
+
+  it("renders Markdown as elements, never as HTML", () => {
+    const body = "**bold** and `<img src=x onerror=alert(1)>` see https://example.org";
+    render(<ChannelPane model={fakeModel([msg("$1", "@alice:x", body)])} actions={fakeActions()} />);
+    const row = screen.getByTestId("message");
+    expect(row.querySelector("strong")?.textContent).toBe("bold");
+    expect(row.querySelector("code")?.textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(row.querySelector("img")).toBeNull();
+    expect(row.querySelector("a.tl-link")?.getAttribute("href")).toBe("https://example.org");
+  });
+
   it("words the typing indicator", () => {
     expect(typingText(["Alice"])).toBe("Alice is typing…");
     expect(typingText(["Alice", "Bob"])).toBe("Alice and Bob are typing…");

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import { emptyRoom, emptyState, type Membership } from "../../src/matrix";
 import {
   channelInvitesToJoin,
-  dmsOf,
+  guildBadge,
   guildOf,
   highestPosition,
   mayManageRole,
@@ -13,12 +14,10 @@ import {
   type StateLike,
 } from "../../src/ui/shell/model";
 
-type Ev = { content: Record<string, unknown>; sender?: string };
-
-function room(roomId: string, membership: string, state: [string, string, Record<string, unknown>, string?][]): RoomLike {
-  const out: Record<string, Record<string, Ev>> = {};
-  for (const [type, key, content, sender] of state) (out[type] ??= {})[key] = { content, sender };
-  return { roomId, membership, state: out, notificationCount: 0, highlightCount: 0, accountData: {} };
+function room(roomId: string, membership: Membership, state: [string, string, Record<string, unknown>, string?][]): RoomLike {
+  const r = emptyRoom(roomId, membership);
+  for (const [type, key, content, sender] of state) (r.state[type] ??= {})[key] = { type, state_key: key, content, sender };
+  return r;
 }
 
 const STEWARD = "@concord:hs";
@@ -48,13 +47,7 @@ const guildRoom = room("!g", "join", [
 ]);
 
 function stateOf(...rooms: RoomLike[]): StateLike {
-  return {
-    userId: PLAIN,
-    rooms: Object.fromEntries(rooms.map((r) => [r.roomId, r])),
-    presence: {},
-    profiles: {},
-    accountData: {},
-  };
+  return { ...emptyState(PLAIN), rooms: Object.fromEntries(rooms.map((r) => [r.roomId, r])) };
 }
 
 describe("guildOf mirrors homeserver/chat/guild.py", () => {
@@ -82,7 +75,7 @@ describe("guildOf mirrors homeserver/chat/guild.py", () => {
   });
 });
 
-describe("power, mutes, invites and DMs", () => {
+describe("power, mutes and channel invites", () => {
   it("checks a state event's power level", () => {
     const r = room("!c", "join", [
       ["m.room.power_levels", "", { users: { [MOD]: 50 }, events: { "m.room.topic": 50 }, state_default: 100 }],
@@ -92,7 +85,7 @@ describe("power, mutes, invites and DMs", () => {
     expect(maySendState(r, MOD, "m.room.name")).toBe(false);
   });
   it("reads muted rooms from m.push_rules", () => {
-    const s = stateOf();
+    const s = stateOf(...["!quiet", "!legacy", "!off", "!loud"].map((id) => room(id, "join", [])));
     s.accountData["m.push_rules"] = {
       global: {
         room: [
@@ -109,9 +102,18 @@ describe("power, mutes, invites and DMs", () => {
     const s = stateOf(guildRoom, room("!a", "invite", []), room("!elsewhere", "invite", []));
     expect(channelInvitesToJoin(s)).toEqual(["!a"]);
   });
-  it("lists joined DMs from m.direct", () => {
-    const s = stateOf(room("!dm1", "join", []), room("!dm2", "leave", []));
-    s.accountData["m.direct"] = { [MOD]: ["!dm1", "!dm2"], [OWNER]: ["!unknown"] };
-    expect(dmsOf(s)).toEqual([{ roomId: "!dm1", other: MOD, unread: 0 }]);
+  it("sums a guild's mentions and ignores muted channels for unread", () => {
+    const a = room("!a", "join", []);
+    const b = room("!b", "join", []);
+    a.notificationCount = 2;
+    a.highlightCount = 1;
+    b.notificationCount = 5;
+    b.highlightCount = 2;
+    const s = stateOf(guildRoom, a, b);
+    expect(guildBadge(s, "!g")).toEqual({ unread: true, mentions: 3 });
+    s.accountData["m.push_rules"] = {
+      global: { room: [{ rule_id: "!a", actions: [] }, { rule_id: "!b", actions: [] }] },
+    };
+    expect(guildBadge(s, "!g")).toEqual({ unread: false, mentions: 3 });
   });
 });

@@ -1,12 +1,16 @@
-import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 
+import { BellIcon, GearIcon, SpeakerIcon } from "../common/icons";
+
+import { collapsedCategories, setCategoryCollapsed } from "../../matrix";
 import { plain } from "../common/errors";
 import { GuildHeader } from "../guilds/GuildHeader";
 import { openChannel, place, useShell } from "../shell/context";
 import { type ChannelInfo, type Guild, permissionsOf } from "../shell/model";
+import { VoiceChannelMembers } from "../voice/VoiceChannelMembers";
+import { CategorySettings } from "./CategorySettings";
 import { ChannelSettings } from "./ChannelSettings";
-import { collapsedIn, toggleCollapsed, UI_ACCOUNT_DATA } from "./collapsed";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
 
@@ -22,14 +26,15 @@ const MIME = "application/x-concord-sidebar";
  */
 export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>; onMuted: (roomId: string, muted: boolean) => void }) {
   const { guild, muted } = props;
-  const { state, actions, userId } = useShell();
+  const { state, actions, userId, client } = useShell();
   const [drag, setDrag] = useState<Drag>(null);
   const [over, setOver] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null | undefined>(undefined);
   const [editing, setEditing] = useState<string | null>(null);
+  const [editingCategory, setEditingCategory] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const ui = state().accountData[UI_ACCOUNT_DATA];
-  const collapsed = collapsedIn(ui, guild.roomId);
+  // Collapsed categories live in account data im.concord.ui: other sessions see them too.
+  const collapsed = new Set(collapsedCategories(state(), guild.roomId));
   const mayManage = permissionsOf(guild, userId).has("manage_channels");
   const visible = guild.channels.filter((c) => c.joined);
 
@@ -40,12 +45,12 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     );
 
   const toggle = (categoryId: string) =>
-    run([actions.setAccountData(UI_ACCOUNT_DATA, toggleCollapsed(ui, guild.roomId, categoryId))]);
+    run([setCategoryCollapsed(client, guild.roomId, categoryId, !collapsed.has(categoryId))]);
 
   const dropCategory = (beforeId: string | null) => {
     if (drag?.kind !== "category") return;
     const moves = moveCategory(guild.categories, drag.id, beforeId);
-    // Sequential: each is one state event; order of arrival does not matter for the result.
+    // Independent state events (one per category): the order they land in does not matter.
     void run(moves.map((m) => actions.updateCategory(guild.roomId, m.id, { order: m.order })));
   };
 
@@ -93,8 +98,8 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
     const isMuted = muted.has(c.roomId);
     const unread = c.unread > 0 && !isMuted;
     return (
+      <Fragment key={c.roomId}>
       <li
-        key={c.roomId}
         class={classes("channel", active && "active", unread && "unread", isMuted && "muted", over === `ch:${c.roomId}` && "drop-above")}
         data-testid="channel-row"
         data-channel-name={c.name}
@@ -135,6 +140,12 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
           <GearIcon />
         </button>
       </li>
+      {c.kind === "voice" ? (
+        <li class="voice-members-row">
+          <VoiceChannelMembers client={client} roomId={c.roomId} />
+        </li>
+      ) : null}
+      </Fragment>
     );
   };
 
@@ -169,9 +180,14 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
                   <span aria-hidden="true">{isCollapsed ? "▸" : "▾"}</span> {cat.name.toUpperCase()}
                 </button>
                 {mayManage ? (
-                  <button type="button" class="icon" aria-label={`Create channel in ${cat.name}`} onClick={() => setCreating(cat.id)}>
-                    +
-                  </button>
+                  <>
+                    <button type="button" class="icon" aria-label={`Create channel in ${cat.name}`} onClick={() => setCreating(cat.id)}>
+                      +
+                    </button>
+                    <button type="button" class="icon" aria-label={`${cat.name} category settings`} onClick={() => setEditingCategory(cat.id)}>
+                      <GearIcon />
+                    </button>
+                  </>
                 ) : null}
               </header>
               <ul
@@ -204,6 +220,9 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
         <CreateChannelDialog guild={guild} category={creating} onClose={() => setCreating(undefined)} />
       ) : null}
       {editing ? <ChannelSettings guild={guild} roomId={editing} onClose={() => setEditing(null)} /> : null}
+      {editingCategory ? (
+        <CategorySettings guild={guild} categoryId={editingCategory} onClose={() => setEditingCategory(null)} />
+      ) : null}
     </aside>
   );
 }

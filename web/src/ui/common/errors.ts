@@ -1,5 +1,3 @@
-/** Any failure in plain words for the user (MatrixError messages are already plain). */
-export function plain(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return "Something went wrong. Please try again.";
-}
+// Any failure in plain words for the user: web/src/matrix's errorMessage (MatrixErrors
+// already carry plain words; anything else gets a generic sentence).
+export { errorMessage as plain } from "../../matrix";

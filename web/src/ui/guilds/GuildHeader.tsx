@@ -1,9 +1,9 @@
-import { GearIcon, PersonAddIcon } from "../common/icons";
+import { GearIcon, LogoutIcon, PersonAddIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Dialog, ErrorText } from "../common/Dialog";
 import { plain } from "../common/errors";
-import { useShell } from "../shell/context";
+import { openGuild, useShell } from "../shell/context";
 import { type Guild, permissionsOf } from "../shell/model";
 import { GuildSettings } from "./GuildSettings";
 
@@ -14,6 +14,19 @@ export function GuildHeader(props: { guild: Guild }) {
   const banner = actions.mediaUrl(props.guild.banner);
   const perms = permissionsOf(props.guild, userId);
   const mayEdit = perms.has("manage_guild") || perms.has("manage_roles");
+  const [error, setError] = useState<string | null>(null);
+  // Leaving the space is what counts (members of a guild are its space's members); the
+  // channels are left too so they vanish at once rather than when the steward acts.
+  const leave = async () => {
+    if (!confirm(`Leave ${props.guild.name}? You will need a new invite to come back.`)) return;
+    try {
+      await actions.leave(props.guild.roomId);
+      openGuild(null);
+      for (const c of props.guild.channels) if (c.joined) await actions.leave(c.roomId).catch(() => undefined);
+    } catch (err) {
+      setError(plain(err));
+    }
+  };
   return (
     <header class={banner ? "guild-header with-banner" : "guild-header"}>
       {banner ? <img class="banner" src={banner} alt={`${props.guild.name} banner`} /> : null}
@@ -22,12 +35,18 @@ export function GuildHeader(props: { guild: Guild }) {
         <button type="button" class="icon" aria-label="Invite people" title="Invite people" onClick={() => setOpen("invite")}>
           <PersonAddIcon />
         </button>
+        {props.guild.owner !== userId ? (
+          <button type="button" class="icon" aria-label="Leave guild" title="Leave guild" onClick={() => void leave()}>
+            <LogoutIcon />
+          </button>
+        ) : null}
         {mayEdit ? (
           <button type="button" class="icon" aria-label="Guild settings" title="Guild settings" onClick={() => setOpen("settings")}>
             <GearIcon />
           </button>
         ) : null}
       </div>
+      <ErrorText error={error} />
       {open === "settings" ? <GuildSettings guild={props.guild} onClose={() => setOpen(null)} /> : null}
       {open === "invite" ? <InviteDialog guild={props.guild} onClose={() => setOpen(null)} /> : null}
     </header>

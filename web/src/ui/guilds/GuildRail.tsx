@@ -2,7 +2,8 @@ import { HomeIcon } from "../common/icons";
 import { useState } from "preact/hooks";
 
 import { Avatar } from "../common/Avatar";
-import { guildSummaries, invitesOf } from "../shell/model";
+import { dmsOf, invitesOf } from "../../matrix";
+import { guildBadge, guildSummaries } from "../shell/model";
 import { openGuild, place, useShell } from "../shell/context";
 import { CreateGuildDialog } from "./CreateGuildDialog";
 
@@ -12,8 +13,10 @@ export function GuildRail() {
   const [creating, setCreating] = useState(false);
   const s = state();
   const guilds = guildSummaries(s);
-  const spaceInvites = invitesOf(s).filter((i) => i.isSpace);
+  const spaceInvites = invitesOf(s).filter((i) => i.space);
   const current = place.value.guild;
+  // Conversations with something new (pending DM invites count too, as in Discord).
+  const unreadDms = dmsOf(s).filter((d) => d.membership === "invite" || d.badge.unread || d.badge.mentions > 0).length;
   return (
     <nav class="guild-rail" aria-label="Guilds">
       <button
@@ -24,6 +27,11 @@ export function GuildRail() {
         onClick={() => openGuild(null)}
       >
         <HomeIcon />
+        {unreadDms > 0 ? (
+          <span class="badge" aria-label={`${unreadDms} unread direct messages`}>
+            {unreadDms}
+          </span>
+        ) : null}
       </button>
       <hr />
       {guilds.map((g) => (
@@ -37,6 +45,7 @@ export function GuildRail() {
           onClick={() => openGuild(g.roomId)}
         >
           <Avatar name={g.name} url={actions.mediaUrl(g.avatar)} size={48} />
+          <GuildBadge {...guildBadge(s, g.roomId)} />
         </button>
       ))}
       {spaceInvites.map((inv) => (
@@ -57,5 +66,19 @@ export function GuildRail() {
       </button>
       {creating ? <CreateGuildDialog onClose={() => setCreating(false)} /> : null}
     </nav>
+  );
+}
+
+/** Discord's marks on a guild icon: a white pill for unread, a red count for mentions. */
+function GuildBadge(props: { unread: boolean; mentions: number }) {
+  return (
+    <>
+      {props.unread ? <span class="rail-unread" aria-label="Unread messages" /> : null}
+      {props.mentions > 0 ? (
+        <span class="badge" aria-label={`${props.mentions} mentions`}>
+          {props.mentions}
+        </span>
+      ) : null}
+    </>
   );
 }

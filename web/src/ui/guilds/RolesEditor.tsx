@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { ErrorText } from "../common/Dialog";
 import { plain } from "../common/errors";
 import { useShell } from "../shell/context";
+import { positionForDrop } from "./roleOrder";
 import { type Guild, highestPosition, mayManageRole, PERMISSIONS, ROLE } from "../shell/model";
 
 const PERMISSION_LABEL: Record<(typeof PERMISSIONS)[number], string> = {
@@ -54,6 +55,29 @@ export function RolesEditor(props: { guild: Guild }) {
     }
   };
 
+  // Drag a role above another to reorder: one new position, midway (roleOrder.ts).
+  const [dragging, setDragging] = useState<string | null>(null);
+  const dropRole = (e: DragEvent, beforeId: string | null) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const id = dragging;
+    setDragging(null);
+    const role = id ? g.roles.get(id) : undefined;
+    if (!id || !role || id === beforeId) return;
+    const position = positionForDrop(roles, id, beforeId, rank);
+    if (position === null) {
+      setError("A role can't go there: there is no room, or it would be at or above your own role.");
+      return;
+    }
+    const content: Record<string, unknown> = { name: role.name, position, permissions: role.permissions };
+    if (role.color) content["color"] = role.color;
+    if (role.mentionable) content["mentionable"] = true;
+    actions.setState(g.roomId, ROLE, id, content).then(
+      () => setError(null),
+      (err) => setError(plain(err)),
+    );
+  };
+
   const role = selected ? g.roles.get(selected) : undefined;
   return (
     <div class="roles-editor">
@@ -61,9 +85,17 @@ export function RolesEditor(props: { guild: Guild }) {
         <button type="button" onClick={() => void create()}>
           Create role
         </button>
-        <ul aria-label="Roles">
+        <ul aria-label="Roles" onDragOver={(e) => dragging && e.preventDefault()} onDrop={(e) => dropRole(e, null)}>
           {roles.map((r) => (
-            <li key={r.id}>
+            <li
+              key={r.id}
+              draggable={mayManageRole(g, userId, r.id)}
+              onDragStart={() => setDragging(r.id)}
+              onDragEnd={() => setDragging(null)}
+              onDragOver={(e) => dragging && e.preventDefault()}
+              onDrop={(e) => dropRole(e, r.id)}
+              data-role-id={r.id}
+            >
               <button
                 type="button"
                 class={selected === r.id ? "role-item active" : "role-item"}
@@ -77,7 +109,7 @@ export function RolesEditor(props: { guild: Guild }) {
         </ul>
       </div>
       {role ? (
-        <RoleForm key={role.id} guild={g} roleId={role.id} onDeleted={() => setSelected(null)} />
+        <RoleForm key={`${role.id}:${role.position}`} guild={g} roleId={role.id} onDeleted={() => setSelected(null)} />
       ) : (
         <p class="hint">Pick a role to edit it.</p>
       )}

@@ -8,13 +8,13 @@ import { memberSections, nameColor } from "./grouping";
 
 /** The right-hand member list: sections by most senior role, status dots, name colours. */
 export function MemberList(props: { guild: Guild }) {
-  const { state, actions } = useShell();
+  const { state, actions, client } = useShell();
   const s = state();
   const g = props.guild;
   const room = s.rooms[g.roomId];
   // The steward (a creator that is not the owner) is infrastructure, not a member to show.
   const people = g.members.filter((u) => !g.creators.has(u) || u === g.owner);
-  useEffect(() => askPresence(actions.http, s.presence, people), [people.join(",")]);
+  useEffect(() => askPresence(client, s.presence, people), [people.join(",")]);
   const infos = people.map((userId) => {
     const v = userView(s, userId, room);
     return { userId, displayName: v.displayName, roles: rolesOf(g, userId), status: v.status };

@@ -1,5 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 
+import { canKick } from "../../matrix";
 import { Avatar } from "../common/Avatar";
 import { plain } from "../common/errors";
 import { STATUS_LABEL } from "./grouping";
@@ -18,6 +19,16 @@ export function ProfilePopup() {
   const target = open?.userId;
   // The global profile holds the description; fetch it when the card opens.
   const [profile, setProfile] = useState<Record<string, unknown>>({});
+  // Layout effect: listening from the moment the card is on screen (a plain effect waits
+  // for the next frame, and an Escape pressed meanwhile would be lost).
+  useLayoutEffect(() => {
+    if (!target) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") profilePopup.value = null;
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [target]);
   useEffect(() => {
     setError(null);
     setAdding(false);
@@ -54,6 +65,15 @@ export function ProfilePopup() {
       },
       (err) => setError(plain(err)),
     );
+
+  // Out of the space; the steward then removes them from its channels (they lost read).
+  const kickOut = () => {
+    if (!guild || !confirm(`Kick ${view.displayName} from ${guild.name}?`)) return Promise.resolve();
+    return actions.kick(guild.roomId, open.userId).then(
+      () => (profilePopup.value = null),
+      (err) => setError(plain(err)),
+    );
+  };
 
   const left = Math.max(8, Math.min(open.x, window.innerWidth - 330));
   const top = Math.max(8, Math.min(open.y, window.innerHeight - 420));
@@ -123,6 +143,11 @@ export function ProfilePopup() {
         {open.userId !== me ? (
           <button type="button" class="primary" onClick={() => void message()}>
             Message
+          </button>
+        ) : null}
+        {guild && open.userId !== me && canKick(s.rooms[guild.roomId], me, open.userId) ? (
+          <button type="button" class="danger" onClick={() => void kickOut()}>
+            Kick from guild
           </button>
         ) : null}
         {error ? (

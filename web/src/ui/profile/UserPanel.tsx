@@ -4,11 +4,12 @@ import { useState } from "preact/hooks";
 import { Avatar } from "../common/Avatar";
 import { plain } from "../common/errors";
 import { STATUS_LABEL, type Status } from "../members/grouping";
-import { useShell } from "../shell/context";
+import { place, profilePopup, useShell } from "../shell/context";
 import { userView } from "../shell/model";
 import { ProfileSettings } from "./ProfileSettings";
 
-const PRESENCE: Record<Status, string> = { online: "online", away: "unavailable", busy: "busy", offline: "offline" };
+// The UI's status → presence (README "Users": Away is unavailable).
+const PRESENCE = { online: "online", away: "unavailable", busy: "busy", offline: "offline" } as const;
 
 /** The bar under the channel list: own avatar, name and status picker, settings, log out. */
 export function UserPanel() {
@@ -23,7 +24,17 @@ export function UserPanel() {
     );
   return (
     <footer class="user-panel" aria-label="You">
-      <Avatar name={me.displayName} url={actions.mediaUrl(me.avatar)} size={32} status={me.status} />
+      <button
+        type="button"
+        class="icon avatar-button"
+        aria-label="Your profile"
+        onClick={(e) => {
+          const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+          profilePopup.value = { userId, guildId: place.value.guild, x: r.left, y: r.top - 400 };
+        }}
+      >
+        <Avatar name={me.displayName} url={actions.mediaUrl(me.avatar)} size={32} status={me.status} />
+      </button>
       <div class="user-names">
         <span class="display-name">{me.displayName}</span>
         <label class="status-picker">

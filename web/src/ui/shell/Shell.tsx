@@ -13,25 +13,17 @@ import { ChannelView } from "../timeline/ChannelView";
 import { VoiceChannelView } from "../voice/VoiceChannelView";
 import { ShellActions } from "./actions";
 import { place, ShellContext, type ShellEnv } from "./context";
-import { fetchedPresence } from "./presence";
-import { channelInvitesToJoin, content, dmsOf, guildOf, mutedRooms, type StateLike } from "./model";
-
-// One merged view per (store state, fetched presence) pair, so reads stay cheap.
-let merged: { state: StateLike; fetched: object; out: StateLike } | null = null;
-function withFetchedPresence(state: StateLike, fetched: Record<string, { presence: string }>): StateLike {
-  if (merged?.state !== state || merged.fetched !== fetched) {
-    merged = { state, fetched, out: { ...state, presence: { ...fetched, ...state.presence } } };
-  }
-  return merged.out;
-}
+import { isDirect } from "../../matrix";
+import { channelInvitesToJoin, content, guildOf, mutedRooms } from "./model";
 
 /** Discord's layout: guild rail | channel sidebar | main pane | member list. */
 export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
   const { client } = props;
   const env = useMemo<ShellEnv>(
     () => ({
-      state: () => withFetchedPresence(client.store.state.value, fetchedPresence.value),
-      actions: new ShellActions(client.http, client.userId, (mxc) => client.mediaUrl(mxc)),
+      client,
+      state: () => client.store.state.value,
+      actions: new ShellActions(client),
       userId: client.userId,
       logout: props.onLogout,
     }),
@@ -47,7 +39,7 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
   const channelId = here.channel && s.rooms[here.channel]?.membership === "join" ? here.channel : null;
   const channelRoom = channelId ? s.rooms[channelId] : undefined;
   const voice = content(channelRoom, "m.room.create")?.["type"] === "im.concord.voice";
-  const dmWith = !here.guild && channelId ? (dmsOf(s).find((d) => d.roomId === channelId)?.other ?? null) : null;
+  const dmWith = !here.guild && channelId ? (isDirect(s, channelId) ?? null) : null;
 
   const onMuted = (roomId: string, mute: boolean) =>
     env.actions.setMuted(roomId, mute).then(
@@ -56,9 +48,16 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
     );
 
   if (!s.ready) {
+    // The sync keeps retrying by itself; say why nothing shows yet, and offer a way out.
+    const why = client.store.syncError.value;
     return (
       <div class="loading" role="status">
-        Loading your guilds…
+        <p>{why ? `Can't reach your homeserver yet: ${why}` : "Loading your guilds…"}</p>
+        {why ? (
+          <button type="button" class="link" onClick={props.onLogout}>
+            Log out
+          </button>
+        ) : null}
       </div>
     );
   }
@@ -83,15 +82,16 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
           ) : null}
           {channelId ? (
             <>
-              {/* The text view (W3's ChannelPane) has its own header; voice gets ours. */}
-              {voice ? (
+              {/* The shell draws the text view's header (name, editable description);
+                  the voice view has its own, with the call's status. */}
+              {voice ? null : (
                 <ChannelHeader
                   roomId={channelId}
                   dmWith={dmWith}
                   showMembers={showMembers}
                   onToggleMembers={guild ? () => setShowMembers(!showMembers) : undefined}
                 />
-              ) : null}
+              )}
               <div class="main-body">
                 {voice ? (
                   <VoiceChannelView key={channelId} client={client} roomId={channelId} />

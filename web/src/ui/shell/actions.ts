@@ -1,134 +1,135 @@
 /**
- * The shell's requests: Concord's guild endpoints (homeserver/api/client/concord.py,
- * concord_dm.py) and the plain client-server calls for state, profile, presence, account
- * data and push rules. Each is one or a few HTTP calls; the result comes back through
- * sync, so nothing here touches the store.
+ * The shell's actions bound to one client: each is a call into web/src/matrix (the
+ * Concord endpoints in concord.ts, profile/presence/push rules/rooms in account.ts,
+ * uploads in media.ts), which also updates the store at once where it can. Components
+ * hold this object (ShellContext) rather than the client and a dozen imports.
  */
+
+import {
+  createCategory,
+  deleteCategory,
+  createChannel,
+  createGuild,
+  deleteChannel,
+  deleteGuild,
+  fetchProfile,
+  invite,
+  joinRoom,
+  kick,
+  leaveRoom,
+  type MatrixClient,
+  openDm,
+  setAccountData,
+  setAvatarUrl,
+  setDescription,
+  setDisplayName,
+  setMuted,
+  setState,
+  setStatus,
+  type Status,
+  updateCategory,
+  updateChannel,
+  upload,
+} from "../../matrix";
 
 type Json = Record<string, unknown>;
 
-/** The structural subset of web/src/matrix's Http the shell uses. */
-export interface HttpLike {
-  baseUrl: string;
-  accessToken: string | null;
-  get<T = Json>(p: string, query?: Record<string, string | number | boolean | undefined | null>): Promise<T>;
-  post<T = Json>(p: string, body?: unknown): Promise<T>;
-  put<T = Json>(p: string, body?: unknown): Promise<T>;
-  delete<T = Json>(p: string): Promise<T>;
-}
-
-const CONCORD = "/_matrix/client/unstable/im.concord";
-const V3 = "/_matrix/client/v3";
-const e = encodeURIComponent;
-
 export class ShellActions {
-  constructor(
-    readonly http: HttpLike,
-    readonly userId: string,
-    /** The client's mxc → <img src> (web/src/matrix MatrixClient.mediaUrl). */
-    readonly mediaUrl: (mxc: string | null) => string | null,
-  ) {}
+  constructor(readonly client: MatrixClient) {}
 
-  // -- guilds (POST/DELETE /guilds; the steward makes the rooms) ----------------------
-  createGuild(name: string, avatarUrl: string | null): Promise<{ room_id: string }> {
-    return this.http.post(`${CONCORD}/guilds`, avatarUrl ? { name, avatar_url: avatarUrl } : { name });
+  get userId(): string {
+    return this.client.userId;
   }
 
-  deleteGuild(guildId: string): Promise<Json> {
-    return this.http.delete(`${CONCORD}/guilds/${e(guildId)}`);
+  // -- guilds (the steward makes the rooms) ------------------------------------------
+  createGuild(name: string, avatarUrl: string | null): Promise<{ room_id: string }> {
+    return createGuild(this.client, avatarUrl ? { name, avatar_url: avatarUrl } : { name });
+  }
+
+  deleteGuild(guildId: string): Promise<void> {
+    return deleteGuild(this.client, guildId);
   }
 
   createChannel(guildId: string, name: string, kind: "text" | "voice", category: string | null) {
-    return this.http.post<{ room_id: string }>(`${CONCORD}/guilds/${e(guildId)}/channels`, { name, kind, category });
+    return createChannel(this.client, guildId, { name, kind, category });
   }
 
   /** Move and/or rename a channel (PUT .../channels/{id} {category, order, name}). */
-  updateChannel(guildId: string, roomId: string, body: { category?: string | null; order?: string; name?: string }) {
-    return this.http.put(`${CONCORD}/guilds/${e(guildId)}/channels/${e(roomId)}`, body);
+  updateChannel(guildId: string, roomId: string, change: { category?: string | null; order?: string; name?: string }) {
+    return updateChannel(this.client, guildId, roomId, change);
   }
 
-  deleteChannel(guildId: string, roomId: string) {
-    return this.http.delete(`${CONCORD}/guilds/${e(guildId)}/channels/${e(roomId)}`);
+  deleteChannel(guildId: string, roomId: string): Promise<void> {
+    return deleteChannel(this.client, guildId, roomId);
   }
 
   createCategory(guildId: string, name: string) {
-    return this.http.post(`${CONCORD}/guilds/${e(guildId)}/categories`, { name });
+    return createCategory(this.client, guildId, name);
   }
 
-  updateCategory(guildId: string, categoryId: string, body: { name?: string; order?: number }) {
-    return this.http.put(`${CONCORD}/guilds/${e(guildId)}/categories/${e(categoryId)}`, body);
+  updateCategory(guildId: string, categoryId: string, change: { name?: string; order?: number }) {
+    return updateCategory(this.client, guildId, categoryId, change);
   }
 
-  // -- state ---------------------------------------------------------------------------
-  setState(roomId: string, type: string, stateKey: string, body: Json) {
-    return this.http.put(`${V3}/rooms/${e(roomId)}/state/${e(type)}/${e(stateKey)}`, body);
+  deleteCategory(guildId: string, categoryId: string): Promise<void> {
+    return deleteCategory(this.client, guildId, categoryId);
   }
 
-  invite(roomId: string, userId: string) {
-    return this.http.post(`${V3}/rooms/${e(roomId)}/invite`, { user_id: userId });
+  // -- rooms -----------------------------------------------------------------------------
+  setState(roomId: string, type: string, stateKey: string, content: Json): Promise<string> {
+    return setState(this.client, roomId, type, stateKey, content);
   }
 
-  join(roomId: string) {
-    return this.http.post(`${V3}/join/${e(roomId)}`, {});
+  invite(roomId: string, userId: string): Promise<void> {
+    return invite(this.client, roomId, userId);
   }
 
-  leave(roomId: string) {
-    return this.http.post(`${V3}/rooms/${e(roomId)}/leave`, {});
+  join(roomId: string): Promise<string> {
+    return joinRoom(this.client, roomId);
   }
 
-  openDm(userId: string): Promise<{ room_id: string }> {
-    return this.http.post(`${CONCORD}/dm`, { user_id: userId });
+  kick(roomId: string, userId: string): Promise<void> {
+    return kick(this.client, roomId, userId);
+  }
+
+  leave(roomId: string): Promise<void> {
+    return leaveRoom(this.client, roomId);
+  }
+
+  async openDm(userId: string): Promise<{ room_id: string }> {
+    return { room_id: await openDm(this.client, userId) };
   }
 
   // -- the user --------------------------------------------------------------------------
-  setProfileField(field: string, value: string) {
-    return this.http.put(`${V3}/profile/${e(this.userId)}/${e(field)}`, { [field]: value });
-  }
-
   getProfile(userId: string): Promise<Json> {
-    return this.http.get(`${V3}/profile/${e(userId)}`);
+    return fetchProfile(this.client, userId);
   }
 
-  /** spec: "Presence": online / unavailable (Away) / busy / offline. */
-  setPresence(presence: string) {
-    return this.http.put(`${V3}/presence/${e(this.userId)}/status`, { presence });
+  /** displayname, avatar_url or im.concord.description (spec v1.16 custom profile fields). */
+  setProfileField(field: "displayname" | "avatar_url" | "im.concord.description", value: string): Promise<void> {
+    const set = { displayname: setDisplayName, avatar_url: setAvatarUrl, "im.concord.description": setDescription }[field];
+    return set(this.client, value);
   }
 
-  setAccountData(type: string, body: Json) {
-    return this.http.put(`${V3}/user/${e(this.userId)}/account_data/${e(type)}`, body);
+  setPresence(status: Status): Promise<void> {
+    return setStatus(this.client, status);
   }
 
-  /**
-   * Mute a channel as Element does: a room push rule with no actions (spec: "Push
-   * Rules", `room` kind; an empty actions list means do not notify).
-   */
-  setMuted(roomId: string, muted: boolean) {
-    const rule = `${V3}/pushrules/global/room/${e(roomId)}`;
-    return muted ? this.http.put(rule, { actions: [] }) : this.http.delete(rule);
+  setAccountData(type: string, content: Json): Promise<void> {
+    return setAccountData(this.client, type, content);
   }
 
-  pushRules(): Promise<{ global?: { room?: { rule_id: string; actions: unknown[] }[] } }> {
-    return this.http.get(`${V3}/pushrules/`);
+  setMuted(roomId: string, muted: boolean): Promise<void> {
+    return setMuted(this.client, roomId, muted);
   }
 
   // -- media -----------------------------------------------------------------------------
-  /** spec: "Content repository" POST /_matrix/media/v3/upload → content_uri. */
-  async upload(file: File): Promise<string> {
-    const response = await fetch(
-      `${this.http.baseUrl}/_matrix/media/v3/upload?filename=${e(file.name)}`,
-      {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${this.http.accessToken ?? ""}`,
-          "Content-Type": file.type || "application/octet-stream",
-        },
-        body: file,
-      },
-    );
-    const body = (await response.json().catch(() => ({}))) as Json;
-    if (!response.ok || typeof body["content_uri"] !== "string") {
-      throw new Error(typeof body["error"] === "string" ? `Upload failed: ${body["error"]}` : "Upload failed.");
-    }
-    return body["content_uri"];
+  upload(file: File): Promise<string> {
+    return upload(this.client, file, file.name);
+  }
+
+  /** An mxc:// URI as an <img> src (the download, so GIFs stay animated). */
+  mediaUrl(mxc: string | null): string | null {
+    return this.client.mediaUrl(mxc);
   }
 }

@@ -4,10 +4,12 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import { signal } from "@preact/signals";
 
+import type { MatrixClient } from "../../matrix";
 import type { ShellActions } from "./actions";
 import type { StateLike } from "./model";
 
 export interface ShellEnv {
+  client: MatrixClient;
   /** Reads the store's signal, so a component calling it re-renders on change. */
   state: () => StateLike;
   actions: ShellActions;
@@ -29,7 +31,31 @@ export interface Place {
   channel: string | null;
 }
 
-export const place = signal<Place>({ guild: null, channel: null });
+// Where the user was, kept per browser so a reload comes back to it.
+const PLACE_KEY = "concord.place";
+
+function savedPlace(): Place {
+  try {
+    const raw = typeof localStorage === "undefined" ? null : localStorage.getItem(PLACE_KEY);
+    const value = raw ? (JSON.parse(raw) as Partial<Place>) : {};
+    return {
+      guild: typeof value.guild === "string" ? value.guild : null,
+      channel: typeof value.channel === "string" ? value.channel : null,
+    };
+  } catch {
+    return { guild: null, channel: null };
+  }
+}
+
+export const place = signal<Place>(savedPlace());
+
+place.subscribe((value) => {
+  try {
+    localStorage.setItem(PLACE_KEY, JSON.stringify(value));
+  } catch {
+    // Storage full or disabled: the place is simply not remembered.
+  }
+});
 
 /** The last channel opened in each guild, so coming back lands where the user left. */
 const lastChannel = new Map<string, string>();

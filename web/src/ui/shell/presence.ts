@@ -1,28 +1,20 @@
 /**
  * Presence of users the sync has not told us about yet. A server sends presence changes
- * as they happen; someone who went online before we shared a room with them may never
- * appear in our sync until they change again. For those, GET /presence/{userId}/status
- * (spec: client-server "Presence") once; the sync's own events always win.
+ * as they happen; someone who went online before we shared a room with them may not
+ * appear in our sync until they change again. For those, web/src/matrix's
+ * fetchPresence (GET /presence/{userId}/status) once per session; it writes the store.
  */
 
-import { signal } from "@preact/signals";
+import { fetchPresence, type MatrixClient } from "../../matrix";
 
-import type { HttpLike } from "./actions";
+const asked = new WeakMap<MatrixClient, Set<string>>();
 
-export const fetchedPresence = signal<Record<string, { presence: string }>>({});
-const asked = new Set<string>();
-
-export function askPresence(http: HttpLike, known: Record<string, unknown>, userIds: readonly string[]): void {
+export function askPresence(client: MatrixClient, known: Record<string, unknown>, userIds: readonly string[]): void {
+  let seen = asked.get(client);
+  if (!seen) asked.set(client, (seen = new Set()));
   for (const userId of userIds) {
-    if (userId in known || asked.has(userId)) continue;
-    asked.add(userId);
-    http.get<{ presence?: unknown }>(`/_matrix/client/v3/presence/${encodeURIComponent(userId)}/status`).then(
-      (body) => {
-        if (typeof body.presence === "string") {
-          fetchedPresence.value = { ...fetchedPresence.value, [userId]: { presence: body.presence } };
-        }
-      },
-      () => undefined, // not allowed to see it: they stay grey
-    );
+    if (userId in known || seen.has(userId)) continue;
+    seen.add(userId);
+    fetchPresence(client, userId).catch(() => undefined); // not allowed to see it: grey
   }
 }

@@ -18,6 +18,8 @@ function errorText(e: unknown): string {
 export function ChannelPane({ model, actions }: { model: ChannelModel; actions: ChannelActions }) {
   const [replyTo, setReplyTo] = useState<MessageItem | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  // The text of an edit the server refused, offered again in the edit box (not lost).
+  const [editDraft, setEditDraft] = useState<string | null>(null);
   const [errors, setErrors] = useState<string[]>([]);
   const [dragging, setDragging] = useState(false);
   // Bumped on each send: the list jumps to the present, as after sending in Discord.
@@ -40,7 +42,12 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
     setEditing(null);
     const trimmed = body.trim();
     if (!trimmed || trimmed === item.body) return;
-    actions.edit(item, trimmed).catch((e: unknown) => showError(`Could not edit the message: ${errorText(e)}`));
+    setEditDraft(null);
+    actions.edit(item, trimmed).catch((e: unknown) => {
+      showError(`Could not edit the message: ${errorText(e)}`);
+      setEditDraft(trimmed);
+      setEditing(item.id);
+    });
   };
 
   const editLast = () => {
@@ -73,12 +80,16 @@ export function ChannelPane({ model, actions }: { model: ChannelModel; actions: 
         model={model}
         actions={actions}
         editing={editing}
+        editDraft={editDraft}
         sent={sent}
         onReply={(item) => {
           setEditing(null);
           setReplyTo(item);
         }}
-        onEdit={(item) => setEditing(item ? item.id : null)}
+        onEdit={(item) => {
+          setEditDraft(null);
+          setEditing(item ? item.id : null);
+        }}
         onSaveEdit={saveEdit}
         onError={showError}
       />

@@ -13,6 +13,9 @@ import { applyCandidate, type Candidate, matchCandidates, mentionQuery, pickedMe
 
 const TYPING_RENEW_MS = 4000;
 
+/** Unsent text per room, kept while the user visits other channels (this session). */
+const drafts = new Map<string, string>();
+
 export interface ComposerProps {
   model: ChannelModel;
   replyTo: MessageItem | null;
@@ -25,7 +28,12 @@ export interface ComposerProps {
 
 export function Composer(props: ComposerProps) {
   const { model } = props;
-  const [text, setText] = useState("");
+  const [text, setTextState] = useState(() => drafts.get(model.roomId) ?? "");
+  const setText = (value: string) => {
+    if (value) drafts.set(model.roomId, value);
+    else drafts.delete(model.roomId);
+    setTextState(value);
+  };
   const [caret, setCaret] = useState(0);
   const [picked, setPicked] = useState<Candidate[]>([]);
   const [selected, setSelected] = useState(0);
@@ -37,9 +45,16 @@ export function Composer(props: ComposerProps) {
   // (before any further key press can land at the old position).
   const pendingCaret = useRef<number | null>(null);
   useLayoutEffect(() => {
+    // Grow with the text (Shift+Enter lines), up to the CSS max-height.
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+  useLayoutEffect(() => {
     const el = area.current;
     if (el && pendingCaret.current !== null) {
-      el.focus();
+      el.focus({ preventScroll: true });
       el.setSelectionRange(pendingCaret.current, pendingCaret.current);
       pendingCaret.current = null;
     }
@@ -53,7 +68,7 @@ export function Composer(props: ComposerProps) {
   const open = candidates.length > 0;
 
   useEffect(() => {
-    if (props.replyTo) area.current?.focus();
+    if (props.replyTo) area.current?.focus({ preventScroll: true });
   }, [props.replyTo]);
 
   const disabled = model.readOnlyReason !== undefined;
@@ -188,6 +203,13 @@ export function Composer(props: ComposerProps) {
           onKeyDown={onKeyDown}
           onClick={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyUp={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          onPaste={(e) => {
+            // A pasted image (a screenshot) is an attachment, as in Discord.
+            const files = [...(e.clipboardData?.files ?? [])];
+            if (files.length === 0) return;
+            e.preventDefault();
+            props.onFiles(files);
+          }}
           onBlur={stopTyping}
         />
       </div>

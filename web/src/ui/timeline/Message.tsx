@@ -4,7 +4,7 @@
  * (react, reply, edit own, delete own or — with the power to redact — anyone's).
  * Local echoes show "Sending…" or the failure with Retry (nothing typed is lost).
  */
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
@@ -58,20 +58,29 @@ export interface MessageProps {
   item: MessageItem;
   head: boolean;
   editing: boolean;
+  /** Text to start the edit box with (a refused edit), else the message's body. */
+  editDraft: string | null;
   onReply: (item: MessageItem) => void;
   onEdit: (item: MessageItem | null) => void;
   onSaveEdit: (item: MessageItem, body: string) => void;
   onError: (message: string) => void;
 }
 
-function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body: string) => void; onCancel: () => void }) {
-  const [text, setText] = useState(item.body);
+function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (body: string) => void; onCancel: () => void }) {
+  const [text, setText] = useState(initial);
+  const box = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
   return (
     <div class="tl-edit">
       <textarea
         aria-label="Edit message"
         value={text}
-        ref={(el) => el?.focus()}
+        ref={box}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey) {
@@ -90,11 +99,13 @@ function EditBox({ item, onSave, onCancel }: { item: MessageItem; onSave: (body:
   );
 }
 
-function ConfirmDelete({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+function ConfirmDelete({ onConfirm, onCancel, up }: { onConfirm: () => void; onCancel: () => void; up: boolean }) {
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirm.current?.focus({ preventScroll: true }), []);
   return (
-    <div class="tl-confirm" role="alertdialog" aria-label="Delete message">
+    <div class={up ? "tl-confirm tl-pop-up" : "tl-confirm"} role="alertdialog" aria-label="Delete message">
       <p>Delete this message? This cannot be undone.</p>
-      <button type="button" class="tl-danger" onClick={onConfirm} ref={(el) => el?.focus()}>
+      <button type="button" class="tl-danger" onClick={onConfirm} ref={confirm}>
         Delete
       </button>
       <button type="button" onClick={onCancel}>
@@ -108,6 +119,14 @@ export function Message(props: MessageProps) {
   const { model, actions, item, head } = props;
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  // Pop-ups open upwards for messages in the lower half, so they stay on screen.
+  const [up, setUp] = useState(false);
+  const row = useRef<HTMLElement>(null);
+  const popUp = (open: (v: boolean) => void) => {
+    const rect = row.current?.getBoundingClientRect();
+    setUp(rect !== undefined && rect.top > window.innerHeight / 2);
+    open(true);
+  };
   const author = model.person(item.sender);
   const mine = item.sender === model.me;
   const local = item.pending !== undefined;
@@ -129,7 +148,7 @@ export function Message(props: MessageProps) {
   };
 
   return (
-    <article class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
+    <article ref={row} class={classes.join(" ")} data-testid="message" data-event-id={local ? undefined : item.id} aria-label={`Message from ${author.name}`}>
       {item.replyTo && <ReplyQuote model={model} target={item.replyTo} />}
       <div class="tl-row">
         <div class="tl-gutter">
@@ -147,7 +166,7 @@ export function Message(props: MessageProps) {
             </div>
           )}
           {props.editing ? (
-            <EditBox item={item} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
+            <EditBox initial={props.editDraft ?? item.body} onSave={(body) => props.onSaveEdit(item, body)} onCancel={() => props.onEdit(null)} />
           ) : (
             <div class="tl-body">
               <MessageBody model={model} actions={actions} content={item.content} body={item.body} />
@@ -175,7 +194,7 @@ export function Message(props: MessageProps) {
       {!local && !props.editing && (
         <div class="tl-toolbar" role="toolbar" aria-label="Message actions">
           {model.abilities.react && (
-            <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => setPicking(true)}>
+            <button type="button" aria-label="Add reaction" title="Add reaction" onClick={() => popUp(setPicking)}>
               <SmileIcon />
             </button>
           )}
@@ -190,14 +209,14 @@ export function Message(props: MessageProps) {
             </button>
           )}
           {canDelete && (
-            <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => setConfirming(true)}>
+            <button type="button" aria-label="Delete" title="Delete" class="tl-danger" onClick={() => popUp(setConfirming)}>
               <TrashIcon />
             </button>
           )}
         </div>
       )}
-      {picking && <EmojiPicker onPick={react} onClose={() => setPicking(false)} />}
-      {confirming && <ConfirmDelete onConfirm={remove} onCancel={() => setConfirming(false)} />}
+      {picking && <EmojiPicker up={up} onPick={react} onClose={() => setPicking(false)} />}
+      {confirming && <ConfirmDelete up={up} onConfirm={remove} onCancel={() => setConfirming(false)} />}
     </article>
   );
 }

@@ -4,7 +4,8 @@
  * video, other files as a download link). spec: client-server "m.room.message msgtypes".
  */
 import type { ChannelActions, ChannelModel } from "./channelModel";
-import { highlightMentions } from "./model/autocomplete";
+import { parseMarkdown } from "./model/markdown";
+import { highlightMentions, splitLinks } from "./model/text";
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -26,20 +27,57 @@ function mentionLabels(model: ChannelModel, content: Record<string, unknown>): s
   return labels;
 }
 
-/** `body`: the text to show (reply fallback already removed by the store's items). */
-export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
-  const parts = highlightMentions(body, mentionLabels(model, content));
+function Inline({ text, labels }: { text: string; labels: string[] }) {
   return (
-    <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>
-      {parts.map((p, i) =>
+    <>
+      {highlightMentions(text, labels).map((p, i) =>
         p.mention ? (
           <span key={i} class="tl-mention">
             {p.text}
           </span>
         ) : (
-          p.text
+          splitLinks(p.text).map((q, j) =>
+            q.link ? (
+              <a key={`${i}.${j}`} class="tl-link" href={q.text} target="_blank" rel="noreferrer noopener">
+                {q.text}
+              </a>
+            ) : (
+              q.text
+            ),
+          )
         ),
       )}
+    </>
+  );
+}
+
+/** `body`: the text to show (reply fallback already removed by the store's items), with
+ * its Markdown styled, mentions marked and links made. */
+export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
+  const labels = mentionLabels(model, content);
+  return (
+    <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>
+      {parseMarkdown(body).map((span, i) => {
+        if (span.kind === "codeblock") {
+          return (
+            <pre key={i} class="tl-pre">
+              <code>{span.text}</code>
+            </pre>
+          );
+        }
+        if (span.kind === "code") {
+          return (
+            <code key={i} class="tl-code">
+              {span.text}
+            </code>
+          );
+        }
+        const inner = <Inline text={span.text} labels={labels} />;
+        if (span.kind === "bold") return <strong key={i}>{inner}</strong>;
+        if (span.kind === "italic") return <em key={i}>{inner}</em>;
+        if (span.kind === "strike") return <s key={i}>{inner}</s>;
+        return <span key={i}>{inner}</span>;
+      })}
     </span>
   );
 }

@@ -19,6 +19,7 @@ export interface MessageListProps {
   model: ChannelModel;
   actions: ChannelActions;
   editing: string | null;
+  editDraft: string | null;
   /** Changes on each send of mine: jump to the present. */
   sent: number;
   onReply: (item: MessageItem) => void;
@@ -82,6 +83,14 @@ export function MessageList(props: MessageListProps) {
     }
   }, [firstId, loading, model.canPaginate]);
 
+  // Coming back to a hidden tab counts as reading what arrived meanwhile.
+  const [visible, setVisible] = useState(0);
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === "visible" && setVisible((n) => n + 1);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
+  }, []);
+
   // Read receipts: the newest server-confirmed message, once I am at the bottom and the
   // page is visible.
   useEffect(() => {
@@ -90,7 +99,7 @@ export function MessageList(props: MessageListProps) {
     if (lastRead.current === newest.id || newest.sender === model.me) return;
     lastRead.current = newest.id;
     actions.markRead(newest.id);
-  }, [lastId, showJump]);
+  }, [lastId, showJump, visible]);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -144,6 +153,7 @@ export function MessageList(props: MessageListProps) {
               item={item}
               head={head}
               editing={props.editing === item.id}
+              editDraft={props.editDraft}
               onReply={props.onReply}
               onEdit={props.onEdit}
               onSaveEdit={props.onSaveEdit}

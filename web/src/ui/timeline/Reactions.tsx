@@ -7,11 +7,11 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChannelModel, ReactionChip } from "./channelModel";
 import { EMOJI, QUICK_REACTIONS } from "./emoji";
 
-function reactorsText(model: ChannelModel, chip: ReactionChip): string {
+function reactors(model: ChannelModel, chip: ReactionChip): string {
   const names = chip.senders.map((id) => model.person(id).name);
   const shown = names.slice(0, 10).join(", ");
   const more = names.length > 10 ? ` and ${names.length - 10} more` : "";
-  return `${shown}${more} reacted with ${chip.key}`;
+  return `${shown}${more}`;
 }
 
 function Chip({ model, chip, onToggle }: { model: ChannelModel; chip: ReactionChip; onToggle: () => void }) {
@@ -27,11 +27,14 @@ function Chip({ model, chip, onToggle }: { model: ChannelModel; chip: ReactionCh
         onFocus={() => setHover(true)}
         onBlur={() => setHover(false)}
       >
-        <span aria-hidden="true">{chip.key}</span> {chip.senders.length}
+        <span class="tl-emoji" aria-hidden="true">
+          {chip.key}
+        </span>{" "}
+        {chip.senders.length}
       </button>
       {hover && (
         <span role="tooltip" class="tl-tooltip">
-          {reactorsText(model, chip)}
+          {reactors(model, chip)} reacted with <span class="tl-emoji">{chip.key}</span>
         </span>
       )}
     </span>
@@ -57,10 +60,10 @@ export function ReactionChips({
   );
 }
 
-export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+export function EmojiPicker({ onPick, onClose, up }: { onPick: (emoji: string) => void; onClose: () => void; up: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    ref.current?.querySelector("button")?.focus();
+    ref.current?.querySelector("button")?.focus({ preventScroll: true });
     const away = (e: MouseEvent) => {
       if (ref.current && !ref.current.contains(e.target as Node)) onClose();
     };
@@ -74,7 +77,7 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
   return (
     <div
       ref={ref}
-      class="tl-picker"
+      class={up ? "tl-picker tl-pop-up" : "tl-picker"}
       role="dialog"
       aria-label="Pick a reaction"
       onKeyDown={(e) => e.key === "Escape" && onClose()}

@@ -96,20 +96,3 @@ export function pickedMentions(body: string, picked: readonly Candidate[]): { us
   }
   return { userMentions: [...users], roleMentions: [...roles] };
 }
-
-/** Segments of `body` with the `@Label`s of mentioned users/roles marked, to render. */
-export function highlightMentions(body: string, labels: readonly string[]): { text: string; mention: boolean }[] {
-  const wanted = [...new Set(labels)].filter((l) => l.length > 0).sort((a, b) => b.length - a.length);
-  if (wanted.length === 0) return [{ text: body, mention: false }];
-  const escaped = wanted.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const re = new RegExp(`@(?:${escaped.join("|")})`, "g");
-  const out: { text: string; mention: boolean }[] = [];
-  let last = 0;
-  for (const m of body.matchAll(re)) {
-    if (m.index! > last) out.push({ text: body.slice(last, m.index), mention: false });
-    out.push({ text: m[0], mention: true });
-    last = m.index! + m[0].length;
-  }
-  if (last < body.length) out.push({ text: body.slice(last), mention: false });
-  return out;
-}
