@@ -92,6 +92,11 @@ def test_no_write_permission_disables_the_composer(chat: Chat) -> None:
         "placeholder", "You do not have permission to send messages in this channel."
     )
     expect(bob.get_by_role("button", name="Attach a file")).to_be_disabled()
+    # His own message may still be deleted, but not edited (that would be writing).
+    own = message(bob, "sent while offline")
+    own.hover()
+    expect(own.get_by_role("button", name="Delete")).to_be_visible()
+    expect(own.get_by_role("button", name="Edit")).to_have_count(0)
     screenshot(bob, "chat-read-only")
     chat.put_state(chat.alice, chat.channel, "im.concord.channel_permissions", "", {})
     expect(bob.get_by_label("Message", exact=True)).to_be_enabled()

@@ -132,7 +132,7 @@ export function Message(props: MessageProps) {
   const local = item.pending !== undefined;
   const highlighted = item.mentionsMe;
   const canDelete = !local && (mine || model.abilities.redactOthers);
-  const canEdit = !local && mine && typeof item.content["url"] !== "string";
+  const canEdit = !local && mine && model.abilities.write && typeof item.content["url"] !== "string";
   const classes = ["tl-msg", head ? "tl-head" : "tl-cont", highlighted ? "tl-highlight" : "", local ? `tl-${item.pending}` : ""];
 
   const react = (key: string) => {
