@@ -73,15 +73,17 @@ webcheck: $(WEB)/node_modules/.installed
 
 # Debian's Chromium for the browser tests (tests/web/, driven by Playwright through its
 # executable_path: Playwright's own browser downloads are never used). Installed with
-# apt-get like libolm; skipped only where there is no apt-get.
+# apt-get like libolm; skipped only where there is no apt-get. Noto Color Emoji draws the
+# reaction picker and reactions (without it they are empty boxes in screenshots).
 chromium:
-	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then :; \
+	@if { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; } && \
+		dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then :; \
 	elif ! command -v apt-get >/dev/null 2>&1; then \
 		echo "apt-get not found: chromium not installed (set CONCORD_CHROMIUM to a Chromium binary)"; \
 	else \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji; \
 	fi
 
 lint: $(VENV)/.installed-test
