@@ -41,6 +41,7 @@ export * from "./guild";
 export * from "./power";
 export * from "./http";
 export * from "./members";
+export * from "./mentions";
 export * from "./reduce";
 export * from "./relations";
 export * from "./store";

@@ -2,7 +2,8 @@
 // redactions, replies and reactions resolved (spec: client-server "Event replacements",
 // "Rich replies", "Event annotations and reactions", "Redactions").
 
-import { ROLE_MENTIONS, guildFromRoom, roleMembers, type Guild } from "./guild";
+import { ROLE_MENTIONS, guildFromRoom, type Guild } from "./guild";
+import { mentionsUser } from "./mentions";
 import { relatesTo } from "./relations";
 import type { RoomState, StoreState } from "./store";
 import type { Json, MatrixEvent } from "./types";
@@ -111,21 +112,6 @@ function reactionsOf(room: RoomState, eventId: string, me: string | null): React
   }));
 }
 
-/**
- * Does `content` (sent in `roomId`) mention `me`? (m.mentions, @room, or a role of ours)
- * `guild`: the channel's guild when the caller already has it (read once per list).
- */
-export function mentionsUser(s: StoreState, roomId: string, content: Json, me: string | null, guild?: Guild | null): boolean {
-  if (!me) return false;
-  const mentions = content["m.mentions"] as { user_ids?: unknown; room?: unknown } | undefined;
-  if (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(me)) return true;
-  if (mentions?.room === true) return true;
-  const roles = content[ROLE_MENTIONS];
-  if (!Array.isArray(roles) || roles.length === 0) return false;
-  const g = guild === undefined ? channelGuild(s, roomId) : guild;
-  return !!g && roles.some((r) => typeof r === "string" && roleMembers(g, r).includes(me));
-}
-
 function channelGuild(s: StoreState, roomId: string): Guild | null {
   const guildId = guildOfChannel(s, roomId);
   const space = guildId ? s.rooms[guildId] : undefined;
@@ -166,7 +152,7 @@ export function messageItems(s: StoreState, roomId: string, opts: { includeState
       replyTo: reply,
       reactions: redacted ? [] : reactionsOf(room, event.event_id, me),
       status: "sent",
-      mentionsMe: !redacted && event.sender !== me && mentionsUser(s, roomId, content, me, content[ROLE_MENTIONS] ? guildOnce() : null),
+      mentionsMe: !redacted && mentionsUser(content, event.sender, me, content[ROLE_MENTIONS] ? guildOnce() : null),
       isState,
     });
   }

@@ -5,7 +5,7 @@ import type { MessageItem } from "../../src/ui/timeline/channelModel";
 import { applyCandidate, matchCandidates, mentionQuery, pickedMentions } from "../../src/ui/timeline/model/autocomplete";
 import { highlightMentions, splitLinks } from "../../src/ui/timeline/model/text";
 import { GROUP_WINDOW_MS, groupMessages } from "../../src/ui/timeline/model/grouping";
-import { mentionsMe, nameColor } from "../../src/ui/timeline/model/roles";
+import { nameColor } from "../../src/ui/timeline/model/roles";
 
 describe("groupMessages", () => {
   it("groups one author's close messages, splits on author, gap and reply", () => {
@@ -21,7 +21,7 @@ describe("groupMessages", () => {
   });
 });
 
-describe("roles: colours and mentions", () => {
+describe("roles: colours", () => {
   const role = (id: string, position: number, extra: Partial<Role> = {}): Role => ({
     id, name: id, color: null, position, permissions: new Set(), mentionable: false, ...extra,
   });
@@ -45,19 +45,6 @@ describe("roles: colours and mentions", () => {
     expect(nameColor(guild, "@me:x")).toBe("#00ff00");
     expect(nameColor(guild, "@pleb:x")).toBeUndefined();
     expect(nameColor(undefined, "@me:x")).toBeUndefined();
-  });
-
-  it("highlights user mentions, and role mentions only when the sender may make them", () => {
-    expect(mentionsMe(guild, { "m.mentions": { user_ids: ["@me:x"] } }, "@pleb:x", "@me:x")).toBe(true);
-    expect(mentionsMe(guild, { "m.mentions": { user_ids: ["@other:x"] } }, "@pleb:x", "@me:x")).toBe(false);
-    expect(mentionsMe(guild, { "m.mentions": { room: true } }, "@pleb:x", "@me:x")).toBe(true);
-    // Crew is not mentionable: only a sender with mention_roles (or the owner) reaches it.
-    expect(mentionsMe(guild, { "im.concord.role_mentions": ["crew"] }, "@pleb:x", "@me:x")).toBe(false);
-    expect(mentionsMe(guild, { "im.concord.role_mentions": ["crew"] }, "@mod:x", "@me:x")).toBe(true);
-    expect(mentionsMe(guild, { "im.concord.role_mentions": ["crew"] }, "@owner:x", "@me:x")).toBe(true);
-    expect(mentionsMe(guild, { "im.concord.role_mentions": ["loud"] }, "@pleb:x", "@me:x")).toBe(true);
-    // A role I do not hold, or one that does not exist.
-    expect(mentionsMe(guild, { "im.concord.role_mentions": ["mods", "nope"] }, "@owner:x", "@me:x")).toBe(false);
   });
 });
 

@@ -32,9 +32,10 @@ import {
   setTyping,
   type StoreState,
   textContent,
+  mayMentionRole,
 } from "../../matrix";
 import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
-import { mayMentionRole, mentionsMe, nameColor } from "./model/roles";
+import { nameColor } from "./model/roles";
 
 const TYPING_TIMEOUT_MS = 10_000;
 
@@ -93,7 +94,7 @@ export function buildModel(client: MatrixClient, state: StoreState, roomId: stri
 
   const items = messageItems(state, roomId)
     .filter((i) => !i.redacted)
-    .map((i) => toItem(i, progress, i.sender !== me && mentionsMe(guild, i.content, i.sender, me)));
+    .map((i) => toItem(i, progress, i.mentionsMe));
   const byId = new Map(items.map((i) => [i.id, i]));
 
   const members = Object.entries(room.state["m.room.member"] ?? {})
