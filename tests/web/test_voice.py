@@ -214,6 +214,18 @@ def test_the_call_goes_on_elsewhere_and_joining_another_channel_leaves(
     expect(voice_view(alice.page)).to_have_count(0)
     bob.page.wait_for_timeout(1500)
     expect(tile(bob.page, alice)).to_have_count(1)
+    # The "Voice connected" panel above the user panel says where the call is, and its
+    # Disconnect leaves from here: bob sees alice go, and the panel goes away.
+    panel = alice.page.get_by_role("region", name="Voice status")
+    expect(panel).to_contain_text("Voice connected")
+    expect(panel).to_contain_text("General")
+    screenshot(alice.page, "voice-status-panel")
+    panel.get_by_role("button", name="Disconnect").click()
+    expect(tile(bob.page, alice)).to_have_count(0, timeout=LONG)
+    expect(panel).to_have_count(0)
+    open_voice_channel(alice)
+    join_voice(alice)
+    expect(panel).to_contain_text("General")
     # A second voice channel: joining it leaves the first (one call at a time).
     alice.page.get_by_role("button", name="Create channel in Voice").click()
     dialog = alice.page.get_by_role("dialog", name="Create channel")

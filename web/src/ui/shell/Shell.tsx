@@ -11,9 +11,10 @@ import { ProfilePopup } from "../members/ProfilePopup";
 import { UserPanel } from "../profile/UserPanel";
 import { ChannelView } from "../timeline/ChannelView";
 import { VoiceChannelView } from "../voice/VoiceChannelView";
+import { VoiceStatusPanel } from "../voice/VoiceStatusPanel";
 import { ShellActions } from "./actions";
-import { place, ShellContext, type ShellEnv } from "./context";
-import { isDirect } from "../../matrix";
+import { openChannel, place, ShellContext, type ShellEnv } from "./context";
+import { guildOfChannel, isDirect } from "../../matrix";
 import { channelInvitesToJoin, content, guildOf, mutedRooms } from "./model";
 
 /** Discord's layout: guild rail | channel sidebar | main pane | member list. */
@@ -67,6 +68,8 @@ export function Shell(props: { client: MatrixClient; onLogout: () => void }) {
         <GuildRail />
         <div class="sidebar-column">
           {guild ? <ChannelSidebar guild={guild} muted={muted} onMuted={(r, m) => void onMuted(r, m)} /> : <DmSidebar />}
+          {/* As Discord: the call's panel sits above the user panel, whatever is shown. */}
+          <VoiceStatusPanel client={client} onOpen={(roomId) => openChannel(guildOfChannel(s, roomId) ?? null, roomId)} />
           <UserPanel />
         </div>
         <main class="main-pane">
