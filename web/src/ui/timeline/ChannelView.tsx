@@ -15,16 +15,17 @@ export function ChannelView({ client, roomId }: { client: MatrixClient; roomId: 
   return <Channel key={roomId} client={client} roomId={roomId} />;
 }
 
-type Inputs = [RoomState | undefined, RoomState | undefined, StoreState["profiles"], unknown];
+type Inputs = [RoomState | undefined, RoomState | undefined, StoreState["profiles"], StoreState["presence"], unknown];
 
 function Channel({ client, roomId }: { client: MatrixClient; roomId: string }) {
-  // The store is immutable: while this room, its guild, the profiles and the uploads are
-  // the same objects, the model is too (other rooms' syncs do not re-render the channel).
+  // The store is immutable: while this room, its guild, the profiles, the presence (the
+  // authors' status dots) and the uploads are the same objects, the model is too (other
+  // rooms' syncs do not re-render the channel).
   const memo = useRef<{ inputs: Inputs; model: ChannelModel | undefined } | null>(null);
   const model = useComputed(() => {
     const state = client.store.state.value;
     const room = state.rooms[roomId];
-    const inputs: Inputs = [room, parentSpace(state, roomId), state.profiles, client.store.uploads.value];
+    const inputs: Inputs = [room, parentSpace(state, roomId), state.profiles, state.presence, client.store.uploads.value];
     const last = memo.current;
     if (last && last.inputs.every((x, i) => x === inputs[i])) return last.model;
     const built = buildModel(client, state, roomId);

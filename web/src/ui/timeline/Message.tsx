@@ -6,19 +6,28 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 
+import { StatusDot } from "../common/Avatar";
 import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
 import { EmojiPicker, ReactionChips } from "./Reactions";
 
-export function Avatar({ person, size = 40 }: { person: Person; size?: number }) {
-  if (person.avatar) {
-    return <img class="tl-avatar" src={person.avatar} alt="" width={size} height={size} />;
-  }
+/** The author's picture (or initial); `withStatus`: with the shared status dot, as
+ * everywhere a user appears (Online green, Away orange, Busy red, Offline grey). */
+export function Avatar({ person, size = 40, withStatus = false }: { person: Person; size?: number; withStatus?: boolean }) {
   const letter = (person.name.replace(/^@/, "")[0] ?? "?").toUpperCase();
-  return (
+  const picture = person.avatar ? (
+    <img class="tl-avatar" src={person.avatar} alt="" width={size} height={size} />
+  ) : (
     <span class="tl-avatar tl-avatar-letter" aria-hidden="true" style={{ width: size, height: size }}>
       {letter}
+    </span>
+  );
+  if (!withStatus || !person.status) return picture;
+  return (
+    <span class="avatar tl-avatar-status" style={{ width: `${size}px`, height: `${size}px` }}>
+      {picture}
+      <StatusDot status={person.status} />
     </span>
   );
 }
@@ -152,7 +161,7 @@ export function Message(props: MessageProps) {
       {item.replyTo && <ReplyQuote model={model} target={item.replyTo} />}
       <div class="tl-row">
         <div class="tl-gutter">
-          {head || item.replyTo ? <Avatar person={author} /> : <time class="tl-hover-time" title={fullTime(item.ts)}>{time(item.ts)}</time>}
+          {head || item.replyTo ? <Avatar person={author} withStatus /> : <time class="tl-hover-time" title={fullTime(item.ts)}>{time(item.ts)}</time>}
         </div>
         <div class="tl-main">
           {(head || item.replyTo) && (

@@ -4,6 +4,7 @@
  * (web/src/matrix: store, derivations and actions); component tests build them from
  * fake data. Keeping this seam narrow keeps the components free of HTTP and sync.
  */
+import type { Status } from "../members/grouping";
 import type { RoleEntry, UserEntry } from "./model/autocomplete";
 
 export interface Person {
@@ -12,6 +13,8 @@ export interface Person {
   /** An http(s) URL to show (already resolved from mxc://). */
   avatar?: string;
   color?: string;
+  /** Their status (presence), drawn as the shared dot on the author's avatar. */
+  status?: Status;
 }
 
 export interface ReactionChip {

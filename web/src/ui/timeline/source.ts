@@ -35,6 +35,7 @@ import {
   mayMentionRole,
 } from "../../matrix";
 import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
+import { statusOf } from "../members/grouping";
 import { nameColor } from "./model/roles";
 
 const TYPING_TIMEOUT_MS = 10_000;
@@ -90,6 +91,7 @@ export function buildModel(client: MatrixClient, state: StoreState, roomId: stri
     name: displayName(state, userId, roomId),
     avatar: client.mediaUrl(avatarOf(state, userId, roomId), { width: 80, height: 80, method: "crop", animated: true }) ?? undefined,
     color: nameColor(guild, userId),
+    status: statusOf(state.presence[userId]?.presence),
   });
 
   const items = messageItems(state, roomId)
