@@ -225,7 +225,11 @@ def test_the_call_goes_on_elsewhere_and_joining_another_channel_leaves(
     expect(panel).to_have_count(0)
     open_voice_channel(alice)
     join_voice(alice)
-    expect(panel).to_contain_text("General")
+    # From a text channel, the panel leads back to the call's channel.
+    alice.page.get_by_role("button", name="Text channel general").click()
+    expect(voice_view(alice.page)).to_have_count(0)
+    panel.get_by_role("button", name="General").click()
+    expect(voice_view(alice.page).get_by_role("status")).to_have_text("Voice connected")
     # A second voice channel: joining it leaves the first (one call at a time).
     alice.page.get_by_role("button", name="Create channel in Voice").click()
     dialog = alice.page.get_by_role("dialog", name="Create channel")
