@@ -133,6 +133,14 @@ async def serve(config: Config) -> None:
         fed_host = fed.host if ":" not in fed.host else f"[{fed.host}]"
         log.info("federation listening", extra=fields(url=f"https://{fed_host}:{fed_port}/"))
     print(f"Concord is running as {config.server_name}: open {url}", flush=True)
+    if not config.enable_registration and not config.registration_tokens:
+        # A first-time host opening the URL would otherwise meet "Registration is disabled".
+        print(
+            "Registration is closed: create an account with `concord register-user"
+            f" --config {config.source or DEFAULT_CONFIG} NAME` (or set enable_registration"
+            " / registration_tokens)",
+            flush=True,
+        )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -58,6 +58,9 @@ def test_serve_and_stop_on_sigint(tmp_path: Path) -> None:
         line = proc.stdout.readline()
         assert "open http://127.0.0.1:" in line, line
         url = line.rsplit(" ", 1)[1].strip()
+        # Registration is closed by default: the host is told how to make an account.
+        hint = proc.stdout.readline()
+        assert f"concord register-user --config {config} NAME" in hint, hint
         with urllib.request.urlopen(url + "_matrix/key/v2/server", timeout=5) as resp:
             assert json.load(resp)["server_name"] == "localhost:8008"
         proc.send_signal(signal.SIGINT)
