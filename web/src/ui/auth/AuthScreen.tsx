@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 
 import { discover, errorMessage, login, register, serverNameOf, type Session } from "../../matrix";
+import { ErrorText } from "../common/Dialog";
 
 /**
  * Log in or create an account on any homeserver. The homeserver field defaults to the
@@ -86,11 +87,7 @@ export function AuthScreen(props: { onSession: (session: Session) => void; notic
             </label>
           </>
         ) : null}
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorText error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Please wait…" : registering ? "Create account" : "Log in"}
         </button>

@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { plain } from "../common/errors";
 import { useShell } from "../shell/context";
 import { content, maySendState, roomName, userView } from "../shell/model";
+import { ErrorText } from "../common/Dialog";
 
 /**
  * The main pane's header: channel name and description (m.room.topic), which those whose
@@ -57,11 +58,7 @@ export function ChannelHeader(props: { roomId: string; dmWith?: string | null; s
           ) : null}
         </p>
       )}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorText error={error} />
       {props.onToggleMembers ? (
         <button
           type="button"

@@ -13,6 +13,7 @@ import { CategorySettings } from "./CategorySettings";
 import { ChannelSettings } from "./ChannelSettings";
 import { CreateChannelDialog } from "./CreateChannelDialog";
 import { moveCategory, moveChannel } from "./dnd";
+import { ErrorText } from "../common/Dialog";
 
 const classes = (...names: (string | false)[]) => names.filter(Boolean).join(" ");
 
@@ -210,11 +211,7 @@ export function ChannelSidebar(props: { guild: Guild; muted: ReadonlySet<string>
             <NewCategory guildId={guild.roomId} onError={setError} />
           </div>
         ) : null}
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorText error={error} />
       </div>
       {creating !== undefined ? (
         <CreateChannelDialog guild={guild} category={creating} onClose={() => setCreating(undefined)} />

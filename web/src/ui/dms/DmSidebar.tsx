@@ -6,6 +6,7 @@ import { SpeakerIcon } from "../common/icons";
 import { statusOf } from "../members/grouping";
 import { plain } from "../common/errors";
 import { openChannel, place, useShell } from "../shell/context";
+import { ErrorText } from "../common/Dialog";
 
 /** The "Direct Messages" home: the DM list, pending DM invites, "message a user". */
 export function DmSidebar() {
@@ -47,11 +48,7 @@ export function DmSidebar() {
           </label>
           <button type="submit">Message</button>
         </form>
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorText error={error} />
         {invites.length > 0 ? (
           <ul class="channel-group" aria-label="Invites">
             {invites.map((inv) => (

@@ -6,6 +6,7 @@ import { plain } from "../common/errors";
 import { STATUS_LABEL } from "./grouping";
 import { openChannel, profilePopup, useShell } from "../shell/context";
 import { guildOf, highestPosition, MEMBER_ROLES, permissionsOf, rolesOf, userView } from "../shell/model";
+import { ErrorText } from "../common/Dialog";
 
 /**
  * A user's card: avatar (image or GIF), name, status, description, roles in the guild
@@ -150,11 +151,7 @@ export function ProfilePopup() {
             Kick from guild
           </button>
         ) : null}
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorText error={error} />
       </div>
     </div>
   );

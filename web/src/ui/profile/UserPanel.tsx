@@ -7,6 +7,7 @@ import { STATUS_LABEL, type Status } from "../members/grouping";
 import { place, profilePopup, useShell } from "../shell/context";
 import { userView } from "../shell/model";
 import { ProfileSettings } from "./ProfileSettings";
+import { ErrorText } from "../common/Dialog";
 
 // The UI's status → presence (README "Users": Away is unavailable).
 const PRESENCE = { online: "online", away: "unavailable", busy: "busy", offline: "offline" } as const;
@@ -54,11 +55,7 @@ export function UserPanel() {
       <button type="button" class="icon" aria-label="Log out" title="Log out" onClick={logout}>
         <LogoutIcon />
       </button>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorText error={error} />
       {editing ? <ProfileSettings onClose={() => setEditing(false)} /> : null}
     </footer>
   );
