@@ -2,6 +2,7 @@
 // msgtypes", "User and room mentions", "Rich replies", "Event replacements").
 
 import { ROLE_MENTIONS } from "./guild";
+import { HTML_FORMAT, markdownToHtml, type Pill } from "./html";
 import type { Json } from "./types";
 
 export interface TextMessage {
@@ -15,6 +16,8 @@ export interface TextMessage {
   /** The event replied to, and its sender (who is then mentioned too, as the spec asks). */
   replyTo?: { eventId: string; sender: string };
   msgtype?: "m.text" | "m.emote" | "m.notice";
+  /** The `@label`s in `body` the composer inserted for users: linked in formatted_body. */
+  pills?: Pill[];
 }
 
 function unique(list: string[] | undefined): string[] {
@@ -31,7 +34,8 @@ function mentionsOf(userIds: string[], room: boolean): Json {
  * A text message. `m.mentions` is always present (spec: "User and room mentions": its
  * presence stops other clients from guessing mentions from the body). Replies carry
  * `m.in_reply_to` without a quoted fallback: spec v1.13 removed reply fallbacks, and
- * receivers strip old ones (timeline.ts stripReplyFallback).
+ * receivers strip old ones (timeline.ts stripReplyFallback). Markdown or pills add an
+ * HTML `formatted_body` (html.ts) so other clients show the formatting; `body` stays as typed.
  */
 export function textContent(msg: TextMessage): Json {
   const users = unique([...(msg.userMentions ?? []), ...(msg.replyTo ? [msg.replyTo.sender] : [])]);
@@ -40,6 +44,11 @@ export function textContent(msg: TextMessage): Json {
     body: msg.body,
     "m.mentions": mentionsOf(users, msg.roomMention === true),
   };
+  const html = markdownToHtml(msg.body, msg.pills);
+  if (html !== undefined) {
+    content["format"] = HTML_FORMAT;
+    content["formatted_body"] = html;
+  }
   const roles = unique(msg.roleMentions);
   if (roles.length) content[ROLE_MENTIONS] = roles;
   if (msg.replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: msg.replyTo.eventId } };
@@ -62,6 +71,10 @@ export function editContent(eventId: string, next: TextMessage, previousMentions
     "m.mentions": mentionsOf(added, false),
     "m.relates_to": { rel_type: "m.replace", event_id: eventId },
   };
+  if (typeof fresh["formatted_body"] === "string") {
+    content["format"] = HTML_FORMAT;
+    content["formatted_body"] = `* ${fresh["formatted_body"]}`;
+  }
   return content;
 }
 

@@ -101,7 +101,7 @@ describe("autocomplete", () => {
 
 describe("parseMarkdown", () => {
   it("styles bold, italic, strike and code, leaving snake_case and lone stars alone", async () => {
-    const { parseMarkdown } = await import("../../src/ui/timeline/model/markdown");
+    const { parseMarkdown } = await import("../../src/matrix/markdown");
     expect(parseMarkdown("a **b** *c* _d_ ~~e~~ `f *g*` snake_case_name 2 * 3 * 4")).toEqual([
       { kind: "text", text: "a " },
       { kind: "bold", text: "b" },

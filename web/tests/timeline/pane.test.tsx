@@ -69,7 +69,9 @@ describe("ChannelPane", () => {
     fireEvent.input(box);
     fireEvent.mouseDown(await screen.findByRole("option", { name: /Mods/ }));
     fireEvent.keyDown(box, { key: "Enter" });
-    expect(actions.sent).toEqual([{ body: "hi @Alice and @Mods", userMentions: ["@alice:x"], roleMentions: ["mods"] }]);
+    expect(actions.sent).toEqual([
+      { body: "hi @Alice and @Mods", userMentions: ["@alice:x"], roleMentions: ["mods"], pills: [{ label: "Alice", userId: "@alice:x" }] },
+    ]);
     expect(box.value).toBe("");
   });
 

@@ -91,6 +91,8 @@ export function Composer(props: ComposerProps) {
     const body = text.trim();
     if (!body) return;
     const draft: Draft = { body, ...pickedMentions(body, picked) };
+    const pills = picked.filter((c) => c.kind === "user" && body.includes(`@${c.label}`));
+    if (pills.length) draft.pills = pills.map((c) => ({ label: c.label, userId: c.id }));
     // The content builder mentions the replied-to sender (spec: "Rich replies").
     if (props.replyTo) draft.replyTo = { eventId: props.replyTo.id, sender: props.replyTo.sender };
     props.onSend(draft);

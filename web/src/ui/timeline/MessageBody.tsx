@@ -3,9 +3,13 @@
  * inline — a GIF is served as image/gif and animates by itself —, audio with a player,
  * video, other files as a download link). spec: client-server "m.room.message msgtypes".
  */
+import { useMemo } from "preact/hooks";
 import type { ChannelActions, ChannelModel } from "./channelModel";
-import { parseMarkdown } from "./model/markdown";
+import { HTML_FORMAT } from "../../matrix/html";
+import { parseMarkdown } from "../../matrix/markdown";
+import { sanitizeHtml } from "../../matrix/sanitize";
 import { highlightMentions, splitLinks } from "./model/text";
+import { RichBody } from "./RichBody";
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -52,8 +56,12 @@ function Inline({ text, labels }: { text: string; labels: string[] }) {
 }
 
 /** `body`: the text to show (reply fallback already removed by the store's items), with
- * its Markdown styled, mentions marked and links made. */
+ * its Markdown styled, mentions marked and links made. An HTML `formatted_body` is shown
+ * instead when the sanitizer leaves something of it. */
 export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
+  const html = content["format"] === HTML_FORMAT && typeof content["formatted_body"] === "string" ? content["formatted_body"] : undefined;
+  const nodes = useMemo(() => (html === undefined ? null : sanitizeHtml(html)), [html]);
+  if (nodes) return <RichBody nodes={nodes} emote={content["msgtype"] === "m.emote"} />;
   const labels = mentionLabels(model, content);
   return (
     <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>

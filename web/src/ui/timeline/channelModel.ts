@@ -81,6 +81,8 @@ export interface Draft {
   body: string;
   userMentions: string[];
   roleMentions: string[];
+  /** Users' `@label`s in body, sent as matrix.to pills in formatted_body. */
+  pills?: { label: string; userId: string }[];
   replyTo?: { eventId: string; sender: string };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The little Markdown Discord users type, for display: ```code blocks```, `inline code`,
  * **bold**, *italic* / _italic_ and ~~strikethrough~~ (not nested). The body is sent as
- * typed (other clients show the asterisks); nothing here produces HTML, so a message can
- * never inject markup — the view builds elements from these segments.
+ * typed; html.ts turns these spans into the escaped formatted_body other clients show.
+ * Nothing here produces HTML: the view builds elements from these segments.
  */
 
 export type Span =
