@@ -1,7 +1,8 @@
 /**
  * A received `formatted_body` (format org.matrix.custom.html) drawn as Preact elements
  * from the sanitizer's tree (matrix/sanitize.ts): tags and attributes come only from its
- * allowlist, and no HTML string reaches the page. matrix.to user links show as mentions.
+ * allowlist, and no HTML string reaches the page. matrix.to user links show as mentions
+ * ("@name"), as in plain bodies.
  */
 import { h, type ComponentChildren } from "preact";
 import { pilledUser, type SafeNode } from "../../matrix/sanitize";
@@ -9,8 +10,14 @@ import { pilledUser, type SafeNode } from "../../matrix/sanitize";
 function render(nodes: SafeNode[]): ComponentChildren[] {
   return nodes.map((node, i) => {
     if (typeof node === "string") return node;
+    const user = node.tag === "a" ? pilledUser(node.attrs["href"] ?? "") : undefined;
+    if (user) {
+      // A mention pill looks like the mentions of plain bodies: "@name", not a link away.
+      const text = node.children.map((c) => (typeof c === "string" ? c : "")).join("");
+      return h("span", { key: i, class: "tl-mention", title: user }, text.startsWith("@") ? "" : "@", ...render(node.children));
+    }
     const props: Record<string, string | number> = { ...node.attrs, key: i };
-    if (node.tag === "a") props["class"] = pilledUser(node.attrs["href"] ?? "") ? "tl-mention" : "tl-link";
+    if (node.tag === "a") props["class"] = "tl-link";
     return h(node.tag, props, ...render(node.children));
   });
 }
