@@ -61,8 +61,8 @@ function Inline({ text, labels }: { text: string; labels: string[] }) {
 export function TextBody({ model, content, body }: { model: ChannelModel; content: Record<string, unknown>; body: string }) {
   const html = content["format"] === HTML_FORMAT && typeof content["formatted_body"] === "string" ? content["formatted_body"] : undefined;
   const nodes = useMemo(() => (html === undefined ? null : sanitizeHtml(html)), [html]);
-  if (nodes) return <RichBody nodes={nodes} emote={content["msgtype"] === "m.emote"} />;
   const labels = mentionLabels(model, content);
+  if (nodes) return <RichBody nodes={nodes} emote={content["msgtype"] === "m.emote"} labels={labels} />;
   return (
     <span class={content["msgtype"] === "m.emote" ? "tl-text tl-emote" : "tl-text"}>
       {parseMarkdown(body).map((span, i) => {
