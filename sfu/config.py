@@ -78,6 +78,8 @@ _LOG_LEVELS = ("debug", "info", "warning", "error")
 _LOCALPART = re.compile(r"[a-z0-9._=/+-]+")
 # Secrets shorter than this are guessable; generate writes 43 characters.
 _MIN_SECRET = 16
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits.
+_MIN_JWT_SECRET = 32
 
 
 class _Fields:
@@ -113,10 +115,10 @@ class _Fields:
             raise self.fail(key, "must be a URL starting with http:// or https://")
         return value.rstrip("/")
 
-    def secret(self, key: str) -> str:
+    def secret(self, key: str, minimum: int = _MIN_SECRET) -> str:
         value = self.string(key)
-        if len(value) < _MIN_SECRET:
-            raise self.fail(key, f"must be at least {_MIN_SECRET} characters")
+        if len(value.encode()) < minimum:
+            raise self.fail(key, f"must be at least {minimum} characters")
         return value
 
     def number(self, key: str, default: float, *, low: float, high: float) -> float:
@@ -177,7 +179,7 @@ def parse_config(data: Any, source: str = "sfu config") -> SfuConfig:
         host=host,
         port=port,
         public_url=top.url("public_url", f"http://{host}:{port}"),
-        jwt_secret=jwt.secret("secret"),
+        jwt_secret=jwt.secret("secret", _MIN_JWT_SECRET),
         jwt_ttl_seconds=int(jwt.number("ttl_seconds", 300, low=10, high=86400)),
         app_service=AppServiceConfig(
             id=app_service.string("id", "concord-sfu"),

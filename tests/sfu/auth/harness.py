@@ -26,7 +26,7 @@ from tests.support.server_fixtures import MakeServer
 from tests.support.waiting import free_port, until
 
 CALL_MEMBER = "org.matrix.msc3401.call.member"
-SECRET = "a-test-jwt-secret-0123456789"
+SECRET = "a-test-jwt-secret-0123456789abcdef"
 AS_TOKEN = "as-token-of-the-sfu-0123456789"
 HS_TOKEN = "hs-token-of-the-sfu-0123456789"
 

@@ -44,7 +44,7 @@ async def test_the_websocket_refuses_a_bad_or_expired_token(
     assert access.verify(body["jwt"]).user_id == alice.user_id
     forged = jwt.encode(
         {"sub": "@mallory:x", "room": room, "device": "D", "aud": AUDIENCE, "exp": 2**40},
-        "another-secret-of-enough-length",
+        "another-secret-of-enough-length-for-hs256",
     )
     for bad in (forged, "not-a-jwt", body["jwt"][:-3]):
         with pytest.raises(AccessDenied) as refused:
