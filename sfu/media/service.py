@@ -89,6 +89,7 @@ class VoiceService:
             raise SignalingError(exc.errcode, exc.message, code) from exc
         participant = Participant(grant, secrets.token_urlsafe(12), ws)
         room = self.rooms.setdefault(grant.room_id, CallRoom(grant.room_id, self.roster))
+        await self._supersede(room, participant)
         await participant.send(
             {
                 "type": "joined",
@@ -99,6 +100,22 @@ class VoiceService:
         )
         await room.add(participant)
         return participant, room
+
+    async def _supersede(self, room: CallRoom, participant: Participant) -> None:
+        """A device coming back after its signaling connection dropped (a network blip, a
+        reload) replaces the session still waiting out its drop timeout, at once: others
+        would otherwise see the person twice until then. A moderator's mute carries over,
+        so reconnecting is no way out of it. A session whose socket is still open is left
+        alone (two tabs of one login would only push each other out in turn)."""
+        for old in room.sessions_of(participant.user_id):
+            if old.grant.device_id != participant.grant.device_id or old.ws is not None:
+                continue
+            if old.drop_timer is not None:
+                old.drop_timer.cancel()
+                old.drop_timer = None
+            participant.server_muted = participant.server_muted or old.server_muted
+            log.info("session %s: replaced by %s", old.session_id, participant.session_id)
+            await room.remove(old)
 
     async def _serve(
         self, participant: Participant, room: CallRoom, ws: web.WebSocketResponse
