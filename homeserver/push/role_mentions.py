@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeserver.chat.event_types import CREATE, MEMBER, MEMBER_ROLES, ROLE, ROLE_MENTIONS
-from homeserver.chat.guild import guild_from_state
 from homeserver.chat.mentions import role_mention_targets
 from homeserver.protocol.events import Event
+from homeserver.rooms.guild_state import read_guild
 from homeserver.rooms.room_state import RoomStateCache
 
 PARENT = "m.space.parent"
@@ -71,10 +71,6 @@ async def role_mention_users(rooms: RoomStateCache, event: Event) -> frozenset[s
         if child is None or not isinstance(child.content.get("via"), list):
             continue
         keys = [key for key in space.state if key[0] in _GUILD_TYPES]
-        events = await rooms.state_events(space_id, keys)
-        state = {key: found.content for key, found in events.items()}
-        # v12: the space's creator (the steward) is not named in its content.
-        creators = (await rooms.power(space_id)).creators
-        guild = guild_from_state(space_id, state, creators=creators)
+        guild = await read_guild(rooms, space_id, keys)
         return role_mention_targets(guild, event.sender, event.content)
     return frozenset()

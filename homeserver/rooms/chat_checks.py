@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeserver.chat import event_types as et
-from homeserver.chat.guild import Guild, guild_from_state, may_assign_roles, may_set_role
+from homeserver.chat.guild import Guild, may_assign_roles, may_set_role
 from homeserver.chat.schemas import ChatSchemaError, validate_message, validate_state
 from homeserver.errors import MatrixError
 
+from .guild_state import read_guild
 from .room_state import RoomStateCache
 
 
@@ -47,10 +48,7 @@ async def _guild(rooms: RoomStateCache, room_id: str, users: set[str]) -> Guild:
     keys.append((et.CREATE, ""))
     for user in users:
         keys += [(et.MEMBER, user), (et.MEMBER_ROLES, et.member_roles_key(user))]
-    events = await rooms.state_events(room_id, keys)
-    power = await rooms.power(room_id)
-    state = {key: event.content for key, event in events.items()}
-    return guild_from_state(room_id, state, creators=power.creators)
+    return await read_guild(rooms, room_id, keys)
 
 
 async def check_state(
