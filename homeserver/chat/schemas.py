@@ -37,12 +37,12 @@ from typing import Any
 
 from ..protocol.errors import InvalidIdentifier
 from ..protocol.ids import is_valid_server_name, parse_room_id, parse_user_id
+from ..protocol.profile_fields import is_mxc_uri
 from . import event_types as et
 
 # Role and category ids are state keys chosen by clients (the Admin role is "admin").
 _ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_MXC = re.compile(r"mxc://([^/]+)/([A-Za-z0-9_-]+)")
 _NAME_MAX = 100
 _ORDER_MAX_LEN = 50  # spec: client-server "Spaces", m.space.child order
 _CATEGORY_ORDER_MAX = 2**31 - 1
@@ -156,8 +156,7 @@ def _banner(state_key: str, content: Mapping[str, Any]) -> None:
     _empty_state_key(et.BANNER, state_key)
     _no_unknown_keys(et.BANNER, content, frozenset({"url"}))
     url = content.get("url")
-    match = _MXC.fullmatch(url) if isinstance(url, str) else None
-    if match is None or not is_valid_server_name(match.group(1)):
+    if not isinstance(url, str) or not is_mxc_uri(url):
         raise ChatSchemaError(f"{et.BANNER}.url must be an mxc://server/media_id URI")
 
 

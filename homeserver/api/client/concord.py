@@ -9,12 +9,13 @@ client could also make; permissions are Concord's (403 ``M_FORBIDDEN``).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from homeserver.api.responses import json_response
+from homeserver.chat.schemas import is_valid_id
 from homeserver.errors import MatrixError, bad_json
 from homeserver.http import web
+from homeserver.protocol.profile_fields import is_mxc_uri
 from homeserver.steward.guilds import GuildActions, NewGuild
 from homeserver.steward.layout import UNSET, ChannelMove, LayoutActions
 
@@ -28,8 +29,6 @@ LAYOUT_ACTIONS_KEY = web.AppKey("concord_layout_actions", LayoutActions)
 
 NAME_MAX = 100  # as role and category names (homeserver.chat.schemas)
 TOPIC_MAX = 1024
-_MXC = re.compile(r"mxc://[A-Za-z0-9.:\[\]-]+/[A-Za-z0-9_-]+")
-_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 
 
 def _opt_name(body: dict[str, Any]) -> str | None:
@@ -55,14 +54,14 @@ def _category(body: dict[str, Any]) -> Any:
         return None
     if not isinstance(value, str):
         raise bad_json("`category` must be a category id or null")
-    if not _ID.fullmatch(value):
+    if not is_valid_id(value):
         raise MatrixError(400, "M_INVALID_PARAM", "`category` is not a valid category id")
     return value
 
 
 def _category_id(request: web.Request) -> str:
     value = request.match_info["categoryId"]
-    if not _ID.fullmatch(value):
+    if not is_valid_id(value):
         raise MatrixError(400, "M_INVALID_PARAM", "invalid category id")
     return value
 
@@ -80,7 +79,7 @@ async def create_guild(request: web.Request) -> web.Response:
     body = await json_object(request)
     name = _name(body)
     avatar = opt_str(body, "avatar_url", max_length=255)
-    if avatar is not None and not _MXC.fullmatch(avatar):
+    if avatar is not None and not is_mxc_uri(avatar):
         raise MatrixError(400, "M_INVALID_PARAM", "`avatar_url` must be an mxc:// URI")
     new = NewGuild(
         name=name,
