@@ -20,6 +20,10 @@ class MatrixError(Exception):
         return {"errcode": self.errcode, "error": self.message, **self.extra}
 
 
+def forbidden(message: str) -> MatrixError:
+    return MatrixError(403, "M_FORBIDDEN", message)
+
+
 def not_found(message: str = "Not found") -> MatrixError:
     return MatrixError(404, "M_NOT_FOUND", message)
 

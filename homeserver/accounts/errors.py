@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from homeserver.errors import MatrixError
-
-
-def forbidden(message: str) -> MatrixError:
-    return MatrixError(403, "M_FORBIDDEN", message)
+from homeserver.errors import forbidden as forbidden  # the accounts handlers import it here
 
 
 def unknown_token(

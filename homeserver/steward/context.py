@@ -21,7 +21,7 @@ from homeserver.chat.event_types import (
     VOICE_ROOM_TYPE,
 )
 from homeserver.chat.guild import Guild, permissions_of
-from homeserver.errors import MatrixError
+from homeserver.errors import forbidden, not_found
 from homeserver.rooms.creation import CreateRoomRequest, RoomCreator, default_power_levels
 from homeserver.rooms.membership import MembershipHandler
 from homeserver.rooms.pipeline import EventPipeline
@@ -34,14 +34,6 @@ from .snapshot import RoomSnapshot
 # Width of generated m.space.child orders: "00000100" sorts as a number would.
 ORDER_WIDTH = 8
 ORDER_STEP = 100
-
-
-def forbidden(message: str) -> MatrixError:
-    return MatrixError(403, "M_FORBIDDEN", message)
-
-
-def not_found(message: str) -> MatrixError:
-    return MatrixError(404, "M_NOT_FOUND", message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from homeserver.chat.event_types import (
     SPACE_CHILD,
 )
 from homeserver.chat.schemas import ChatSchemaError, validate_state
-from homeserver.errors import MatrixError
+from homeserver.errors import MatrixError, not_found
 
-from .context import GuildDeps, LoadedGuild, next_order, not_found
+from .context import GuildDeps, LoadedGuild, next_order
 from .guilds import GuildActions, channel_json
 from .snapshot import snapshot
 
