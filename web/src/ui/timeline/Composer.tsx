@@ -8,7 +8,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import type { ChannelModel, Draft, MessageItem } from "./channelModel";
-import { PlusIcon } from "./icons";
+import { PlusIcon } from "../common/icons";
 import { applyCandidate, type Candidate, matchCandidates, mentionQuery, pickedMentions } from "./model/autocomplete";
 
 const TYPING_RENEW_MS = 4000;

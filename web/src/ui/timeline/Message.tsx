@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { StatusDot } from "../common/Avatar";
 import type { ChannelActions, ChannelModel, MessageItem, Person } from "./channelModel";
 import { MessageBody, TextBody } from "./MessageBody";
-import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "./icons";
+import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from "../common/icons";
 import { EmojiPicker, ReactionChips } from "./Reactions";
 
 /** The author's picture (or initial); `withStatus`: with the shared status dot, as
