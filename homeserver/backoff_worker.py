@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 
 
 class BackoffWorker:
@@ -60,3 +61,18 @@ class BackoffWorker:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential: ``min_ms`` after the first failure, times ``multiplier`` after each
+    further one, at most ``max_ms``."""
+
+    min_ms: int = 2_000
+    max_ms: int = 5 * 60_000
+    multiplier: float = 2.0
+
+    def next_interval(self, previous_ms: int) -> int:
+        if previous_ms <= 0:
+            return self.min_ms
+        return int(min(self.max_ms, max(self.min_ms, previous_ms * self.multiplier)))

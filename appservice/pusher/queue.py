@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeserver.backoff_worker import BackoffPolicy as BackoffPolicy
 from homeserver.backoff_worker import BackoffWorker
 from homeserver.clock import Clock
 from homeserver.logs import fields
@@ -55,21 +56,6 @@ class TransactionFailed(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class BackoffPolicy:
-    """Exponential: ``min_ms`` after the first failure, times ``multiplier`` after each
-    further one, at most ``max_ms``."""
-
-    min_ms: int = 2_000
-    max_ms: int = 5 * 60_000
-    multiplier: float = 2.0
-
-    def next_interval(self, previous_ms: int) -> int:
-        if previous_ms <= 0:
-            return self.min_ms
-        return int(min(self.max_ms, max(self.min_ms, previous_ms * self.multiplier)))
 
 
 @dataclass

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 
+from homeserver.backoff_worker import BackoffPolicy
 from homeserver.chat.event_types import CHANNEL_PERMISSIONS, MEMBER_ROLES, ROLE, SPACE_PARENT
 from homeserver.rooms.bus import PersistedEvent
 from homeserver.storage import room_reads
@@ -40,7 +41,8 @@ _DISCOVERY = frozenset({ROLE, MEMBER_ROLES, CHANNEL_PERMISSIONS, "m.space.child"
 DEBOUNCE_SECONDS = 0.05
 # After a failed reconcile (database unreachable), wait before the next one.
 RETRY_SECONDS = 2.0
-RETRY_MAX_SECONDS = 600.0
+# After a refused action, reconcile again in 2 s, doubling up to 10 minutes.
+RETRY = BackoffPolicy(min_ms=2_000, max_ms=600_000)
 
 
 class Steward:
@@ -58,7 +60,7 @@ class Steward:
         self.lock = asyncio.Lock()  # one reconcile (or guild deletion) at a time
         self._task: asyncio.Task[None] | None = None
         self._catch_up = True
-        # Guilds whose last reconcile had refused actions: (attempts, the timer).
+        # Guilds whose last reconcile had refused actions: (the last delay in ms, the timer).
         self._retries: dict[str, tuple[int, asyncio.TimerHandle]] = {}
         self.reconciles = 0  # completed reconciles, for tests and metrics
 
@@ -114,9 +116,9 @@ class Steward:
             retry[1].cancel()
         if not failed or self._task is None:
             return
-        delay = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** (retry[0] if retry else 0))
-        handle = asyncio.get_running_loop().call_later(delay, self.schedule, guild_id)
-        self._retries[guild_id] = ((retry[0] + 1) if retry else 1, handle)
+        delay_ms = RETRY.next_interval(retry[0] if retry else 0)
+        handle = asyncio.get_running_loop().call_later(delay_ms / 1000, self.schedule, guild_id)
+        self._retries[guild_id] = (delay_ms, handle)
 
     def _note(self, guild_id: str, result: ReconcileResult) -> None:
         self._guilds.add(guild_id)
